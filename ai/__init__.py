@@ -1,0 +1,3 @@
+"""tickmind ai package."""
+
+__all__: list[str] = []

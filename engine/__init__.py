@@ -1,0 +1,64 @@
+"""tickmind's engine: a deterministic fixed-tick ECS world over esper.
+
+Inputs are the only way the outside changes a world; they are journaled, and every tick's
+state is hashed, so any run can be replayed and verified bit for bit.
+"""
+
+from ._errors import (
+    ComponentError,
+    DuplicateSystemError,
+    InputError,
+    JournalCorruptError,
+    JournalError,
+    JournalVersionError,
+    OrderingCycleError,
+    PastTickError,
+    RunDirError,
+    ScheduleError,
+    TickmindError,
+    UnhashableComponentError,
+    UnknownInputKindError,
+    UnknownStageError,
+)
+from ._hashing import HashRecord, component, register_component
+from ._inputs import Input
+from ._journal import JournalHeader, JournalRecord, read_journal
+from ._run import ComponentDiff, Divergence, Run, VerifyReport, replay_world, start_run, verify
+from ._schedule import DEFAULT_STAGES, TickContext
+from ._version import __version__
+from ._world import World
+
+__all__ = [
+    "DEFAULT_STAGES",
+    "ComponentDiff",
+    "ComponentError",
+    "Divergence",
+    "DuplicateSystemError",
+    "HashRecord",
+    "Input",
+    "InputError",
+    "JournalCorruptError",
+    "JournalError",
+    "JournalHeader",
+    "JournalRecord",
+    "JournalVersionError",
+    "OrderingCycleError",
+    "PastTickError",
+    "Run",
+    "RunDirError",
+    "ScheduleError",
+    "TickContext",
+    "TickmindError",
+    "UnhashableComponentError",
+    "UnknownInputKindError",
+    "UnknownStageError",
+    "VerifyReport",
+    "World",
+    "__version__",
+    "component",
+    "read_journal",
+    "register_component",
+    "replay_world",
+    "start_run",
+    "verify",
+]

@@ -1,0 +1,95 @@
+"""Per-tick state hashes beside the journal: ``hashes.tsv`` (readable) and ``hashes.detail``.
+
+``hashes.tsv`` holds one ``tick<TAB>root`` line per completed tick; it is what two runs
+compare. ``hashes.detail`` holds, per tick, the CRC32 of every (entity, component) so that
+``verify`` can say *which* entities and components diverged, not only when.
+Both are append-only and flushed with the journal at each tick end; a partial tail left by
+a crash is ignored by the readers.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from ._errors import JournalCorruptError
+from ._hashing import HashRecord
+
+__all__ = ["HashFileWriter", "read_detail", "read_hashes"]
+
+_TSV_HEADER = "# tickmind state hashes v1: tick<TAB>root"
+_DETAIL_MAGIC = b"TMHD1\n"
+_RECORD = struct.Struct("<II")  # tick, count
+
+
+class HashFileWriter:
+    """Writes both hash files; ``detail=False`` skips the per-component file for huge worlds."""
+
+    def __init__(self, run_dir: Path, *, detail: bool = True) -> None:
+        self._tsv: IO[str] = (run_dir / "hashes.tsv").open("x", encoding="utf-8", newline="\n")
+        self._tsv.write(_TSV_HEADER + "\n")
+        self._detail: IO[bytes] | None = None
+        if detail:
+            self._detail = (run_dir / "hashes.detail").open("xb")
+            self._detail.write(_DETAIL_MAGIC)
+
+    def write(self, record: HashRecord) -> None:
+        if self._detail is not None:
+            self._detail.write(
+                _RECORD.pack(record.tick, len(record.keys))
+                + record.keys.astype("<u8").tobytes()
+                + record.digests.astype("<u4").tobytes()
+            )
+        self._tsv.write(f"{record.tick}\t{record.root}\n")
+
+    def flush(self) -> None:
+        if self._detail is not None:
+            self._detail.flush()
+        self._tsv.flush()
+
+    def close(self) -> None:
+        self.flush()
+        if self._detail is not None:
+            self._detail.close()
+        self._tsv.close()
+
+
+def read_hashes(path: Path) -> list[str]:
+    """Root hashes by tick (index = tick). Stops at a partial last line."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if lines[-1] != "":
+        lines.pop()  # partial last line from a crash
+    roots: list[str] = []
+    for lineno, line in enumerate(lines, start=1):
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) != len(roots):
+            raise JournalCorruptError(
+                f"{path}:{lineno}: expected 'tick<TAB>hash' for tick {len(roots)}, got {line!r}"
+            )
+        roots.append(parts[1])
+    return roots
+
+
+def read_detail(path: Path) -> Iterator[tuple[int, dict[int, int]]]:
+    """Yield (tick, {key: crc}) for every complete record of a detail file."""
+    data = path.read_bytes()
+    if not data.startswith(_DETAIL_MAGIC):
+        raise JournalCorruptError(f"{path}: not a tickmind hash detail file")
+    pos = len(_DETAIL_MAGIC)
+    while pos + _RECORD.size <= len(data):
+        tick, count = _RECORD.unpack_from(data, pos)
+        pos += _RECORD.size
+        end = pos + count * 12
+        if end > len(data):
+            return  # partial tail
+        keys = np.frombuffer(data, "<u8", count, pos)
+        digests = np.frombuffer(data, "<u4", count, pos + count * 8)
+        pos = end
+        yield tick, dict(zip(keys.tolist(), digests.tolist(), strict=True))

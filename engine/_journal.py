@@ -1,0 +1,182 @@
+"""The input journal: one append-only JSON-lines file per run.
+
+Line 1 is a versioned header (format, tickmind version, factory, config, seed, dt); every
+later line is one applied input: ``{"t": tick, "seq": n, "kind": ..., "entity": id,
+"data": {...}, "meta": {...}}``. ``meta`` holds what explains an input without changing
+state (the fallback tier, the raw model text).
+
+Why JSON lines: a crashed process leaves at worst one partial last line, which the reader
+drops; every complete line before it is intact. Floats are written by Python's ``repr``,
+which round-trips exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._errors import JournalCorruptError, JournalError, JournalVersionError
+from ._version import __version__
+
+__all__ = [
+    "JOURNAL_FORMAT",
+    "JOURNAL_VERSION",
+    "JournalHeader",
+    "JournalReader",
+    "JournalRecord",
+    "JournalWriter",
+    "read_journal",
+]
+
+JOURNAL_FORMAT = "tickmind-journal"
+JOURNAL_VERSION = 1
+
+
+class JournalHeader(BaseModel):
+    """What a run was made of, besides its inputs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: str = JOURNAL_FORMAT
+    format_version: int = JOURNAL_VERSION
+    tickmind: str = __version__
+    factory: str = Field(description="module:function that builds the world from config+seed")
+    config: dict[str, Any] = Field(default_factory=dict)
+    seed: int
+    dt: float
+
+
+class JournalRecord(BaseModel):
+    """One applied input."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    t: int = Field(ge=0)
+    seq: int = Field(ge=0)
+    kind: str
+    entity: int
+    data: dict[str, Any]
+    meta: dict[str, Any] | None = None
+
+
+class JournalWriter:
+    """Appends records; ``flush()`` at each tick end hands them to the OS.
+
+    ``durable=True`` also fsyncs on every flush (survives power loss, costs a disk sync per
+    tick); the default survives a killed process, which is the common crash.
+    """
+
+    def __init__(self, path: Path, header: JournalHeader, *, durable: bool = False) -> None:
+        self.path = path
+        self.durable = durable
+        self._file: IO[str] = path.open("x", encoding="utf-8", newline="\n")
+        self._write_line(header.model_dump(mode="json"))
+        self.flush()
+
+    def append(self, record: JournalRecord) -> None:
+        self._write_line(record.model_dump(mode="json", exclude_none=True))
+
+    def flush(self) -> None:
+        self._file.flush()
+        if self.durable:
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self.flush()
+            self._file.close()
+
+    def _write_line(self, obj: dict[str, Any]) -> None:
+        # One write per record: a crash leaves at most one partial line, at the end.
+        self._file.write(json.dumps(obj, separators=(",", ":"), allow_nan=True) + "\n")
+
+
+@dataclass
+class JournalReader:
+    """A journal read back: header, complete records, and whether a partial tail was dropped."""
+
+    path: Path
+    header: JournalHeader
+    records: list[JournalRecord]
+    truncated_tail: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_journal(path: Path, *, allow_version_mismatch: bool = False) -> JournalReader:
+    """Read a journal, refusing other versions and naming the line of any corruption.
+
+    A last line without its newline is what a crash leaves: it is dropped with a warning.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise JournalError(f"{path}: no journal here") from exc
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read journal ({exc.strerror})") from exc
+    lines = raw.split(b"\n")
+    tail = lines.pop()  # b"" when the file ends with a newline
+    truncated = tail != b""
+    if not lines:
+        if truncated:
+            raise JournalCorruptError(f"{path}:1: the header line is incomplete")
+        raise JournalCorruptError(f"{path}: empty file, not a tickmind journal")
+    header = _parse_header(path, lines[0], allow_version_mismatch)
+    records = list(_parse_records(path, lines[1:]))
+    reader = JournalReader(path, header, records, truncated)
+    if truncated:
+        reader.warnings.append(
+            f"{path}:{len(lines) + 1}: dropped an incomplete last record "
+            "(the writing process stopped mid-line)"
+        )
+    return reader
+
+
+def _parse_header(path: Path, line: bytes, allow_version_mismatch: bool) -> JournalHeader:
+    obj = _loads(path, 1, line)
+    if not isinstance(obj, dict) or obj.get("format") != JOURNAL_FORMAT:
+        raise JournalCorruptError(f"{path}:1: not a tickmind journal (no '{JOURNAL_FORMAT}' header)")
+    if obj.get("format_version") != JOURNAL_VERSION:
+        raise JournalVersionError(
+            f"{path}:1: journal format version {obj.get('format_version')!r}; this tickmind "
+            f"({__version__}) reads version {JOURNAL_VERSION}"
+        )
+    if obj.get("tickmind") != __version__ and not allow_version_mismatch:
+        raise JournalVersionError(
+            f"{path}:1: written by tickmind {obj.get('tickmind')!r}, this is {__version__}; "
+            "hashes may differ across versions (pass --allow-version-mismatch to try anyway)"
+        )
+    try:
+        return JournalHeader.model_validate(obj)
+    except ValidationError as exc:
+        raise JournalCorruptError(f"{path}:1: bad header: {_first_error(exc)}") from exc
+
+
+def _parse_records(path: Path, lines: list[bytes]) -> Iterator[JournalRecord]:
+    for lineno, line in enumerate(lines, start=2):
+        obj = _loads(path, lineno, line)
+        try:
+            yield JournalRecord.model_validate(obj)
+        except ValidationError as exc:
+            raise JournalCorruptError(f"{path}:{lineno}: bad record: {_first_error(exc)}") from exc
+
+
+def _loads(path: Path, lineno: int, line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise JournalCorruptError(f"{path}:{lineno}: not UTF-8 (byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise JournalCorruptError(f"{path}:{lineno}: not JSON ({exc.msg} at column {exc.colno})") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "record"
+    return f"{where}: {err['msg']}"

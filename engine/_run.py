@@ -1,0 +1,301 @@
+"""Run directories: record a world as it runs, rebuild it from the record, verify it.
+
+A run directory holds ``journal.jsonl`` (header + every applied input) and the per-tick
+hashes. The header names a *factory*, ``module:function(config, seed) -> World``, so any
+process can rebuild the world from config + seed and re-apply the journal with no model and
+no network: that re-run must reproduce every tick hash, or the run was not deterministic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import RunDirError, TickmindError
+from ._hashfile import HashFileWriter, read_detail, read_hashes
+from ._hashing import HashRecord, registered_components
+from ._inputs import PendingInput, decode_input
+from ._journal import JournalHeader, JournalReader, JournalRecord, JournalWriter, read_journal
+from ._world import World
+
+__all__ = [
+    "ComponentDiff",
+    "Divergence",
+    "Factory",
+    "Run",
+    "VerifyReport",
+    "factory_path",
+    "load_factory",
+    "open_journal",
+    "replay_world",
+    "start_run",
+    "verify",
+]
+
+Factory = Callable[[Mapping[str, Any], int], World]
+JOURNAL = "journal.jsonl"
+HASHES = "hashes.tsv"
+DETAIL = "hashes.detail"
+
+
+def factory_path(factory: Factory) -> str:
+    """The importable name of ``factory`` that a journal header records."""
+    qualname = getattr(factory, "__qualname__", "")
+    module = getattr(factory, "__module__", None)
+    if not module or "<" in qualname:
+        raise TickmindError(
+            f"factory {factory!r} must be a module-level function so a replay can import it"
+        )
+    if module == "__main__":
+        main = sys.modules["__main__"]
+        spec = getattr(main, "__spec__", None)
+        if spec is not None and spec.name != "__main__":
+            module = spec.name
+        elif getattr(main, "__file__", None):
+            return f"{Path(main.__file__).resolve()}:{qualname}"
+        else:
+            raise TickmindError("a factory defined at an interactive prompt cannot be replayed")
+    return f"{module}:{qualname}"
+
+
+def load_factory(path: str) -> Factory:
+    """Import ``module:function`` or ``/path/to/file.py:function``."""
+    target, _, qualname = path.rpartition(":")
+    if not target or not qualname:
+        raise RunDirError(f"factory {path!r} is not of the form module:function")
+    try:
+        if target.endswith(".py"):
+            spec = importlib.util.spec_from_file_location(Path(target).stem, target)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"no such file {target}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+        obj: Any = module
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError, OSError) as exc:
+        raise RunDirError(f"cannot import the run's factory {path!r}: {exc}") from exc
+    return obj  # type: ignore[no-any-return]
+
+
+class Run:
+    """A world being recorded into a run directory. Close it (or use ``with``) to finish."""
+
+    def __init__(self, world: World, run_dir: Path, journal: JournalWriter, hashes: HashFileWriter):
+        self.world = world
+        self.run_dir = run_dir
+        self._journal = journal
+        self._hashes = hashes
+        world.on_input_applied(self._journal_input)
+        world.on_tick(self._tick_done)
+
+    def _journal_input(self, pending: PendingInput) -> None:
+        self._journal.append(
+            JournalRecord(
+                t=pending.tick,
+                seq=pending.seq,
+                kind=pending.input.kind,
+                entity=pending.entity,
+                data=pending.input.model_dump(mode="json"),
+                meta=pending.meta,
+            )
+        )
+
+    def _tick_done(self, world: World, record: HashRecord) -> None:
+        self._hashes.write(record)
+        # Journal first: a tick listed in hashes.tsv always has its inputs on disk.
+        self._journal.flush()
+        self._hashes.flush()
+
+    def close(self) -> None:
+        self._journal.close()
+        self._hashes.close()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_run(
+    factory: Factory,
+    config: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    out: str | Path = "run",
+    *,
+    force: bool = False,
+    detail: bool = True,
+    durable: bool = False,
+) -> Run:
+    """Build a world with ``factory(config, seed)`` and record it into ``out``.
+
+    ``out`` must not exist or be empty (``force=True`` replaces the run files inside it).
+    """
+    config = dict(config or {})
+    try:
+        json.dumps(config, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TickmindError(f"run config must be plain JSON data to be journaled: {exc}") from exc
+    path = factory_path(factory)
+    run_dir = _prepare_run_dir(Path(out), force)
+    world = factory(config, seed)
+    if not isinstance(world, World):
+        raise TickmindError(f"factory {path} returned {type(world).__name__}, not an engine.World")
+    header = JournalHeader(factory=path, config=config, seed=seed, dt=world.dt)
+    journal = JournalWriter(run_dir / JOURNAL, header, durable=durable)
+    return Run(world, run_dir, journal, HashFileWriter(run_dir, detail=detail))
+
+
+def _prepare_run_dir(run_dir: Path, force: bool) -> Path:
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"{run_dir} exists and is not a directory")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        if not force:
+            raise RunDirError(f"{run_dir} is not empty; choose another directory or pass --force")
+        for name in (JOURNAL, HASHES, DETAIL):
+            (run_dir / name).unlink(missing_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(f"cannot create run directory {run_dir}: {exc.strerror}") from exc
+    return run_dir
+
+
+# --- replay and verify --------------------------------------------------------------------
+
+
+def open_journal(run_dir: Path, *, allow_version_mismatch: bool = False) -> JournalReader:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir} is not a directory")
+    if not (run_dir / JOURNAL).exists():
+        raise RunDirError(f"{run_dir} is not a tickmind run (no {JOURNAL})")
+    return read_journal(run_dir / JOURNAL, allow_version_mismatch=allow_version_mismatch)
+
+
+def replay_world(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> World:
+    """Rebuild a recorded run's world at tick 0 with every journaled input queued.
+
+    ``world.run(n)`` then re-plays the first ``n`` ticks exactly, with no model.
+    """
+    return _replay_from(open_journal(Path(run_dir), allow_version_mismatch=allow_version_mismatch))
+
+
+def _replay_from(journal: JournalReader) -> World:
+    """Rebuild the run's world with every journaled input queued for its tick.
+
+    Live submits are discarded while replaying (the journal is the only source of inputs),
+    so systems that would ask a model for plans run unchanged and change nothing.
+    """
+    header = journal.header
+    world = load_factory(header.factory)(header.config, header.seed)
+    if world.dt != header.dt:
+        raise RunDirError(f"factory built a world with dt={world.dt}, the run used {header.dt}")
+    world.replaying = True
+    for rec in journal.records:
+        world._enqueue(PendingInput(rec.entity, rec.seq, rec.t, decode_input(rec.kind, rec.data), rec.meta))
+    return world
+
+
+@dataclass(frozen=True)
+class ComponentDiff:
+    """One (entity, component) that differs between the record and the replay."""
+
+    entity: int  #: 0 for world-level hash sources
+    component: str
+    change: str  #: "changed", "missing in replay", "only in replay"
+
+    def __str__(self) -> str:
+        owner = "world" if self.entity == 0 else f"entity {self.entity}"
+        return f"{owner} {self.component}: {self.change}"
+
+
+@dataclass(frozen=True)
+class Divergence:
+    tick: int
+    recorded: str
+    replayed: str
+    diffs: tuple[ComponentDiff, ...]
+
+
+@dataclass
+class VerifyReport:
+    run_dir: Path
+    ticks_recorded: int
+    ticks_checked: int
+    divergence: Divergence | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.divergence is None
+
+    def format(self, max_diffs: int = 20) -> str:
+        lines = [f"warning: {w}" for w in self.warnings]
+        d = self.divergence
+        if d is None:
+            lines.append(f"OK: {self.ticks_checked} ticks of {self.run_dir} replay bit for bit")
+            return "\n".join(lines)
+        lines.append(f"DIVERGED at tick {d.tick} of {self.ticks_recorded} in {self.run_dir}")
+        lines.append(f"  recorded hash {d.recorded}")
+        lines.append(f"  replayed hash {d.replayed}")
+        if d.diffs:
+            lines.append(f"  {len(d.diffs)} differing (entity, component):")
+            lines += [f"    {diff}" for diff in d.diffs[:max_diffs]]
+            if len(d.diffs) > max_diffs:
+                lines.append(f"    ... and {len(d.diffs) - max_diffs} more")
+        else:
+            lines.append("  no per-component detail recorded (hashes.detail missing)")
+        return "\n".join(lines)
+
+
+def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> VerifyReport:
+    """Replay a run with no model and compare every tick hash with the record."""
+    run_dir = Path(run_dir)
+    journal = open_journal(run_dir, allow_version_mismatch=allow_version_mismatch)
+    if not (run_dir / HASHES).exists():
+        raise RunDirError(f"{run_dir} has a journal but no {HASHES}; nothing to verify against")
+    roots = read_hashes(run_dir / HASHES)
+    report = VerifyReport(run_dir, len(roots), 0, None, list(journal.warnings))
+    world = _replay_from(journal)
+    for tick, recorded in enumerate(roots):
+        world.step()
+        record = world.state_hash(tick)
+        if record.root != recorded:
+            report.divergence = Divergence(tick, recorded, record.root, _diff(run_dir, world, record))
+            break
+        report.ticks_checked = tick + 1
+    world.close()
+    return report
+
+
+def _diff(run_dir: Path, world: World, replayed: HashRecord) -> tuple[ComponentDiff, ...]:
+    detail_path = run_dir / DETAIL
+    if not detail_path.exists():
+        return ()
+    recorded = next((d for t, d in read_detail(detail_path) if t == replayed.tick), None)
+    if recorded is None:
+        return ()
+    names = {info.type_id: info.name for info in registered_components()}
+    names.update({zlib.crc32(n.encode()): n for n in world._hash_sources})
+    now = replayed.detail()
+    diffs = []
+    for key in sorted(set(recorded) | set(now)):
+        if recorded.get(key) == now.get(key):
+            continue
+        change = "changed" if key in recorded and key in now else (
+            "missing in replay" if key in recorded else "only in replay"
+        )
+        type_id = key & 0xFFFFFFFF
+        diffs.append(ComponentDiff(key >> 32, names.get(type_id, f"type#{type_id:08x}"), change))
+    return tuple(diffs)

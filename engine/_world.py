@@ -1,0 +1,339 @@
+"""The World: an esper database, a fixed-tick schedule, journaled inputs and a state hash.
+
+esper keeps its database in module globals with named contexts; every World owns one
+context and switches to it before touching esper, so any number of worlds (a run and its
+replay, say) live side by side in one process. esper's queries iterate sets, whose order is
+not the entity-id order determinism needs: World sorts query results once and caches them
+until the next structural change.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar, overload
+
+import esper
+
+from ._errors import ComponentError, PastTickError, TickmindError
+from ._hashing import HashRecord, hash_state, registered_components
+from ._inputs import Input, PendingInput
+from ._schedule import DEFAULT_STAGES, Schedule, System, SystemSpec, TickContext, system_rng
+
+__all__ = ["TickListener", "World"]
+
+C = TypeVar("C")
+C1 = TypeVar("C1")
+C2 = TypeVar("C2")
+C3 = TypeVar("C3")
+C4 = TypeVar("C4")
+
+TickListener = Callable[["World", HashRecord], None]
+AppliedListener = Callable[[PendingInput], None]
+
+_context_ids = itertools.count(1)
+
+
+class World:
+    """A deterministic simulation world.
+
+    ``seed`` seeds every random stream (``world.rng`` and each system's ``ctx.rng``);
+    ``dt`` is the fixed tick length in simulated seconds.
+    """
+
+    def __init__(self, *, seed: int = 0, dt: float = 1 / 60, stages: Iterable[str] = DEFAULT_STAGES):
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise TickmindError(f"seed must be a non-negative int, got {seed!r}")
+        if not dt > 0:
+            raise TickmindError(f"dt must be a positive number of seconds, got {dt!r}")
+        self.seed = seed
+        self.dt = float(dt)
+        self.tick = 0  #: index of the next tick to run (== ticks completed)
+        self.rng = system_rng(seed, "world")  #: for set-up (spawning); systems use ctx.rng
+        self.schedule = Schedule(stages)
+        self.timings: dict[str, float] = {}  #: wall seconds per system; never touches state
+        self.replaying = False
+        self.discarded_submits = 0  #: live submits ignored while replaying from a journal
+
+        self._context = f"tickmind-{next(_context_ids)}"
+        self._use()
+        self._query_cache: dict[tuple[type, ...], list[Any]] = {}
+        self._doomed: set[int] = set()
+        self._despawn_hooks: list[Callable[[World, int], None]] = []
+        self._pending: dict[int, list[PendingInput]] = {}
+        self._seq = 0
+        self._in_tick = False
+        self._inputs_applied = False
+        self._hash_sources: dict[str, Callable[[], bytes]] = {}
+        self._tick_listeners: list[TickListener] = []
+        self._applied_listeners: list[AppliedListener] = []
+        self.add_system(_apply_inputs, stage="apply_inputs", name="apply_inputs")
+
+    # --- esper isolation -------------------------------------------------------------------
+
+    def _use(self) -> None:
+        if esper.current_world != self._context:
+            esper.switch_world(self._context)
+
+    def close(self) -> None:
+        """Drop this world's esper context (its entities and components)."""
+        if self._context in esper.list_worlds():
+            if esper.current_world == self._context:
+                esper.switch_world("default")
+            esper.delete_world(self._context)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: esper may already be gone
+            pass
+
+    # --- entities and components -----------------------------------------------------------
+
+    def create_entity(self, *components: Any) -> int:
+        """Create an entity now; ids ascend from 1 in creation order."""
+        self._use()
+        self._query_cache.clear()
+        return esper.create_entity(*components)
+
+    def delete_entity(self, entity: int) -> None:
+        """Delete at the end of the current stage (immediately outside a tick).
+
+        Deferred so systems iterating a query never see an entity vanish mid-loop.
+        """
+        self._use()
+        if not esper.entity_exists(entity):
+            raise ComponentError(f"entity {entity} does not exist")
+        self._doomed.add(entity)
+        if not self._in_tick:
+            self.flush_deletions()
+
+    def on_delete(self, hook: Callable[[World, int], None]) -> None:
+        """Call ``hook(world, entity)`` just before an entity is removed (e.g. free its body)."""
+        self._despawn_hooks.append(hook)
+
+    def flush_deletions(self) -> None:
+        """Apply deferred deletions in ascending entity id."""
+        if not self._doomed:
+            return
+        self._use()
+        for entity in sorted(self._doomed):
+            for hook in self._despawn_hooks:
+                hook(self, entity)
+            esper.delete_entity(entity, immediate=True)
+        self._doomed.clear()
+        self._query_cache.clear()
+
+    def entity_exists(self, entity: int) -> bool:
+        self._use()
+        return esper.entity_exists(entity) and entity not in self._doomed
+
+    def entities(self) -> list[int]:
+        """Every live entity id, ascending."""
+        self._use()
+        return sorted(e for e in esper.get_entities() if e not in self._doomed)
+
+    def add_component(self, entity: int, component: Any) -> None:
+        self._use()
+        esper.add_component(entity, component)
+        self._query_cache.clear()
+
+    def remove_component(self, entity: int, component_type: type[C]) -> C:
+        self._use()
+        try:
+            removed = esper.remove_component(entity, component_type)
+        except KeyError as exc:
+            raise ComponentError(f"entity {entity} has no {component_type.__name__}") from exc
+        self._query_cache.clear()
+        return removed
+
+    def component_for_entity(self, entity: int, component_type: type[C]) -> C:
+        self._use()
+        try:
+            return esper.component_for_entity(entity, component_type)
+        except KeyError as exc:
+            raise ComponentError(f"entity {entity} has no {component_type.__name__}") from exc
+
+    def try_component(self, entity: int, component_type: type[C]) -> C | None:
+        self._use()
+        return esper.try_component(entity, component_type)
+
+    def has_component(self, entity: int, component_type: type) -> bool:
+        self._use()
+        return esper.has_component(entity, component_type)
+
+    def components_for_entity(self, entity: int) -> tuple[Any, ...]:
+        self._use()
+        return esper.components_for_entity(entity)
+
+    def get_component(self, component_type: type[C]) -> list[tuple[int, C]]:
+        """All (entity, component) pairs of one type, in ascending entity id."""
+        key = (component_type,)
+        cached = self._query_cache.get(key)
+        if cached is None:
+            self._use()
+            cached = sorted(esper.get_component(component_type), key=_first)
+            self._query_cache[key] = cached
+        return cached
+
+    @overload
+    def get_components(self, c1: type[C1], c2: type[C2], /) -> list[tuple[int, tuple[C1, C2]]]: ...
+    @overload
+    def get_components(
+        self, c1: type[C1], c2: type[C2], c3: type[C3], /
+    ) -> list[tuple[int, tuple[C1, C2, C3]]]: ...
+    @overload
+    def get_components(
+        self, c1: type[C1], c2: type[C2], c3: type[C3], c4: type[C4], /
+    ) -> list[tuple[int, tuple[C1, C2, C3, C4]]]: ...
+    @overload
+    def get_components(self, *types: type) -> list[tuple[int, tuple[Any, ...]]]: ...
+    def get_components(self, *types: type) -> list[tuple[int, tuple[Any, ...]]]:
+        """Entities having all ``types``, with those components, in ascending entity id."""
+        cached = self._query_cache.get(types)
+        if cached is None:
+            self._use()
+            cached = sorted(esper.get_components(*types), key=_first)
+            self._query_cache[types] = cached
+        return cached
+
+    # --- systems and stepping --------------------------------------------------------------
+
+    def add_system(
+        self,
+        system: System,
+        stage: str = "update",
+        *,
+        name: str | None = None,
+        before: Iterable[str] = (),
+        after: Iterable[str] = (),
+    ) -> SystemSpec:
+        """Register ``system(world, ctx)`` to run every tick in ``stage``.
+
+        ``before``/``after`` name other systems of the same stage; otherwise systems of a stage
+        run in registration order.
+        """
+        spec = self.schedule.add(system, stage, name=name, before=before, after=after)
+        spec.ctx = TickContext(spec.name, stage, self.dt, system_rng(self.seed, spec.name))
+        return spec
+
+    def step(self) -> None:
+        """Run one tick: every stage in order, deletions flushed after each stage."""
+        self._use()
+        plan = self.schedule.plan()
+        tick = self.tick
+        self._in_tick = True
+        self._inputs_applied = False
+        timings = self.timings
+        try:
+            for _stage, specs in plan:
+                for spec in specs:
+                    ctx = spec.ctx
+                    ctx.tick = tick
+                    start = time.perf_counter()
+                    spec.fn(self, ctx)
+                    timings[spec.name] = timings.get(spec.name, 0.0) + time.perf_counter() - start
+                self.flush_deletions()
+        finally:
+            self._in_tick = False
+        self.tick = tick + 1
+        if self._tick_listeners:
+            record = self.state_hash(tick)
+            for listener in self._tick_listeners:
+                listener(self, record)
+
+    def run(self, ticks: int) -> None:
+        """Run ``ticks`` ticks."""
+        for _ in range(ticks):
+            self.step()
+
+    # --- inputs ----------------------------------------------------------------------------
+
+    def submit(self, inp: Input, apply_tick: int | None = None, *, meta: dict[str, Any] | None = None) -> None:
+        """Queue ``inp`` to be applied at the start of ``apply_tick``.
+
+        Default: the earliest tick still open (this tick if its inputs are not yet applied,
+        else the next). ``meta`` is journaled beside the input and never read by the world.
+        While replaying, live submits are discarded: the journal supplies every input.
+        """
+        if not isinstance(inp, Input):
+            raise TickmindError(f"submit() takes an engine.Input, got {type(inp).__name__}")
+        earliest = self.tick + 1 if self._in_tick and self._inputs_applied else self.tick
+        if apply_tick is None:
+            apply_tick = earliest
+        if apply_tick < earliest:
+            raise PastTickError(
+                f"input {inp.kind} for entity {inp.entity} submitted for tick {apply_tick}, "
+                f"but the earliest tick still open is {earliest}"
+            )
+        if self.replaying:
+            self.discarded_submits += 1
+            return
+        self._enqueue(PendingInput(inp.entity, self._seq, apply_tick, inp, meta))
+        self._seq += 1
+
+    def _enqueue(self, pending: PendingInput) -> None:
+        self._pending.setdefault(pending.tick, []).append(pending)
+
+    def pending_inputs(self) -> list[PendingInput]:
+        """Inputs not applied yet, by (tick, entity, seq)."""
+        return sorted((p for ps in self._pending.values() for p in ps), key=lambda p: (p.tick, p.entity, p.seq))
+
+    def on_input_applied(self, listener: AppliedListener) -> None:
+        """Call ``listener(pending)`` for every input as it is applied (journaling uses this)."""
+        self._applied_listeners.append(listener)
+
+    def _apply_due_inputs(self) -> None:
+        due = self._pending.pop(self.tick, None)
+        self._inputs_applied = True
+        if not due:
+            return
+        due.sort()
+        for pending in due:
+            pending.input.apply(self)
+            for listener in self._applied_listeners:
+                listener(pending)
+
+    # --- hashing ---------------------------------------------------------------------------
+
+    def add_hash_source(self, name: str, source: Callable[[], bytes]) -> None:
+        """Include ``source()`` bytes in every state hash: state kept outside components, such
+        as a physics engine's bodies, must be hashed too or divergence goes unseen."""
+        if name in self._hash_sources:
+            raise TickmindError(f"a hash source named {name!r} is already registered")
+        self._hash_sources[name] = source
+
+    def on_tick(self, listener: TickListener) -> None:
+        """Call ``listener(world, hash_record)`` after every tick (recording and verify use this)."""
+        self._tick_listeners.append(listener)
+
+    def state_hash(self, tick: int | None = None) -> HashRecord:
+        """The canonical hash of every registered component and hash source, now."""
+        self._use()
+        components = (
+            (info, pairs)
+            for info in registered_components()
+            if (pairs := self.get_component(info.cls))
+        )
+        sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
+        return hash_state(self.tick - 1 if tick is None else tick, components, sources)
+
+    def iter_components(self) -> Iterator[tuple[int, Any]]:
+        """Every (entity, component) of every live entity, ascending entity id."""
+        for entity in self.entities():
+            for comp in self.components_for_entity(entity):
+                yield entity, comp
+
+    def __repr__(self) -> str:
+        return f"<World seed={self.seed} tick={self.tick} entities={len(self.entities())}>"
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
+
+
+def _apply_inputs(world: World, ctx: TickContext) -> None:
+    """The built-in first system: apply this tick's inputs in (entity, seq) order."""
+    world._apply_due_inputs()
+

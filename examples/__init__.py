@@ -1,0 +1,3 @@
+"""tickmind examples package."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""tickmind nav package."""
+
+__all__: list[str] = []

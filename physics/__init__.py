@@ -1,0 +1,3 @@
+"""tickmind physics package."""
+
+__all__: list[str] = []
