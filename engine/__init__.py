@@ -24,6 +24,7 @@ from ._hashing import HashRecord, component, register_component
 from ._inputs import Input
 from ._journal import JournalHeader, JournalRecord, read_journal
 from ._run import ComponentDiff, Divergence, Run, VerifyReport, replay_world, start_run, verify
+from ._spatial import DesiredVelocity, Position, Velocity
 from ._schedule import DEFAULT_STAGES, TickContext
 from ._version import __version__
 from ._world import World
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_STAGES",
     "ComponentDiff",
     "ComponentError",
+    "DesiredVelocity",
     "Divergence",
     "DuplicateSystemError",
     "HashRecord",
@@ -44,6 +46,7 @@ __all__ = [
     "JournalVersionError",
     "OrderingCycleError",
     "PastTickError",
+    "Position",
     "Run",
     "RunDirError",
     "ScheduleError",
@@ -52,6 +55,7 @@ __all__ = [
     "UnhashableComponentError",
     "UnknownInputKindError",
     "UnknownStageError",
+    "Velocity",
     "VerifyReport",
     "World",
     "__version__",

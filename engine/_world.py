@@ -68,6 +68,7 @@ class World:
         self._hash_sources: dict[str, Callable[[], bytes]] = {}
         self._tick_listeners: list[TickListener] = []
         self._applied_listeners: list[AppliedListener] = []
+        self._resources: dict[type, Any] = {}
         self.add_system(_apply_inputs, stage="apply_inputs", name="apply_inputs")
 
     # --- esper isolation -------------------------------------------------------------------
@@ -197,6 +198,27 @@ class World:
             cached = sorted(esper.get_components(*types), key=_first)
             self._query_cache[types] = cached
         return cached
+
+    # --- resources --------------------------------------------------------------------------
+
+    def insert_resource(self, resource: Any) -> None:
+        """Store one object per type beside the entities (a grid map, this tick's contacts).
+
+        Resources are not hashed: state that changes the simulation belongs in components or
+        in a hash source (``add_hash_source``).
+        """
+        self._resources[type(resource)] = resource
+
+    def resource(self, resource_type: type[C]) -> C:
+        try:
+            return self._resources[resource_type]  # type: ignore[no-any-return]
+        except KeyError:
+            raise TickmindError(
+                f"no {resource_type.__name__} resource in this world; insert_resource() it first"
+            ) from None
+
+    def try_resource(self, resource_type: type[C]) -> C | None:
+        return self._resources.get(resource_type)
 
     # --- systems and stepping --------------------------------------------------------------
 
