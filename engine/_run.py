@@ -128,7 +128,7 @@ class Run:
 
 
 def start_run(
-    factory: Factory,
+    factory: Factory | str,
     config: Mapping[str, Any] | None = None,
     seed: int = 0,
     out: str | Path = "run",
@@ -139,6 +139,8 @@ def start_run(
 ) -> Run:
     """Build a world with ``factory(config, seed)`` and record it into ``out``.
 
+    ``factory`` is a module-level function or its path (``"pkg.mod:build"`` or
+    ``"path/to/sim.py:build"``); the journal records the path so verify can rebuild the world.
     ``out`` must not exist or be empty (``force=True`` replaces the run files inside it).
     """
     config = dict(config or {})
@@ -146,7 +148,10 @@ def start_run(
         json.dumps(config, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TickmindError(f"run config must be plain JSON data to be journaled: {exc}") from exc
-    path = factory_path(factory)
+    if isinstance(factory, str):
+        path, factory = factory, load_factory(factory)
+    else:
+        path = factory_path(factory)
     run_dir = _prepare_run_dir(Path(out), force)
     world = factory(config, seed)
     if not isinstance(world, World):

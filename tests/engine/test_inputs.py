@@ -1,0 +1,62 @@
+import pytest
+
+from engine import Input, InputError, PastTickError, TickContext, World
+
+
+class Note(Input):
+    kind = "test.note"
+    text: str
+
+    def apply(self, world: World) -> None:
+        world.resource(list).append((world.tick, self.entity, self.text))
+
+
+def test_inputs_apply_at_their_tick_in_entity_then_sequence_order(world: World) -> None:
+    log: list[tuple[int, int, str]] = []
+    world.insert_resource(log)
+    world.submit(Note(entity=5, text="late-5"), 2)
+    world.submit(Note(entity=3, text="first-3"), 2)
+    world.submit(Note(entity=5, text="later-5"), 2)
+    world.submit(Note(entity=1, text="now"), 0)
+    world.run(3)
+    assert log == [(0, 1, "now"), (2, 3, "first-3"), (2, 5, "late-5"), (2, 5, "later-5")]
+
+
+def test_inputs_submitted_during_a_tick_default_to_the_next_tick(world: World) -> None:
+    log: list[tuple[int, int, str]] = []
+    world.insert_resource(log)
+
+    def planner(w: World, ctx: TickContext) -> None:
+        if ctx.tick == 0:
+            w.submit(Note(entity=9, text="plan"))
+
+    world.add_system(planner, stage="ai")
+    world.run(2)
+    assert log == [(1, 9, "plan")]
+
+
+def test_past_ticks_are_refused_before_and_during_a_tick(world: World) -> None:
+    world.run(3)
+    with pytest.raises(PastTickError, match="tick 2.*earliest tick still open is 3"):
+        world.submit(Note(entity=1, text="x"), 2)
+    errors: list[Exception] = []
+
+    def late(w: World, ctx: TickContext) -> None:
+        try:
+            w.submit(Note(entity=1, text="x"), ctx.tick)
+        except PastTickError as exc:
+            errors.append(exc)
+
+    world.add_system(late, stage="ai")
+    world.step()
+    assert len(errors) == 1 and "earliest tick still open is 4" in str(errors[0])
+    assert world.pending_inputs() == []
+
+
+def test_submit_refuses_non_inputs_and_kinds_must_be_unique(world: World) -> None:
+    with pytest.raises(Exception, match="engine.Input"):
+        world.submit("move!", 0)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="already used"):
+
+        class Other(Input):
+            kind = "test.note"

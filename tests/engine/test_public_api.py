@@ -1,0 +1,21 @@
+import engine
+
+
+def test_engine_exports_exactly_the_public_api() -> None:
+    assert engine.__all__ == [
+        "DEFAULT_STAGES", "ComponentDiff", "ComponentError", "DesiredVelocity", "Divergence",
+        "DuplicateSystemError", "HashRecord", "Input", "InputError", "JournalCorruptError",
+        "JournalError", "JournalHeader", "JournalRecord", "JournalVersionError",
+        "OrderingCycleError", "PastTickError", "Position", "Run", "RunDirError", "ScheduleError",
+        "TickContext", "TickmindError", "UnhashableComponentError", "UnknownInputKindError",
+        "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "component",
+        "read_journal", "register_component", "replay_world", "start_run", "verify",
+    ]
+    for name in engine.__all__:
+        assert hasattr(engine, name), name
+
+
+def test_every_error_is_a_tickmind_error() -> None:
+    errors = [getattr(engine, n) for n in engine.__all__ if n.endswith("Error")]
+    assert len(errors) == 14
+    assert all(issubclass(e, engine.TickmindError) for e in errors)

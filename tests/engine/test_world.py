@@ -1,0 +1,110 @@
+import esper
+import pytest
+
+from engine import ComponentError, Position, TickmindError, Velocity, World, component
+
+
+@component
+class Tag:
+    label: str
+
+
+def test_queries_come_back_in_entity_id_order_even_when_esper_sets_do_not(world: World) -> None:
+    ids = [world.create_entity() for _ in range(40)]
+    for e in reversed(ids[::3]):
+        world.add_component(e, Tag(str(e)))
+    world._use()
+    raw = [e for e, _ in esper.get_component(Tag)]
+    assert raw != sorted(raw), "the scenario must exercise esper's unsorted set order"
+    assert [e for e, _ in world.get_component(Tag)] == sorted(ids[::3])
+
+
+def test_multi_component_query_is_sorted_and_filtered(world: World) -> None:
+    for i in range(30):
+        e = world.create_entity(Position(float(i), 0.0))
+        if i % 2:
+            world.add_component(e, Velocity(1.0, float(i)))
+    result = world.get_components(Position, Velocity)
+    assert [e for e, _ in result] == [i + 1 for i in range(30) if i % 2]
+    assert all(v.vy == p.x for _, (p, v) in result)
+
+
+def test_two_worlds_in_one_process_do_not_share_entities() -> None:
+    a, b = World(seed=1), World(seed=1)
+    try:
+        ea = a.create_entity(Position(1.0, 2.0))
+        eb = b.create_entity(Position(5.0, 6.0), Velocity(0.0, 0.0))
+        assert ea == eb == 1
+        assert a.get_component(Position)[0][1] == Position(1.0, 2.0)
+        assert b.get_component(Position)[0][1] == Position(5.0, 6.0)
+        assert a.get_component(Velocity) == []
+        a.delete_entity(ea)
+        assert a.entities() == [] and b.entities() == [1]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_query_cache_sees_added_and_removed_components(world: World) -> None:
+    e = world.create_entity(Position(0.0, 0.0))
+    assert world.get_components(Position, Velocity) == []
+    world.add_component(e, Velocity(1.0, 1.0))
+    assert [x for x, _ in world.get_components(Position, Velocity)] == [e]
+    world.remove_component(e, Velocity)
+    assert world.get_components(Position, Velocity) == []
+    with pytest.raises(ComponentError, match="has no Velocity"):
+        world.remove_component(e, Velocity)
+
+
+def test_deletion_inside_a_tick_waits_for_the_end_of_the_stage(world: World) -> None:
+    ids = [world.create_entity(Position(float(i), 0.0)) for i in range(5)]
+    seen: list[list[int]] = []
+    removed: list[int] = []
+    world.on_delete(lambda w, e: removed.append(e))
+
+    def reaper(w: World, ctx: object) -> None:
+        for e, _ in w.get_component(Position):
+            if e % 2:
+                w.delete_entity(e)
+        seen.append([e for e, _ in w.get_component(Position)])
+
+    def after(w: World, ctx: object) -> None:
+        seen.append([e for e, _ in w.get_component(Position)])
+
+    world.add_system(reaper, stage="nav")
+    world.add_system(after, stage="physics")
+    world.step()
+    assert seen[0] == ids, "still iterable within the stage that deleted them"
+    assert seen[1] == [2, 4]
+    assert removed == [1, 3, 5], "deletion hooks run in ascending id"
+    assert not world.entity_exists(1)
+
+
+def test_delete_outside_a_tick_is_immediate_and_unknown_entities_are_refused(world: World) -> None:
+    e = world.create_entity(Position(0.0, 0.0))
+    world.delete_entity(e)
+    assert world.entities() == []
+    with pytest.raises(ComponentError, match="does not exist"):
+        world.delete_entity(e)
+
+
+def test_resources_are_per_world(world: World) -> None:
+    class Grid:
+        pass
+
+    g = Grid()
+    world.insert_resource(g)
+    assert world.resource(Grid) is g
+    other = World()
+    try:
+        assert other.try_resource(Grid) is None
+        with pytest.raises(TickmindError, match="insert_resource"):
+            other.resource(Grid)
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True])
+def test_bad_seed_is_refused(seed: object) -> None:
+    with pytest.raises(TickmindError, match="seed"):
+        World(seed=seed)  # type: ignore[arg-type]
