@@ -20,7 +20,7 @@ from ._errors import (
     UnknownInputKindError,
     UnknownStageError,
 )
-from ._hashing import HashRecord, component, register_component
+from ._hashing import HashRecord, canonical_bytes, component, register_component
 from ._inputs import Input
 from ._journal import JournalHeader, JournalRecord, read_journal
 from ._run import ComponentDiff, Divergence, Run, VerifyReport, replay_world, start_run, verify
@@ -59,6 +59,7 @@ __all__ = [
     "VerifyReport",
     "World",
     "__version__",
+    "canonical_bytes",
     "component",
     "read_journal",
     "register_component",

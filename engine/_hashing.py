@@ -32,6 +32,7 @@ from ._errors import ComponentError, UnhashableComponentError
 __all__ = [
     "ComponentInfo",
     "HashRecord",
+    "canonical_bytes",
     "component",
     "component_info",
     "hash_state",
@@ -66,6 +67,7 @@ class ComponentInfo:
 _registry: dict[type, ComponentInfo] = {}
 _by_name: dict[str, ComponentInfo] = {}
 _compiled: dict[type, Encoder] = {}
+_by_fields: dict[type, Encoder] = {}
 
 
 def component(cls: type[T] | None = None, *, name: str | None = None) -> Any:
@@ -116,6 +118,20 @@ def register_component(cls: type, *, name: str | None = None) -> ComponentInfo:
 def component_info(cls: type) -> ComponentInfo | None:
     """The registration of ``cls``, or None when it is not a hashed component."""
     return _registry.get(cls)
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """The canonical encoding of a dataclass or pydantic value by its *runtime* type's fields.
+
+    For ``__tickmind_hash__`` hooks of polymorphic values: a field annotated with a base
+    class (``steps: tuple[ActionStep, ...]``) holds subclasses whose extra fields the
+    annotation cannot know about.
+    """
+    cls = type(value)
+    encode = _by_fields.get(cls)
+    if encode is None:
+        encode = _by_fields[cls] = _compile_fields(cls, cls.__qualname__)
+    return _encode_str(cls.__qualname__) + encode(value)
 
 
 def registered_components() -> list[ComponentInfo]:

@@ -1,0 +1,168 @@
+"""ActionStep: what a plan is made of, as a registry-backed discriminated union on ``act``.
+
+Why a registry: the framework knows no game. The core actions below are the ones the arena's
+systems execute; a user adds their own with ``@register_action`` (a pydantic model with a
+unique ``act`` literal) plus a system that executes it — without editing tickmind. Parsing
+goes through one TypeAdapter over every registered action, rebuilt when the registry
+changes, so model output is validated against exactly the actions that exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from engine import TickmindError, canonical_bytes
+
+__all__ = [
+    "ActionStep",
+    "Approach",
+    "Attack",
+    "MoveTo",
+    "Patrol",
+    "Regroup",
+    "Retreat",
+    "Scan",
+    "TakeCover",
+    "Wait",
+    "action_names",
+    "action_types",
+    "parse_step",
+    "register_action",
+]
+
+MAX_PATROL_POINTS = 8
+MAX_WAIT_TICKS = 600
+
+Point = tuple[float, float]
+
+
+class ActionStep(BaseModel):
+    """Base of every action. Subclasses declare ``act: Literal["name"]`` and their fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    act: str
+    #: One line the prompt shows the model for this action (set by each subclass).
+    summary: ClassVar[str] = ""
+
+    def __tickmind_hash__(self) -> bytes:
+        return canonical_bytes(self)
+
+
+_actions: dict[str, type[ActionStep]] = {}
+_adapter: TypeAdapter[Any] | None = None
+
+
+def register_action(cls: type[ActionStep]) -> type[ActionStep]:
+    """Class decorator adding an action to the union the parser and the schema know."""
+    global _adapter
+    if not (isinstance(cls, type) and issubclass(cls, ActionStep)):
+        raise TickmindError(f"register_action expects an ActionStep subclass, got {cls!r}")
+    annotation = cls.model_fields["act"].annotation
+    names = get_args(annotation)
+    if len(names) != 1 or not isinstance(names[0], str):
+        raise TickmindError(
+            f"{cls.__qualname__}.act must be a single string Literal, e.g. act: Literal['dig']"
+        )
+    name = names[0]
+    previous = _actions.get(name)
+    if previous is not None and previous.__qualname__ != cls.__qualname__:
+        raise TickmindError(
+            f"action {name!r} is already registered by {previous.__module__}.{previous.__qualname__}"
+        )
+    _actions[name] = cls
+    _adapter = None
+    return cls
+
+
+def action_types() -> dict[str, type[ActionStep]]:
+    """Registered actions by ``act`` name, in registration order."""
+    return dict(_actions)
+
+
+def action_names() -> tuple[str, ...]:
+    return tuple(_actions)
+
+
+def parse_step(data: Any) -> ActionStep:
+    """Validate one step (a dict from JSON, or an ActionStep) into its registered type.
+
+    Raises pydantic's ValidationError on anything else; callers decide what a bad step means.
+    """
+    global _adapter
+    if isinstance(data, ActionStep):
+        return data
+    if _adapter is None:
+        members = tuple(_actions.values())
+        union = members[0] if len(members) == 1 else Union[members]  # noqa: UP007
+        _adapter = TypeAdapter(Annotated[union, Field(discriminator="act")])
+    result: ActionStep = _adapter.validate_python(data)
+    return result
+
+
+# --- the core actions the arena executes ---------------------------------------------------
+
+
+@register_action
+class MoveTo(ActionStep):
+    act: Literal["move_to"] = "move_to"
+    x: float
+    y: float
+    summary: ClassVar[str] = "walk to map point (x, y)"
+
+
+@register_action
+class Approach(ActionStep):
+    act: Literal["approach"] = "approach"
+    target: int = Field(description="id of a visible entity to close in on")
+    summary: ClassVar[str] = "close in on visible entity `target` until within weapon range"
+
+
+@register_action
+class Retreat(ActionStep):
+    act: Literal["retreat"] = "retreat"
+    target: int | None = Field(default=None, description="entity to get away from (default: nearest enemy)")
+    summary: ClassVar[str] = "move away from `target` (default the nearest enemy)"
+
+
+@register_action
+class TakeCover(ActionStep):
+    act: Literal["take_cover"] = "take_cover"
+    cover: int | None = Field(default=None, description="id of a visible cover object (default: nearest)")
+    summary: ClassVar[str] = "move behind cover object `cover` (default the nearest), away from enemies"
+
+
+@register_action
+class Attack(ActionStep):
+    act: Literal["attack"] = "attack"
+    target: int = Field(description="id of a visible enemy")
+    summary: ClassVar[str] = "shoot visible enemy `target` while it is in range; ends when it dies"
+
+
+@register_action
+class Wait(ActionStep):
+    act: Literal["wait"] = "wait"
+    ticks: int = Field(default=30, ge=1, le=MAX_WAIT_TICKS)
+    summary: ClassVar[str] = "hold position for `ticks` ticks"
+
+
+@register_action
+class Scan(ActionStep):
+    act: Literal["scan"] = "scan"
+    summary: ClassVar[str] = "stop and look around briefly"
+
+
+@register_action
+class Patrol(ActionStep):
+    act: Literal["patrol"] = "patrol"
+    points: tuple[Point, ...] = Field(min_length=1, max_length=MAX_PATROL_POINTS)
+    summary: ClassVar[str] = "walk through `points` in order"
+
+
+@register_action
+class Regroup(ActionStep):
+    act: Literal["regroup"] = "regroup"
+    summary: ClassVar[str] = "move to the nearest visible ally"
+
