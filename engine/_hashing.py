@@ -23,7 +23,7 @@ import typing
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 import numpy as np
 
@@ -70,6 +70,7 @@ _compiled: dict[type, Encoder] = {}
 _by_fields: dict[type, Encoder] = {}
 
 
+@dataclass_transform()
 def component(cls: type[T] | None = None, *, name: str | None = None) -> Any:
     """Class decorator: make ``cls`` a dataclass (unless it already is one, or is a pydantic
     model) and register it so its instances take part in the state hash.
