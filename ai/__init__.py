@@ -16,6 +16,9 @@ from ._actions import (
     parse_step,
     register_action,
 )
+from ._perception import Faction, Perceivable, Perception, Senses
+from ._perception_kernel import LineOfSight
+from ._perception_system import install_perception
 from ._plan import AssignPlan, Plan, PlanStatus, Tier
 
 __all__ = [
@@ -23,18 +26,24 @@ __all__ = [
     "Approach",
     "AssignPlan",
     "Attack",
+    "Faction",
+    "LineOfSight",
     "MoveTo",
     "Patrol",
+    "Perceivable",
+    "Perception",
     "Plan",
     "PlanStatus",
     "Regroup",
     "Retreat",
     "Scan",
+    "Senses",
     "TakeCover",
     "Tier",
     "Wait",
     "action_names",
     "action_types",
+    "install_perception",
     "parse_step",
     "register_action",
 ]

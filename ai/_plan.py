@@ -47,6 +47,7 @@ class Plan:
     assigned_tick: int
     index: int = 0
     step_tick: int = 0
+    progress: int = 0  #: sub-step progress an executor may keep (e.g. a patrol's leg)
     status: PlanStatus = PlanStatus.RUNNING
     reason: str = ""  #: why the plan failed, for the next prompt and the logs
 
@@ -58,6 +59,7 @@ class Plan:
         """The current step is done: move to the next, or finish the plan."""
         self.index += 1
         self.step_tick = tick
+        self.progress = 0
         if self.index >= len(self.steps):
             self.status = PlanStatus.DONE
 

@@ -108,3 +108,19 @@ def test_resources_are_per_world(world: World) -> None:
 def test_bad_seed_is_refused(seed: object) -> None:
     with pytest.raises(TickmindError, match="seed"):
         World(seed=seed)  # type: ignore[arg-type]
+
+
+def test_a_structural_change_only_invalidates_queries_of_its_component_types(world: World) -> None:
+    a = world.create_entity(Position(0.0, 0.0), Tag("a"))
+    positions = world.get_component(Position)
+    tags = world.get_components(Position, Tag)
+    world.add_component(a, Velocity(1.0, 1.0))
+    assert world.get_component(Position) is positions, "Position queries were untouched"
+    assert world.get_components(Position, Tag) is tags
+    assert [e for e, _ in world.get_components(Position, Velocity)] == [a]
+    b = world.create_entity(Tag("b"))
+    assert world.get_component(Position) is positions
+    assert [e for e, _ in world.get_components(Position, Tag)] == [a]
+    assert [e for e, _ in world.get_component(Tag)] == [a, b]
+    world.delete_entity(a)
+    assert world.get_component(Position) == [] and [e for e, _ in world.get_component(Tag)] == [b]

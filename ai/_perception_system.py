@@ -1,0 +1,328 @@
+"""The perception system: gather components into arrays, ask the kernel who sees whom, write
+each perceiver's ``Perception``.
+
+Why a callable object: it keeps a layout (who is an agent, object or perceiver, and which
+component objects belong to them) derived only from the world's cached, entity-sorted query
+lists, and reuses it while those very list objects are current. The World rebuilds its
+lists on every structural change, so the layout is never stale and holds nothing a replay
+could lack. Component *values* (positions, teams, ranges) are read afresh every tick.
+
+Why single-type queries joined here: the World sorts each query it answers after every
+structural change, and a two-type query costs about three single-type ones (esper checks
+each entity's component dict); the arena changes structure most ticks (plans, goals,
+wounds), so this is paid often.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine import ComponentError, Position, TickContext, TickmindError, Velocity, World
+
+from ._perception import Faction, Perceivable, Perception, Senses, check_senses
+from ._perception_kernel import LineOfSight, sightings
+
+__all__ = ["install_perception"]
+
+_ENEMY, _ALLY, _OBJECT = 0, 1, 2
+# Sorting E sightings by four keys: np.lexsort is quicker for a few hundred, one argsort of
+# an int64 composite key (with distances ranked by np.unique) about twice as quick from
+# ~1,000 up. The composite key must also fit in 62 bits.
+_LEXSORT_UP_TO = 1024
+_KEY_LIMIT = 2**62
+
+
+def install_perception(
+    world: World, *, line_of_sight: LineOfSight | None = None, every: int = 1
+) -> None:
+    """Register the ``"perception"`` system (stage ``perception``) on ``world``.
+
+    ``line_of_sight(starts, ends) -> bool array`` is the game's occlusion test (nav's
+    ``GridMap.line_of_sight_many`` fits); None means an open field. It is called at most
+    once per tick, with every candidate pair at once (rules in ``ai._perception_kernel``).
+
+    ``every=k`` staggers the work: at tick ``t`` only perceivers whose entity id satisfies
+    ``id % k == t % k`` are refreshed, plus any perceiver that has no ``Perception`` yet (a
+    new agent sees at once). Each perceiver is thus refreshed every ``k`` ticks, and its
+    ``Perception.tick`` says when. The choice depends only on ids and the tick, so it
+    replays exactly. Refreshed agents see everyone's current position.
+
+    Deleting an agent or object removes it from every ``Perception`` immediately (cost: one
+    pass over all perceptions per such deletion). A ``Perception`` whose entity stopped
+    being a perceiver (lost ``Senses``, ``Faction`` or ``Position``) is removed.
+    """
+    if line_of_sight is not None and not callable(line_of_sight):
+        raise TickmindError(
+            f"install_perception(line_of_sight=...) takes a callable (starts, ends) -> bool "
+            f"array, or None for an open field; got {line_of_sight!r}"
+        )
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise TickmindError(
+            f"install_perception(every=...) takes a whole number of ticks >= 1, got {every!r}"
+        )
+    world.add_system(_PerceptionSystem(line_of_sight, every), stage="perception", name="perception")
+    world.on_delete(_forget_deleted)
+
+
+def _forget_deleted(world: World, entity: int) -> None:
+    """Deletion hook: nothing may keep seeing an entity that no longer exists."""
+    if world.has_component(entity, Faction) or world.has_component(entity, Perceivable):
+        for _, perception in world.get_component(Perception):
+            perception.forget(entity)
+
+
+class _Layout:
+    """Agents, objects and perceivers joined from one set of the world's query lists."""
+
+    def __init__(self, sources: tuple[list[tuple[int, Any]], ...]) -> None:
+        self.sources = sources
+        positions, factions, senses, perceivables, perceptions = sources
+        position_ids = _ids(positions)
+        faction_ids = _ids(factions)
+        # Agents: Faction and Position. Objects: Perceivable and Position.
+        fac_at, pos_at = _join(faction_ids, position_ids)
+        self.agent_ids = faction_ids[fac_at]
+        self.agent_pos: list[Position] = [positions[i][1] for i in pos_at.tolist()]
+        self.agent_faction: list[Faction] = [factions[i][1] for i in fac_at.tolist()]
+        obj_at, pos_at = _join(_ids(perceivables), position_ids)
+        self.object_pos: list[Position] = [positions[i][1] for i in pos_at.tolist()]
+        self.object_info: list[Perceivable] = [perceivables[i][1] for i in obj_at.tolist()]
+        object_ids = position_ids[pos_at]
+        self.ids = np.concatenate((self.agent_ids, object_ids))
+        self.dual = bool(_join(object_ids, self.agent_ids)[0].size)  # listed as both
+        # Perceivers: agents with Senses, each with its agent index and Perception (if any).
+        sen_at, self.perceiver_point = _join(_ids(senses), self.agent_ids)
+        self.perceiver_ids = self.agent_ids[self.perceiver_point]
+        self.senses: list[Senses] = [senses[i][1] for i in sen_at.tolist()]
+        owned = _ids(perceptions)
+        has, at = _join(self.perceiver_ids, owned, keep_all=True)
+        self.perception: list[Perception | None] = [
+            perceptions[i][1] if ok else None for i, ok in zip(at.tolist(), has.tolist(), strict=True)
+        ]
+        self.missing = ~has
+        kept, _ = _join(owned, self.perceiver_ids, keep_all=True)
+        self.orphans: list[int] = owned[~kept].tolist()
+        self._velocity_source: list[Any] | None = None
+        self._velocity: list[Velocity | None] = []
+
+    def is_current(self, sources: tuple[list[Any], ...]) -> bool:
+        return all(a is b for a, b in zip(self.sources, sources, strict=True))
+
+    def due(self, tick: int, every: int) -> np.ndarray:
+        """Perceiver slots to refresh at ``tick`` (ascending)."""
+        if every == 1:
+            return np.arange(len(self.perceiver_ids))
+        return np.flatnonzero((self.perceiver_ids % every == tick % every) | self.missing)
+
+    def velocity(self, world: World) -> list[Velocity | None]:
+        """Each perceiver's Velocity (its heading), joined on first need."""
+        rows = world.get_component(Velocity)
+        if rows is not self._velocity_source:
+            has, at = _join(self.perceiver_ids, _ids(rows), keep_all=True)
+            self._velocity = [
+                rows[i][1] if ok else None for i, ok in zip(at.tolist(), has.tolist(), strict=True)
+            ]
+            self._velocity_source = rows
+        return self._velocity
+
+
+class _PerceptionSystem:
+    """``system(world, ctx)``: refresh the due perceivers' ``Perception``."""
+
+    def __init__(self, line_of_sight: LineOfSight | None, every: int) -> None:
+        self.line_of_sight = line_of_sight
+        self.every = every
+        self._layout: _Layout | None = None
+
+    def __call__(self, world: World, ctx: TickContext) -> None:
+        layout = self._current_layout(world)
+        if layout.orphans:
+            for entity in layout.orphans:
+                world.remove_component(entity, Perception)
+            layout = self._current_layout(world)
+        slots = layout.due(ctx.tick, self.every)
+        if len(slots) == 0:
+            return
+        points, teams, radius = _gather_points(layout)
+        viewers = layout.perceiver_point[slots]
+        ranges, heading, cos_half = _gather_senses(world, layout, slots)
+        seen = sightings(
+            points,
+            viewers,
+            ranges,
+            heading=heading,
+            cos_half=cos_half,
+            ids=layout.ids if layout.dual else None,
+            radius=radius,
+            line_of_sight=self.line_of_sight,
+        )
+        order, bounds, visible, visible_bounds = _arrange(
+            seen.viewer, seen.target, seen.d2, teams, viewers, len(layout.agent_ids), len(points)
+        )
+        ids = layout.ids
+        _write(
+            world, layout, slots, ctx.tick, ids[seen.target[order]].tolist(), bounds,
+            ids[seen.target[visible]].tolist(), visible_bounds,
+        )
+
+    def _current_layout(self, world: World) -> _Layout:
+        sources = (
+            world.get_component(Position),
+            world.get_component(Faction),
+            world.get_component(Senses),
+            world.get_component(Perceivable),
+            world.get_component(Perception),
+        )
+        if self._layout is None or not self._layout.is_current(sources):
+            self._layout = _Layout(sources)
+        return self._layout
+
+
+def _ids(rows: list[tuple[int, Any]]) -> np.ndarray:
+    return np.fromiter([e for e, _ in rows], dtype=np.int64, count=len(rows))
+
+
+def _join(
+    left: np.ndarray, right: np.ndarray, *, keep_all: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Match two ascending id arrays.
+
+    Default: (indices into ``left``, indices into ``right``) of the ids in both. With
+    ``keep_all``: (found mask over ``left``, index into ``right`` or 0 where not found).
+    """
+    at = np.searchsorted(right, left)
+    found = at < len(right)
+    found[found] = right[at[found]] == left[found]
+    if keep_all:
+        return found, np.where(found, at, 0)
+    hit = np.flatnonzero(found)
+    return hit, at[hit]
+
+
+def _gather_points(layout: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Positions of agents then objects (T, 2), the agents' teams, the objects' radii."""
+    agent_pos, object_pos = layout.agent_pos, layout.object_pos
+    n = len(agent_pos)
+    points = np.empty((n + len(object_pos), 2), dtype=np.float64)
+    points[:n, 0] = [p.x for p in agent_pos]
+    points[:n, 1] = [p.y for p in agent_pos]
+    radius = None
+    if object_pos:
+        points[n:, 0] = [p.x for p in object_pos]
+        points[n:, 1] = [p.y for p in object_pos]
+        radii = [o.radius for o in layout.object_info]
+        if any(radii):
+            radius = np.zeros(len(points))
+            radius[n:] = radii
+    teams = np.fromiter([f.team for f in layout.agent_faction], dtype=np.int64, count=n)
+    if not np.isfinite(points.sum()):  # one reduction; look closer only on failure
+        entity = int(layout.ids[np.argmin(np.isfinite(points).all(axis=1))])
+        raise ComponentError(
+            f"entity {entity} has a non-finite Position; perception needs finite coordinates"
+        )
+    return points, teams, radius
+
+
+def _gather_senses(
+    world: World, layout: _Layout, slots: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Range of each due perceiver; heading and cos(fov/2) when any has a cone (else None)."""
+    all_senses, slot_list = layout.senses, slots.tolist()
+    senses = [all_senses[s] for s in slot_list]
+    count = len(senses)
+    ranges = np.fromiter([s.range for s in senses], dtype=np.float64, count=count)
+    fovs = np.fromiter([s.fov_deg for s in senses], dtype=np.float64, count=count)
+    low, high = ranges.min(), fovs.max()
+    if not (low >= 0.0 and high <= 360.0 and fovs.min() > 0.0 and np.isfinite(ranges.sum())):
+        valid = np.isfinite(ranges) & (ranges >= 0.0) & (fovs > 0.0) & (fovs <= 360.0)
+        k = int(np.argmin(valid))
+        check_senses(senses[k].range, senses[k].fov_deg, f"entity {layout.perceiver_ids[slots[k]]} Senses")
+    narrow = np.flatnonzero(fovs < 360.0).tolist()
+    if not narrow:
+        return ranges, None, None
+    velocity = layout.velocity(world)
+    moving = [(k, v) for k in narrow if (v := velocity[slot_list[k]]) is not None]
+    if not moving:
+        return ranges, None, None
+    at = [k for k, _ in moving]
+    heading = np.zeros((count, 2), dtype=np.float64)
+    heading[at, 0] = [v.vx for _, v in moving]
+    heading[at, 1] = [v.vy for _, v in moving]
+    cos_half = np.full(count, -1.0)
+    cos_half[at] = [math.cos(math.radians(senses[k].fov_deg) / 2.0) for k in at]
+    return ranges, heading, cos_half
+
+
+def _arrange(
+    viewer: np.ndarray,
+    target: np.ndarray,
+    d2: np.ndarray,
+    teams: np.ndarray,
+    viewers: np.ndarray,
+    n_agents: int,
+    n_points: int,
+) -> tuple[np.ndarray, list[int], np.ndarray, list[int]]:
+    """Sort sightings into per-viewer runs.
+
+    Returns ``order`` (by viewer, then enemies / allies / objects, then exact squared
+    distance, then target index — which ascends with entity id inside each category) with
+    its run starts ``bounds`` (3 per viewer, plus the end), and ``visible`` (agent
+    sightings by viewer, then target) with its run starts.
+    """
+    n_slots = len(viewers)
+    is_object = target >= n_agents
+    same_team = teams[np.where(is_object, 0, target)] == teams[viewers][viewer]
+    group = viewer * 3 + np.where(is_object, _OBJECT, np.where(same_team, _ALLY, _ENEMY))
+    if len(d2) <= _LEXSORT_UP_TO or 3 * n_slots * (len(d2) + 1) * n_points >= _KEY_LIMIT:
+        order = np.lexsort((target, d2, group))
+    else:
+        distances, rank = np.unique(d2, return_inverse=True)
+        order = np.argsort((group * len(distances) + rank.reshape(-1)) * n_points + target)
+    bounds = _run_starts(group, 3 * n_slots)
+    agents = np.flatnonzero(~is_object)
+    visible = agents[np.argsort(viewer[agents] * n_points + target[agents])]
+    return order, bounds, visible, _run_starts(viewer[agents], n_slots)
+
+
+def _run_starts(keys: np.ndarray, n_keys: int) -> list[int]:
+    """Start offsets of each key's run in a key-sorted array, plus the end: n_keys + 1 ints."""
+    bounds = np.zeros(n_keys + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=n_keys), out=bounds[1:])
+    return bounds.tolist()
+
+
+def _write(
+    world: World,
+    layout: _Layout,
+    slots: np.ndarray,
+    tick: int,
+    listed: list[int],
+    bounds: list[int],
+    visible: list[int],
+    visible_bounds: list[int],
+) -> None:
+    """Fill each due perceiver's ``Perception`` (new ones are added in ascending id)."""
+    perception = layout.perception
+    slot_list = slots.tolist()
+    runs = zip(
+        slot_list,
+        [perception[s] for s in slot_list],
+        bounds[0::3], bounds[1::3], bounds[2::3], bounds[3::3],  # enemies, allies, objects, end
+        visible_bounds,
+        visible_bounds[1:],
+    )
+    created: list[tuple[int, Perception]] = []
+    for slot, comp, e0, a0, o0, end, v0, v1 in runs:
+        if comp is None:
+            comp = Perception(tick)
+            created.append((int(layout.perceiver_ids[slot]), comp))
+        comp.tick = tick
+        comp.visible = tuple(visible[v0:v1])
+        comp.enemies = tuple(listed[e0:a0])
+        comp.allies = tuple(listed[a0:o0])
+        comp.objects = tuple(listed[o0:end])
+    for entity, comp in created:
+        world.add_component(entity, comp)
