@@ -1,0 +1,140 @@
+"""The arena's heuristic controller: utility rules that plan for an agent instantly.
+
+It is the tier below the language model (and the whole controller in ``--planner
+heuristic``): deterministic, per agent, a few microseconds. Its plans reach the world the way
+a model's do — ``AssignPlan`` inputs stamped ``delay`` ticks ahead and journaled with their
+tier — so a heuristic run replays exactly like an LLM run, and mixing tiers changes nothing
+about determinism.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ai import (
+    ActionStep,
+    Approach,
+    AssignPlan,
+    Attack,
+    Faction,
+    MoveTo,
+    Perceivable,
+    Perception,
+    Plan,
+    PlanStatus,
+    Retreat,
+    Scan,
+    TakeCover,
+    Tier,
+    Wait,
+)
+from engine import Position, TickContext, World
+
+from ._combat import Health, Weapon, Wounded
+
+__all__ = ["HeuristicPlanner", "Objectives", "emergency_plan", "heuristic_plan"]
+
+LOW_HEALTH = 0.35
+CALM_STEPS = (MoveTo, Scan, Wait)
+
+
+@dataclass(frozen=True)
+class Objectives:
+    """Where each team heads when it sees no enemy (a world resource).
+
+    ``capture``: team -> the point to take first; ``hunt``: team -> points to sweep once
+    there (the enemy spawns), chosen per agent by entity id so the sweep spreads out.
+    """
+
+    capture: dict[int, tuple[float, float]]
+    hunt: dict[int, tuple[tuple[float, float], ...]]
+    reached: float = 5.0  #: metres from the capture point that count as "there"
+
+    def next_point(self, team: int, entity: int, x: float, y: float) -> tuple[float, float]:
+        cx, cy = self.capture[team]
+        if (x - cx) ** 2 + (y - cy) ** 2 > self.reached**2 or not self.hunt[team]:
+            return cx, cy
+        return self.hunt[team][entity % len(self.hunt[team])]
+
+
+def heuristic_plan(world: World, entity: int) -> tuple[ActionStep, ...]:
+    """Utility rules: flee when hurt, shoot what is in range, close in on what is not,
+    otherwise advance on the objective."""
+    seen = world.component_for_entity(entity, Perception)
+    health = world.component_for_entity(entity, Health)
+    weapon = world.component_for_entity(entity, Weapon)
+    pos = world.component_for_entity(entity, Position)
+    if seen.enemies:
+        target = seen.nearest_enemy
+        if health.hp < LOW_HEALTH * health.max_hp or weapon.ammo == 0:
+            cover = _nearest_cover(world, seen)
+            return (TakeCover(cover=cover), Wait(ticks=90)) if cover else (Retreat(target=target),)
+        target_pos = world.component_for_entity(target, Position)
+        in_range = (target_pos.x - pos.x) ** 2 + (target_pos.y - pos.y) ** 2 <= weapon.range**2
+        return (Attack(target=target),) if in_range else (Approach(target=target), Attack(target=target))
+    team = world.component_for_entity(entity, Faction).team
+    x, y = world.resource(Objectives).next_point(team, entity, pos.x, pos.y)
+    return (MoveTo(x=x, y=y), Scan())
+
+
+def emergency_plan(world: World, entity: int) -> tuple[ActionStep, ...]:
+    """The last tier: hold still, safe whatever the world looks like."""
+    return (Wait(ticks=60),)
+
+
+def _nearest_cover(world: World, seen: Perception) -> int | None:
+    for obj in seen.objects:
+        marker = world.try_component(obj, Perceivable)
+        if marker is not None and marker.kind == "cover":
+            return obj
+    return None
+
+
+class HeuristicPlanner:
+    """Planner system: finds agents due to replan, in ascending id, and submits their plans.
+
+    An agent is due when it has no plan, its plan finished or failed, the plan is older than
+    ``replan_every`` ticks, or something salient happened: an enemy came into view while it
+    was calm, or it was hit after the plan was made. Agents with a plan on its way (submitted,
+    not yet applied) are skipped; that bookkeeping is a function of the world's history, so
+    it evolves identically in a replay.
+    """
+
+    def __init__(self, *, delay: int = 1, replan_every: int = 240) -> None:
+        if delay < 1:
+            raise ValueError("delay must be at least one tick")
+        self.delay = delay
+        self.replan_every = replan_every
+        self._due_at: dict[int, int] = {}  # entity -> tick its pending plan applies
+
+    def is_due(self, world: World, entity: int, tick: int) -> bool:
+        pending = self._due_at.get(entity)
+        if pending is not None:
+            if pending >= tick:
+                return False
+            del self._due_at[entity]
+        plan = world.try_component(entity, Plan)
+        if plan is None or plan.status is not PlanStatus.RUNNING:
+            return True
+        if tick - plan.assigned_tick >= self.replan_every:
+            return True
+        seen = world.component_for_entity(entity, Perception)
+        if seen.enemies and isinstance(plan.current, CALM_STEPS):
+            return True
+        wound = world.try_component(entity, Wounded)
+        return wound is not None and wound.tick > plan.assigned_tick and not isinstance(
+            plan.current, (Retreat, TakeCover)
+        )
+
+    def __call__(self, world: World, ctx: TickContext) -> None:
+        apply_tick = ctx.tick + self.delay
+        for entity, _ in world.get_components(Faction, Perception):
+            if not self.is_due(world, entity, ctx.tick):
+                continue
+            steps = heuristic_plan(world, entity)
+            world.submit(
+                AssignPlan(entity=entity, plan_id=f"h{entity}-{ctx.tick}", tier=Tier.HEURISTIC, steps=steps),
+                apply_tick,
+                meta={"tier": Tier.HEURISTIC.value},
+            )
+            self._due_at[entity] = apply_tick

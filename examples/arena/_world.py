@@ -1,0 +1,149 @@
+"""The arena's world factory: scenario + seed -> a World with every system installed.
+
+``build_arena(config, seed)`` is the run factory the journal names, so ``tickmind verify``
+rebuilds exactly this world. Config keys (all optional, JSON-plain so they journal):
+
+    scenario          path to a .toml/.json scenario (default: the shipped 100-agent arena)
+    agents            total agent count; scales the scenario (and its map if needed)
+    planner           "heuristic" (the utility controller; LLM planners attach to the same seam)
+    plan_delay        ticks between a plan's submission and its application (default 1)
+    replan_every      ticks before a running plan is reconsidered (default 240)
+    perception_every  refresh each agent's perception every k ticks, staggered (default 1)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ai import Faction, Perceivable, Senses, install_perception
+from engine import Position, TickContext, TickmindError, World
+from nav import BoxSight, GridMap, install_nav
+from physics import Body, Wall, install_physics
+
+from ._combat import ArenaScore, Health, Weapon, resolve_deaths, resolve_shots
+from ._execution import ArenaBounds, execute_steps
+from ._heuristic import HeuristicPlanner, Objectives
+from ._loading import load_scenario
+from ._scaling import scale_agents
+from ._scenario import Scenario
+from ._spawning import spawn_positions
+from .scenarios import DEFAULT_SCENARIO
+
+__all__ = ["ArenaOutcome", "arena_scenario", "build_arena"]
+
+CONFIG_KEYS = frozenset({"scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every"})
+
+
+@dataclass
+class ArenaOutcome:
+    """Who won, once decided (a resource the run loop and the summary read)."""
+
+    teams: tuple[str, ...]
+    winner: str | None = None
+    decided_tick: int | None = None
+    alive: tuple[int, ...] = ()
+
+
+def arena_scenario(config: Mapping[str, Any]) -> Scenario:
+    """The scenario a config describes (loaded, then scaled to ``agents`` if given)."""
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise TickmindError(f"unknown arena config key(s) {unknown}; known: {sorted(CONFIG_KEYS)}")
+    path = config.get("scenario")
+    scenario = load_scenario(Path(path) if path else DEFAULT_SCENARIO)
+    agents = config.get("agents")
+    if agents is not None and agents != scenario.agent_count:
+        scenario = scale_agents(scenario, int(agents))
+    return scenario
+
+
+def build_arena(config: Mapping[str, Any], seed: int) -> World:
+    """Build the arena world; see the module docstring for ``config``."""
+    scenario = arena_scenario(config)
+    planner = config.get("planner", "heuristic")
+    if planner != "heuristic":
+        raise TickmindError(f"planner {planner!r} is not available in this build; use 'heuristic'")
+    world = World(seed=seed, dt=scenario.sim.dt)
+    width, height = scenario.map.width, scenario.map.height
+    world.insert_resource(ArenaBounds(width, height))
+    world.insert_resource(ArenaScore())
+    world.insert_resource(ArenaOutcome(tuple(t.name for t in scenario.teams)))
+    world.insert_resource(Objectives(*_objectives(scenario)))
+
+    for box in scenario.walls:
+        world.create_entity(Wall(box.x, box.y, box.right, box.top))
+    for box in scenario.cover:
+        # Seen by its nearest face: the sight line stops ``radius`` short of the centre,
+        # which lies in a blocked cell of the grid.
+        reach = math.hypot(box.w / 2, box.h / 2) + scenario.map.cell_size
+        world.create_entity(
+            Wall(box.x, box.y, box.right, box.top),
+            Position(box.x + box.w / 2, box.y + box.h / 2),
+            Perceivable("cover", radius=reach),
+        )
+    for team, x, y in spawn_positions(scenario, world.rng):
+        stats = scenario.team_stats(team)
+        world.create_entity(
+            Position(x, y),
+            Body(radius=stats.radius, mass=1.0, max_speed=stats.speed),
+            Faction(team),
+            Senses(stats.sight_range),
+            Health(stats.hp, stats.hp),
+            Weapon(
+                range=stats.weapon_range,
+                damage=stats.damage,
+                ammo=stats.ammo,
+                cooldown_ticks=max(1, round(stats.cooldown / scenario.sim.dt)),
+            ),
+        )
+
+    radius = max(scenario.team_stats(i).radius for i in range(len(scenario.teams)))
+    boxes = [(b.x, b.y, b.right, b.top) for b in scenario.obstacles]
+    grid = GridMap.from_boxes(width, height, scenario.map.cell_size, boxes, inflate=radius)
+    world.insert_resource(grid)
+
+    # Walls and cover are boxes: exact box tests are ~10x cheaper than walking grid cells.
+    sight = BoxSight(boxes)
+    install_perception(world, line_of_sight=sight.line_of_sight_many, every=int(config.get("perception_every", 1)))
+    world.add_system(
+        HeuristicPlanner(delay=int(config.get("plan_delay", 1)), replan_every=int(config.get("replan_every", 240))),
+        stage="ai",
+        name="planner",
+    )
+    world.add_system(execute_steps, stage="ai", after=["planner"])
+    install_nav(world, grid)
+    install_physics(world)
+    world.add_system(resolve_shots, stage="update")
+    world.add_system(resolve_deaths, stage="update", after=["resolve_shots"])
+    world.add_system(decide_outcome, stage="update", after=["resolve_deaths"])
+    return world
+
+
+def _objectives(scenario: Scenario) -> tuple[dict[int, tuple[float, float]], dict[int, tuple[tuple[float, float], ...]]]:
+    """Each team heads for the capture point (or, without one, straight for the enemy), and
+    hunts through the enemy spawn zones once there, so hiding survivors are found."""
+    hunt: dict[int, tuple[tuple[float, float], ...]] = {}
+    capture: dict[int, tuple[float, float]] = {}
+    for i in range(len(scenario.teams)):
+        zones = [z for j in range(len(scenario.teams)) if j != i for z in scenario.spawns_for(j)]
+        hunt[i] = tuple((z.x + z.w / 2, z.y + z.h / 2) for z in zones)
+        capture[i] = (scenario.objective.x, scenario.objective.y) if scenario.objective else hunt[i][0]
+    return capture, hunt
+
+
+def decide_outcome(world: World, ctx: TickContext) -> None:
+    """Record the surviving count per team; the last team standing wins."""
+    outcome = world.resource(ArenaOutcome)
+    alive = [0] * len(outcome.teams)
+    for _, faction in world.get_component(Faction):
+        alive[faction.team] += 1
+    outcome.alive = tuple(alive)
+    if outcome.winner is None:
+        standing = [i for i, n in enumerate(alive) if n > 0]
+        if len(standing) <= 1:
+            outcome.winner = outcome.teams[standing[0]] if standing else "nobody"
+            outcome.decided_tick = ctx.tick

@@ -1,0 +1,76 @@
+"""Line of sight against axis-aligned boxes, exactly and without a grid.
+
+Why beside the grid's: maps built from a few dozen boxes (walls, crates) are answered far
+more cheaply by testing each sight line against the boxes than by walking the grid cells it
+crosses — a 30 m line over 0.5 m cells visits ~60 cells, while a per-box broadphase rejects
+almost every box with four comparisons. The answer is also exact for the real box edges
+rather than their rasterised cells. Use it for perception on box maps; use
+``GridMap.line_of_sight_many`` when the occluders are only known as a grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ._errors import NavError
+
+__all__ = ["BoxSight"]
+
+
+class BoxSight:
+    """Occluding boxes ``(x0, y0, x1, y1)``; a sight line is blocked when it passes through a
+    box's interior (grazing an edge or a corner does not block)."""
+
+    def __init__(self, boxes: Iterable[tuple[float, float, float, float]]) -> None:
+        self.boxes = np.asarray(list(boxes), dtype=np.float64).reshape(-1, 4)
+        bad = ~((self.boxes[:, 0] < self.boxes[:, 2]) & (self.boxes[:, 1] < self.boxes[:, 3]))
+        if bad.any():
+            raise NavError(f"box {int(np.flatnonzero(bad)[0])} needs x0 < x1 and y0 < y1: {self.boxes[bad][0].tolist()}")
+
+    def line_of_sight(self, ax: float, ay: float, bx: float, by: float) -> bool:
+        return bool(self.line_of_sight_many(np.array([[ax, ay]]), np.array([[bx, by]]))[0])
+
+    def line_of_sight_many(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """(N, 2) starts and ends -> (N,) bool, True where nothing blocks the segment.
+
+        Symmetric to the bit: each segment is oriented by its lexicographically smaller end
+        before any arithmetic, so A->B and B->A are the same computation.
+        """
+        a = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+        b = np.asarray(ends, dtype=np.float64).reshape(-1, 2)
+        swap = (b[:, 0] < a[:, 0]) | ((b[:, 0] == a[:, 0]) & (b[:, 1] < a[:, 1]))
+        s = np.where(swap[:, None], b, a)
+        e = np.where(swap[:, None], a, b)
+        sx, sy = s[:, 0], s[:, 1]
+        dx, dy = e[:, 0] - sx, e[:, 1] - sy
+        lo_x, hi_x = np.minimum(sx, e[:, 0]), np.maximum(sx, e[:, 0])
+        lo_y, hi_y = np.minimum(sy, e[:, 1]), np.maximum(sy, e[:, 1])
+        clear = np.ones(len(a), dtype=bool)
+        for x0, y0, x1, y1 in self.boxes.tolist():
+            near = np.flatnonzero((lo_x < x1) & (hi_x > x0) & (lo_y < y1) & (hi_y > y0) & clear)
+            if near.size:
+                hit = _crosses(sx[near], sy[near], dx[near], dy[near], x0, y0, x1, y1)
+                clear[near[hit]] = False
+        return clear
+
+
+def _crosses(
+    sx: np.ndarray, sy: np.ndarray, dx: np.ndarray, dy: np.ndarray, x0: float, y0: float, x1: float, y1: float
+) -> np.ndarray:
+    """Liang-Barsky: does ``s + t*d``, t in [0, 1], pass through the box's open interior?"""
+    enter = np.zeros(len(sx))
+    leave = np.ones(len(sx))
+    for start, delta, low, high in ((sx, dx, x0, x1), (sy, dy, y0, y1)):
+        moving = delta != 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_low = (low - start) / delta
+            t_high = (high - start) / delta
+        t_in = np.where(moving, np.minimum(t_low, t_high), -np.inf)
+        t_out = np.where(moving, np.maximum(t_low, t_high), np.inf)
+        # A segment parallel to this axis crosses only if it lies strictly between the sides.
+        parallel_outside = ~moving & ((start <= low) | (start >= high))
+        enter = np.maximum(enter, t_in)
+        leave = np.where(parallel_outside, -np.inf, np.minimum(leave, t_out))
+    return enter < leave
