@@ -6,6 +6,7 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
     scenario          path to a .toml/.json scenario (default: the shipped 100-agent arena)
     agents            total agent count; scales the scenario (and its map if needed)
     planner           "heuristic" (the utility controller; LLM planners attach to the same seam)
+                      or "none" (plans arrive only as submitted AssignPlan inputs)
     plan_delay        ticks between a plan's submission and its application (default 1)
     replan_every      ticks before a running plan is reconsidered (default 240)
     perception_every  refresh each agent's perception every k ticks, staggered (default 1)
@@ -35,6 +36,7 @@ from .scenarios import DEFAULT_SCENARIO
 
 __all__ = ["ArenaOutcome", "arena_scenario", "build_arena"]
 
+PLANNERS = ("heuristic", "none")
 CONFIG_KEYS = frozenset({"scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every"})
 
 
@@ -65,8 +67,8 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
     """Build the arena world; see the module docstring for ``config``."""
     scenario = arena_scenario(config)
     planner = config.get("planner", "heuristic")
-    if planner != "heuristic":
-        raise TickmindError(f"planner {planner!r} is not available in this build; use 'heuristic'")
+    if planner not in PLANNERS:
+        raise TickmindError(f"unknown planner {planner!r}; choose one of {', '.join(PLANNERS)}")
     world = World(seed=seed, dt=scenario.sim.dt)
     width, height = scenario.map.width, scenario.map.height
     world.insert_resource(ArenaBounds(width, height))
@@ -109,12 +111,13 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
     # Walls and cover are boxes: exact box tests are ~10x cheaper than walking grid cells.
     sight = BoxSight(boxes)
     install_perception(world, line_of_sight=sight.line_of_sight_many, every=int(config.get("perception_every", 1)))
-    world.add_system(
-        HeuristicPlanner(delay=int(config.get("plan_delay", 1)), replan_every=int(config.get("replan_every", 240))),
-        stage="ai",
-        name="planner",
-    )
-    world.add_system(execute_steps, stage="ai", after=["planner"])
+    if planner == "heuristic":
+        world.add_system(
+            HeuristicPlanner(delay=int(config.get("plan_delay", 1)), replan_every=int(config.get("replan_every", 240))),
+            stage="ai",
+            name="planner",
+        )
+    world.add_system(execute_steps, stage="ai", after=["planner"] if planner == "heuristic" else [])
     install_nav(world, grid)
     install_physics(world)
     world.add_system(resolve_shots, stage="update")

@@ -1,0 +1,110 @@
+"""Each core ActionStep, executed by the arena's systems, ends the way its contract says."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ai import ActionStep, Approach, AssignPlan, Attack, MoveTo, Plan, PlanStatus, Retreat, Tier, Wait
+from engine import Position, World
+from examples.arena import Health, Weapon, build_arena
+
+# One red agent at the west, one blue at the east, a wall between the halves' north parts.
+SCENARIO = {
+    "map": {"width": 40.0, "height": 20.0, "cell_size": 0.5},
+    "stats": {"trooper": {"hp": 30.0, "sight_range": 30.0, "weapon_range": 25.0, "damage": 10.0, "cooldown": 0.1}},
+    "teams": [{"name": "red", "colour": "#ff0000", "stats": "trooper"}, {"name": "blue", "colour": "#0000ff", "stats": "trooper"}],
+    "spawns": [
+        {"team": "red", "x": 2.0, "y": 2.0, "w": 2.0, "h": 2.0, "count": 1},
+        {"team": "blue", "x": 24.0, "y": 2.0, "w": 2.0, "h": 2.0, "count": 1},
+    ],
+    "walls": [{"x": 18.0, "y": 8.0, "w": 4.0, "h": 12.0}],
+}
+
+
+@pytest.fixture
+def duel(tmp_path: Path) -> World:
+    path = tmp_path / "duel.json"
+    path.write_text(json.dumps(SCENARIO))
+    world = build_arena({"scenario": str(path), "planner": "none"}, 7)
+    world.step()  # perception sees the first tick
+    return world
+
+
+def agents(world: World) -> tuple[int, int]:
+    red, blue = [e for e, _ in world.get_components(Health, Weapon)]
+    return red, blue
+
+
+def order(world: World, entity: int, *steps: ActionStep) -> Plan:
+    world.submit(AssignPlan(entity=entity, plan_id=f"t{world.tick}", tier=Tier.HEURISTIC, steps=steps))
+    world.step()
+    return world.component_for_entity(entity, Plan)
+
+
+def run_until_settled(world: World, entity: int, limit: int = 2000) -> Plan:
+    for _ in range(limit):
+        plan = world.try_component(entity, Plan)
+        if plan is None or plan.status is not PlanStatus.RUNNING:
+            break
+        world.step()
+    return world.component_for_entity(entity, Plan)
+
+
+def test_move_to_arrives_and_finishes(duel: World) -> None:
+    red, _ = agents(duel)
+    order(duel, red, MoveTo(x=10.0, y=15.0))
+    plan = run_until_settled(duel, red)
+    pos = duel.component_for_entity(red, Position)
+    assert plan.status is PlanStatus.DONE
+    assert abs(pos.x - 10.0) < 1.5 and abs(pos.y - 15.0) < 1.5
+
+
+def test_move_into_a_wall_fails_as_unreachable(duel: World) -> None:
+    red, _ = agents(duel)
+    order(duel, red, MoveTo(x=20.0, y=14.0))
+    plan = run_until_settled(duel, red)
+    assert plan.status is PlanStatus.FAILED and "unreachable" in plan.reason
+
+
+def test_attack_shoots_until_the_target_dies(duel: World) -> None:
+    red, blue = agents(duel)
+    ammo = duel.component_for_entity(red, Weapon).ammo
+    order(duel, red, Attack(target=blue))
+    plan = run_until_settled(duel, red)
+    assert plan.status is PlanStatus.DONE
+    assert not duel.entity_exists(blue)
+    assert duel.component_for_entity(red, Weapon).ammo < ammo
+
+
+def test_wait_holds_for_its_ticks(duel: World) -> None:
+    red, _ = agents(duel)
+    plan = order(duel, red, Wait(ticks=10))
+    start = plan.step_tick
+    plan = run_until_settled(duel, red)
+    assert plan.status is PlanStatus.DONE and duel.tick - 1 - start == 10
+
+
+def test_approach_closes_to_weapon_range_then_the_next_step_runs(duel: World) -> None:
+    red, blue = agents(duel)
+    duel.add_component(red, Weapon(range=5.0, damage=0.0, ammo=1, cooldown_ticks=10))
+    plan = order(duel, red, Approach(target=blue), Wait(ticks=1))
+    while plan.index == 0 and plan.status is PlanStatus.RUNNING and duel.tick < 2000:
+        duel.step()
+    a, b = duel.component_for_entity(red, Position), duel.component_for_entity(blue, Position)
+    assert plan.index == 1 and ((a.x - b.x) ** 2 + (a.y - b.y) ** 2) ** 0.5 <= 5.0
+
+
+def test_retreat_moves_away_from_the_threat(duel: World) -> None:
+    red, blue = agents(duel)
+    before = duel.component_for_entity(blue, Position).x - duel.component_for_entity(red, Position).x
+    order(duel, red, Retreat(target=blue))
+    plan = run_until_settled(duel, red)
+    after = duel.component_for_entity(blue, Position).x - duel.component_for_entity(red, Position).x
+    assert plan.status is PlanStatus.DONE and after > before
+
+
+def test_targets_that_do_not_exist_fail_the_plan_not_the_tick(duel: World) -> None:
+    red, _ = agents(duel)
+    plan = order(duel, red, Approach(target=999))
+    assert plan.status is PlanStatus.FAILED and "not visible" in plan.reason
