@@ -64,7 +64,7 @@ def _crosses(
     leave = np.ones(len(sx))
     for start, delta, low, high in ((sx, dx, x0, x1), (sy, dy, y0, y1)):
         moving = delta != 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             t_low = (low - start) / delta
             t_high = (high - start) / delta
         t_in = np.where(moving, np.minimum(t_low, t_high), -np.inf)

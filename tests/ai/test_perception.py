@@ -113,7 +113,7 @@ def walls_los(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     for wy, x0, x1 in ((12.0, 5.0, 25.0), (28.0, 15.0, 38.0)):
         (sx, sy), (ex, ey) = starts.T, ends.T
         crosses = (sy - wy) * (ey - wy) < 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             x = sx + (wy - sy) * (ex - sx) / (ey - sy)
         clear &= ~(crosses & (x > x0) & (x < x1))
     return clear
