@@ -16,6 +16,18 @@ from ._actions import (
     parse_step,
     register_action,
 )
+from ._executor import (
+    BatchExecutor,
+    BatchJob,
+    ExecutorClosed,
+    ExecutorError,
+    JobResult,
+    JobStatus,
+    LatencyStats,
+    QueueFull,
+    RetryPolicy,
+    StreamCallback,
+)
 from ._perception import Faction, Perceivable, Perception, Senses
 from ._perception_kernel import LineOfSight
 from ._perception_system import install_perception
@@ -26,7 +38,14 @@ __all__ = [
     "Approach",
     "AssignPlan",
     "Attack",
+    "BatchExecutor",
+    "BatchJob",
+    "ExecutorClosed",
+    "ExecutorError",
     "Faction",
+    "JobResult",
+    "JobStatus",
+    "LatencyStats",
     "LineOfSight",
     "MoveTo",
     "Patrol",
@@ -34,10 +53,13 @@ __all__ = [
     "Perception",
     "Plan",
     "PlanStatus",
+    "QueueFull",
     "Regroup",
     "Retreat",
+    "RetryPolicy",
     "Scan",
     "Senses",
+    "StreamCallback",
     "TakeCover",
     "Tier",
     "Wait",

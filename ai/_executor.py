@@ -1,0 +1,559 @@
+"""The batch executor: model calls run beside the tick loop, never inside it.
+
+Threading model
+    The executor owns one worker thread running its own asyncio event loop. The tick thread
+    (the planner) talks to it through three calls only -- :meth:`~BatchExecutor.submit`,
+    :meth:`~BatchExecutor.poll`, :meth:`~BatchExecutor.wait` -- and every handoff crosses
+    threads through ``loop.call_soon_threadsafe`` (tick -> loop) or a lock-protected table
+    plus a condition variable (loop -> tick). Nothing here touches the World: results are plain
+    data that the planner validates and turns into journaled inputs at a tick boundary.
+
+Ordering
+    Jobs finish in network order. :meth:`poll` returns whatever has finished, sorted by
+    ``job_id``; the planner decides at which tick each result applies (and journals that), so
+    the world never sees completion order. :meth:`wait` (lockstep) blocks until the named jobs
+    finish or a deadline passes, and returns one result per named job, sorted by ``job_id``.
+
+Retry policy
+    Each job makes up to ``max_attempts`` attempts. An attempt holds one of ``max_concurrency``
+    slots (an ``asyncio.Semaphore``) and runs under the per-request ``timeout`` (exceeding it
+    raises :class:`~ai.clients.LLMTimeout`). Retryable errors (timeout, unavailable, 429) back
+    off exponentially with jitter drawn from a generator keyed by (seed, job_id), so jitter does
+    not depend on which job happened to fail first; a 429's Retry-After is honoured (a longer
+    wait than ``RetryPolicy.max_retry_after`` fails the job at once). Non-retryable errors (4xx,
+    malformed answers, an open circuit) fail at once. The slot is released while backing off.
+
+Back-pressure
+    At most ``max_pending`` jobs may be unfinished; :meth:`submit` raises :class:`QueueFull`
+    beyond that (an exception rather than a False return, so a planner that forgets to check
+    cannot silently lose agents), and the planner falls back to its next tier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from types import TracebackType
+
+import numpy as np
+
+from engine import TickmindError
+
+from .clients._breaker import CircuitBreaker
+from .clients._errors import LLMError, LLMRateLimited, LLMTimeout
+from .clients._protocol import CompletionRequest, CompletionResult, LLMClient
+from .clients._rng import keyed_rng
+
+__all__ = [
+    "BatchExecutor",
+    "BatchJob",
+    "ExecutorClosed",
+    "ExecutorError",
+    "JobResult",
+    "JobStatus",
+    "LatencyStats",
+    "QueueFull",
+    "RetryPolicy",
+    "StreamCallback",
+]
+
+
+Sleep = Callable[[float], Awaitable[None]]
+#: ``(job_id, attempt, chunk)``: streamed text of a job's answer, on the executor's thread.
+StreamCallback = Callable[[str, int, str], None]
+
+
+class ExecutorError(TickmindError):
+    """The executor was used wrongly (not started, duplicate job id, unknown job id)."""
+
+
+class ExecutorClosed(ExecutorError):
+    """submit() after stop(): make a new executor for a new run."""
+
+
+class QueueFull(ExecutorError):
+    """Too many unfinished jobs: fall back (heuristic tier) for these agents instead."""
+
+    def __init__(self, message: str, *, pending: int, max_pending: int) -> None:
+        super().__init__(message)
+        self.pending = pending
+        self.max_pending = max_pending
+
+
+class JobStatus(str, Enum):
+    OK = "ok"  #: ``result`` holds the completion
+    FAILED = "failed"  #: ``error`` says why (after retries, or at once if not retryable)
+    TIMED_OUT = "timed_out"  #: a lockstep wait() gave up on it; the call was cancelled
+    CANCELLED = "cancelled"  #: the executor stopped before the job finished
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchJob:
+    """One model request for a batch of agents, submitted at ``submit_tick``.
+
+    ``agent_ids`` must be unique (one plan per agent: duplicates once silently overwrote each
+    other). ``attempt`` is the planner's own counter for these agents (1 = first time asked,
+    2 = asked again, e.g. at a simpler tier); the executor only echoes it. ``max_attempts``
+    overrides the executor's retry policy for this job.
+
+    ``on_text(job_id, attempt, chunk)`` receives the answer's text as it streams in (set
+    ``request.stream``), so an incremental parser can hand plans over before the batch ends.
+    It runs on the executor's thread: keep it fast and thread-safe (put into a queue). A new
+    ``attempt`` number means a retry started over: drop what the earlier attempt streamed.
+    """
+
+    job_id: str
+    request: CompletionRequest
+    agent_ids: tuple[int, ...]
+    submit_tick: int
+    attempt: int = 1
+    max_attempts: int | None = None
+    on_text: StreamCallback | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.job_id:
+            raise ExecutorError("BatchJob.job_id must be a non-empty string")
+        ids = tuple(self.agent_ids)
+        object.__setattr__(self, "agent_ids", ids)
+        if len(set(ids)) != len(ids):
+            dupes = sorted({a for a in ids if ids.count(a) > 1})
+            raise ExecutorError(f"BatchJob {self.job_id!r} lists agents {dupes} more than once")
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise ExecutorError(f"BatchJob {self.job_id!r} max_attempts must be >= 1, got {self.max_attempts}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobResult:
+    """A finished job. ``latency_s`` (submit to finish, monotonic) is metrics only."""
+
+    job: BatchJob
+    status: JobStatus
+    result: CompletionResult | None = None
+    error: LLMError | None = None
+    attempts: int = 0
+    latency_s: float = 0.0
+
+    @property
+    def job_id(self) -> str:
+        return self.job.job_id
+
+    @property
+    def agent_ids(self) -> tuple[int, ...]:
+        return self.job.agent_ids
+
+    @property
+    def ok(self) -> bool:
+        return self.status is JobStatus.OK
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff and jitter.
+
+    Before attempt n+1 the executor waits ``min(max_delay, base_delay * multiplier**(n-1))``
+    scaled by ``1 - jitter * u`` with u uniform in [0, 1) -- or a 429's Retry-After if longer.
+    """
+
+    max_attempts: int = 3
+    base_delay: float = 0.25
+    multiplier: float = 2.0
+    max_delay: float = 8.0
+    jitter: float = 0.5
+    max_retry_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ExecutorError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ExecutorError(f"RetryPolicy.jitter must be in [0, 1], got {self.jitter}")
+        if self.base_delay < 0 or self.max_delay < 0 or self.multiplier < 1:
+            raise ExecutorError("RetryPolicy needs base_delay >= 0, max_delay >= 0 and multiplier >= 1")
+
+    def backoff(self, attempts_done: int, rng: np.random.Generator) -> float:
+        raw = min(self.max_delay, self.base_delay * self.multiplier ** (attempts_done - 1))
+        return raw * (1.0 - self.jitter * float(rng.random()))
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Latency of recent successful attempts, in seconds (all 0.0 when ``count`` is 0).
+
+    Exposed for adaptive batching (choosing k agents per prompt and m in flight) and metrics.
+    """
+
+    count: int
+    mean_s: float
+    p50_s: float
+    p95_s: float
+
+
+@dataclass
+class _Entry:
+    """An unfinished job as both threads see it (guarded by the executor's lock)."""
+
+    job: BatchJob
+    submitted_at: float
+    attempts: int = 0
+
+
+@dataclass
+class _Latencies:
+    window: deque[float]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, seconds: float) -> None:
+        with self.lock:
+            self.window.append(seconds)
+
+    def stats(self) -> LatencyStats:
+        with self.lock:
+            values = np.fromiter(self.window, dtype=float)
+        if values.size == 0:
+            return LatencyStats(0, 0.0, 0.0, 0.0)
+        p50, p95 = np.percentile(values, [50, 95])
+        return LatencyStats(int(values.size), float(values.mean()), float(p50), float(p95))
+
+
+
+
+class BatchExecutor:
+    """Runs :class:`BatchJob` model calls concurrently on a worker thread's event loop.
+
+    ``client`` is owned from :meth:`start` on: it is used and closed (``close_client``) on the
+    executor's loop, because an httpx connection pool belongs to the loop that used it.
+    ``breaker`` guards every attempt, timeout included; keep one breaker per backend for the
+    whole run. ``sleep`` (the backoff wait) and ``clock`` (latency measurement) are injectable.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        client: LLMClient,
+        *,
+        max_concurrency: int = 4,
+        max_pending: int = 64,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        seed: int = 0,
+        latency_window: int = 256,
+        sleep: Sleep | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        close_client: bool = True,
+        name: str = "tickmind-executor",
+    ) -> None:
+        if max_concurrency < 1:
+            raise ExecutorError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        if max_pending < 1:
+            raise ExecutorError(f"max_pending must be >= 1, got {max_pending}")
+        if not timeout > 0:
+            raise ExecutorError(f"timeout must be > 0 seconds, got {timeout}")
+        self._client = client
+        self._backend = str(getattr(client, "backend", type(client).__name__))
+        self.max_concurrency = max_concurrency
+        self.max_pending = max_pending
+        self.timeout = timeout
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.breaker = breaker
+        self._seed = seed
+        self._sleep: Sleep = sleep if sleep is not None else asyncio.sleep
+        self._clock = clock
+        self._close_client = close_client
+        self._name = name
+        self._latencies = _Latencies(deque(maxlen=latency_window))
+
+        self._cond = threading.Condition(threading.Lock())
+        self._unfinished: dict[str, _Entry] = {}  # guarded by _cond
+        self._done: dict[str, JobResult] = {}  # guarded by _cond
+        self._started = False
+        self._closed = False
+
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # loop thread only
+        self._in_flight = 0  # loop thread writes; others only read
+
+    # -- lifecycle (tick thread) -------------------------------------------------------------
+
+    def start(self) -> BatchExecutor:
+        """Start the worker thread and its loop; returns when the loop is ready."""
+        with self._cond:
+            if self._closed:
+                raise ExecutorClosed("this executor was stopped; make a new one")
+            if self._started:
+                raise ExecutorError("executor already started")
+            self._started = True
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run_loop, args=(ready,), name=self._name, daemon=True)
+        self._thread.start()
+        ready.wait()
+        return self
+
+    def _run_loop(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        self._semaphore = asyncio.Semaphore(self.max_concurrency)
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            # Anything stop() could not end in time is cancelled here, so the loop closes clean.
+            leftovers = asyncio.all_tasks(loop)
+            for task in leftovers:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel unfinished jobs (they come back from :meth:`poll` as CANCELLED), close the
+        client, end the loop and join the thread. Idempotent."""
+        with self._cond:
+            was_running = self._started and not self._closed
+            self._closed = True
+        if not was_running:
+            return
+        loop, thread = self._loop, self._thread
+        assert loop is not None and thread is not None
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            future.result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        self._cancel_unstarted()
+        if thread.is_alive():
+            raise ExecutorError(f"executor thread {self._name!r} did not stop within {timeout:g} s")
+
+    def _cancel_unstarted(self) -> None:
+        """Report jobs whose task was cancelled before it ever ran (so it could not report)."""
+        with self._cond:
+            for job_id, entry in sorted(self._unfinished.items()):
+                self._done[job_id] = self._result(entry, JobStatus.CANCELLED, error=self._stopped_error(entry.job))
+            self._unfinished.clear()
+            self._cond.notify_all()
+
+    async def _shutdown(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._close_client:
+            with contextlib.suppress(Exception):  # closing must not keep the thread alive
+                await self._client.aclose()
+
+    def __enter__(self) -> BatchExecutor:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- the planner's API (tick thread) -----------------------------------------------------
+
+    def submit(self, job: BatchJob) -> None:
+        """Queue a job. Raises :class:`QueueFull` when ``max_pending`` jobs are unfinished,
+        :class:`ExecutorError` for a job id that is still unfinished or uncollected."""
+        with self._cond:
+            if self._closed:
+                raise ExecutorClosed(f"submit({job.job_id!r}) after stop(); make a new executor")
+            if not self._started or self._loop is None:
+                raise ExecutorError("submit() before start(): call start() or use `with BatchExecutor(...)`")
+            if job.job_id in self._unfinished or job.job_id in self._done:
+                raise ExecutorError(f"job id {job.job_id!r} is already submitted; job ids must be unique")
+            if len(self._unfinished) >= self.max_pending:
+                raise QueueFull(
+                    f"{len(self._unfinished)} jobs unfinished (max_pending={self.max_pending}); "
+                    f"job {job.job_id!r} not queued: use a fallback tier for its agents",
+                    pending=len(self._unfinished),
+                    max_pending=self.max_pending,
+                )
+            self._unfinished[job.job_id] = _Entry(job, self._clock())
+            # Inside the lock: stop() marks the executor closed under it, so the loop is alive.
+            self._loop.call_soon_threadsafe(self._spawn, job)
+
+    def poll(self) -> list[JobResult]:
+        """Every job finished since the last poll/wait, sorted by ``job_id``. Never blocks."""
+        with self._cond:
+            results = sorted(self._done.values(), key=_job_key)
+            self._done.clear()
+        return results
+
+    def wait(self, job_ids: Iterable[str], timeout: float) -> list[JobResult]:
+        """Block until these jobs finish or ``timeout`` seconds pass (lockstep mode).
+
+        Returns one result per job, sorted by ``job_id``: the finished ones as they are, the rest
+        TIMED_OUT with an :class:`~ai.clients.LLMTimeout`, their calls cancelled. Other jobs'
+        results stay for :meth:`poll`.
+        """
+        ids = list(dict.fromkeys(job_ids))
+        deadline = time.monotonic() + timeout
+        abandoned: list[str] = []
+        with self._cond:
+            unknown = [i for i in ids if i not in self._unfinished and i not in self._done]
+            if unknown:
+                raise ExecutorError(f"wait() for jobs never submitted or already collected: {unknown}")
+            while any(i not in self._done for i in ids):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            results = []
+            for job_id in ids:
+                if job_id in self._done:
+                    results.append(self._done.pop(job_id))
+                    continue
+                entry = self._unfinished.pop(job_id)
+                abandoned.append(job_id)
+                error = self._error(LLMTimeout, f"lockstep wait gave up after {timeout:g} s", entry.job.request)
+                results.append(self._result(entry, JobStatus.TIMED_OUT, error=error))
+        if abandoned and self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop may be stopping
+                self._loop.call_soon_threadsafe(self._cancel, abandoned)
+        return sorted(results, key=_job_key)
+
+    @property
+    def pending(self) -> int:
+        """Jobs submitted and not finished (queued for a slot, running or backing off)."""
+        with self._cond:
+            return len(self._unfinished)
+
+    @property
+    def in_flight(self) -> int:
+        """Attempts holding a concurrency slot right now."""
+        return self._in_flight
+
+    @property
+    def running(self) -> bool:
+        return self._started and not self._closed
+
+    def latency_stats(self) -> LatencyStats:
+        """Count, mean, p50 and p95 of the last ``latency_window`` successful attempts."""
+        return self._latencies.stats()
+
+    # -- the loop thread ---------------------------------------------------------------------
+
+    def _spawn(self, job: BatchJob) -> None:
+        task = asyncio.get_running_loop().create_task(self._run_job(job), name=f"job:{job.job_id}")
+        self._tasks[job.job_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(job.job_id, None))
+
+    def _cancel(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            task = self._tasks.get(job_id)
+            if task is not None:
+                task.cancel()
+
+    async def _run_job(self, job: BatchJob) -> None:
+        max_attempts = job.max_attempts if job.max_attempts is not None else self.retry.max_attempts
+        rng: np.random.Generator | None = None
+        attempts = 0
+        try:
+            while True:
+                attempts += 1
+                self._count_attempt(job.job_id, attempts)
+                try:
+                    result = await self._attempt(job, attempts)
+                except LLMError as exc:
+                    delay = None
+                    if exc.retryable and attempts < max_attempts:
+                        rng = rng if rng is not None else keyed_rng(self._seed, job.job_id)
+                        delay = self._retry_delay(exc, attempts, rng)
+                    if delay is None:
+                        self._finish(job.job_id, JobStatus.FAILED, error=exc)
+                        return
+                    await self._sleep(delay)
+                else:
+                    self._finish(job.job_id, JobStatus.OK, result=result)
+                    return
+        except asyncio.CancelledError:
+            self._finish(job.job_id, JobStatus.CANCELLED, error=self._stopped_error(job))
+            raise
+
+    def _stopped_error(self, job: BatchJob) -> LLMError:
+        return self._error(LLMError, "cancelled: the executor stopped first", job.request)
+
+    def _error(self, kind: type[LLMError], cause: str, request: CompletionRequest) -> LLMError:
+        return kind(cause, backend=self._backend, request_id=request.request_id)
+
+    def _retry_delay(self, exc: LLMError, attempts: int, rng: np.random.Generator) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up now."""
+        delay = self.retry.backoff(attempts, rng)
+        if isinstance(exc, LLMRateLimited) and exc.retry_after is not None:
+            if exc.retry_after > self.retry.max_retry_after:
+                return None
+            delay = max(delay, exc.retry_after)
+        return delay
+
+    async def _attempt(self, job: BatchJob, attempt: int) -> CompletionResult:
+        assert self._semaphore is not None
+        async with self._semaphore:
+            self._in_flight += 1
+            try:
+                started = self._clock()
+                guard = self.breaker.guard() if self.breaker is not None else contextlib.nullcontext()
+                with guard:
+                    result = await self._call(job, attempt)
+                self._latencies.add(self._clock() - started)
+                return result
+            finally:
+                self._in_flight -= 1
+
+    async def _call(self, job: BatchJob, attempt: int) -> CompletionResult:
+        """One client call under the per-request timeout; every failure becomes an LLMError."""
+        request, stream = job.request, job.on_text
+        on_text = None if stream is None else (lambda chunk: stream(job.job_id, attempt, chunk))
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._client.complete(request, on_text=on_text)
+        except LLMError:
+            raise
+        except TimeoutError as exc:
+            raise self._error(LLMTimeout, f"no answer within {self.timeout:g} s", request) from exc
+        except Exception as exc:  # a client bug must fail its job, not the executor
+            raise self._error(LLMError, f"client raised {type(exc).__name__}: {exc}", request) from exc
+
+    def _count_attempt(self, job_id: str, attempts: int) -> None:
+        with self._cond:
+            entry = self._unfinished.get(job_id)
+            if entry is not None:
+                entry.attempts = attempts
+
+    def _finish(
+        self, job_id: str, status: JobStatus, *, result: CompletionResult | None = None, error: LLMError | None = None
+    ) -> None:
+        with self._cond:
+            entry = self._unfinished.pop(job_id, None)
+            if entry is None:  # wait() gave up on it, or stop() reported it, already
+                return
+            self._done[job_id] = self._result(entry, status, result=result, error=error)
+            self._cond.notify_all()
+
+    def _result(
+        self, entry: _Entry, status: JobStatus, *, result: CompletionResult | None = None, error: LLMError | None = None
+    ) -> JobResult:
+        return JobResult(
+            job=entry.job,
+            status=status,
+            result=result,
+            error=error,
+            attempts=entry.attempts,
+            latency_s=self._clock() - entry.submitted_at,
+        )
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else ("stopped" if self._closed else "new")
+        return f"BatchExecutor({self._backend}, {state}, pending={self.pending}, m={self.max_concurrency})"
+
+
+def _job_key(result: JobResult) -> str:
+    return result.job_id

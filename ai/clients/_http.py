@@ -1,0 +1,279 @@
+"""What every HTTP backend shares: one httpx.AsyncClient, one attempt, errors mapped to ours.
+
+A backend subclass says how to build its payload and how to read a body or a stream line;
+this module does the rest the same way for all of them:
+
+- a POST through ``httpx.AsyncClient.stream`` (streaming or not), on an injectable
+  ``transport`` so tests can use an in-process transport without patching;
+- HTTP status -> error: 429 -> LLMRateLimited (Retry-After parsed), 408 -> LLMTimeout,
+  5xx -> LLMUnavailable, other 4xx -> LLMBadResponse carrying the server's error text;
+- httpx errors -> ours (timeouts -> LLMTimeout, connect/read/protocol -> LLMUnavailable), and
+  JSON or shape errors -> LLMBadResponse, all with ``raise ... from exc``;
+- timing with ``time.monotonic`` (metrics only), token counts from the server or estimated.
+
+The API key goes into the client's default headers and nowhere else: not into errors, not
+into ``repr``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypedDict
+
+import httpx
+
+from ._errors import LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable, redact_url
+from ._protocol import CompletionRequest, CompletionResult, TextCallback, estimate_tokens
+
+__all__ = ["DEFAULT_TIMEOUT", "Chunk", "HTTPBackend", "HTTPOptions", "chat_messages"]
+
+#: Generous: the executor enforces the per-request deadline; this only bounds a dead socket.
+DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
+
+_EXCERPT = 500
+
+
+@dataclass
+class Chunk:
+    """A piece of an answer: a whole body, or one line of a stream."""
+
+    text: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    model: str | None = None
+    finish_reason: str | None = None
+    done: bool = False
+
+
+@dataclass
+class _Answer:
+    parts: list[str] = field(default_factory=list)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    model: str | None = None
+    finish_reason: str | None = None
+    ttfb: float | None = None
+
+    def result(self, request: CompletionRequest, model: str, total_s: float) -> CompletionResult:
+        """The completion; token counts the server did not report are estimated."""
+        text = "".join(self.parts)
+        prompt = self.prompt_tokens
+        if prompt is None:
+            prompt = estimate_tokens(request.system) + estimate_tokens(request.user)
+        return CompletionResult(
+            text=text,
+            prompt_tokens=prompt,
+            completion_tokens=self.completion_tokens if self.completion_tokens is not None else estimate_tokens(text),
+            model=self.model or model,
+            total_s=total_s,
+            ttfb_s=self.ttfb,
+            finish_reason=self.finish_reason or "",
+        )
+
+    def add(self, chunk: Chunk) -> None:
+        if chunk.text:
+            self.parts.append(chunk.text)
+        for name in ("prompt_tokens", "completion_tokens", "model", "finish_reason"):
+            value = getattr(chunk, name)
+            if value is not None:
+                setattr(self, name, value)
+
+
+class HTTPOptions(TypedDict, total=False):
+    """Keyword options every HTTP backend takes (see :class:`HTTPBackend`)."""
+
+    api_key: str | None
+    transport: httpx.AsyncBaseTransport | None
+    timeout: float | httpx.Timeout
+    headers: Mapping[str, str] | None
+    extra: Mapping[str, Any] | None
+
+
+class HTTPBackend:
+    """Base of the HTTP clients. Subclasses set ``backend`` and ``path`` and implement
+    :meth:`_payload`, :meth:`_decode_body` and :meth:`_decode_line`.
+
+    ``api_key`` is sent as ``Authorization: Bearer``; ``transport`` replaces the network (an
+    ``httpx.MockTransport`` in unit tests); ``timeout`` bounds a dead socket (the executor
+    imposes the per-request deadline); ``headers`` are added to every request; ``extra`` is
+    merged into every payload (e.g. llama.cpp's raw ``grammar``).
+    """
+
+    backend: ClassVar[str]
+    path: ClassVar[str]
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.url = redact_url(self.base_url + self.path)  #: for messages and logs
+        self.extra = dict(extra or {})  #: merged into every payload (e.g. a raw ``grammar``)
+        default_headers = dict(headers or {})
+        if api_key:
+            default_headers["Authorization"] = f"Bearer {api_key}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, transport=transport, timeout=timeout, headers=default_headers
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r}, model={self.model!r})"
+
+    # -- what a backend defines ----------------------------------------------------------------
+
+    def _payload(self, request: CompletionRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _decode_body(self, data: Any) -> Chunk:
+        """A whole (non-streamed) JSON body. May raise KeyError/IndexError/TypeError on a wrong
+        shape: those become LLMBadResponse."""
+        raise NotImplementedError
+
+    def _decode_line(self, line: str, request: CompletionRequest) -> Chunk | None:
+        """One non-empty line of a streamed body; None to skip it."""
+        raise NotImplementedError
+
+    # -- shared ----------------------------------------------------------------------------
+
+    def _where(self, request: CompletionRequest, status_code: int | None = None) -> dict[str, Any]:
+        return {"backend": self.backend, "url": self.url, "request_id": request.request_id, "status_code": status_code}
+
+    def _json(self, raw: bytes | str, request: CompletionRequest) -> Any:
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise LLMBadResponse(f"body is not JSON: {_excerpt(raw)!r}", **self._where(request)) from exc
+
+    def _shape(self, decode: Any, data: Any, request: CompletionRequest) -> Chunk:
+        try:
+            return decode(data)  # type: ignore[no-any-return]
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise LLMBadResponse(
+                f"unexpected response shape ({type(exc).__name__}: {exc}): {_excerpt(json.dumps(data))!r}",
+                **self._where(request),
+            ) from exc
+
+    def _status_error(self, response: httpx.Response, request: CompletionRequest) -> LLMError:
+        status = response.status_code
+        message = _server_message(response.content) or response.reason_phrase or "no error text"
+        where = self._where(request, status)
+        if status == 429:
+            return LLMRateLimited(message, retry_after=_retry_after(response.headers.get("retry-after")), **where)
+        if status == 408:
+            return LLMTimeout(message, **where)
+        if status >= 500:
+            return LLMUnavailable(message, **where)
+        return LLMBadResponse(message, **where)
+
+    async def complete(
+        self, request: CompletionRequest, *, on_text: TextCallback | None = None
+    ) -> CompletionResult:
+        """One attempt. Streams when ``request.stream``; ``on_text`` then gets each chunk as it
+        arrives (without streaming it gets the whole text once, at the end)."""
+        payload = {**self._payload(request), **self.extra}
+        start = time.monotonic()
+        answer = _Answer()
+        try:
+            async with self._http.stream("POST", self.path, json=payload) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self._status_error(response, request)
+                if request.stream:
+                    await self._read_stream(response, request, answer, start, on_text)
+                else:
+                    answer.ttfb = time.monotonic() - start
+                    data = self._json(await response.aread(), request)
+                    answer.add(self._shape(self._decode_body, data, request))
+                    if on_text is not None and answer.parts:
+                        on_text("".join(answer.parts))
+        except LLMError:
+            raise
+        except httpx.TimeoutException as exc:
+            raise LLMTimeout(f"{type(exc).__name__}: {exc}", **self._where(request)) from exc
+        except httpx.UnsupportedProtocol as exc:
+            raise LLMError(f"bad base_url: {exc}", **self._where(request)) from exc
+        except httpx.TransportError as exc:
+            raise LLMUnavailable(f"{type(exc).__name__}: {exc or 'connection failed'}", **self._where(request)) from exc
+        return answer.result(request, self.model, time.monotonic() - start)
+
+    async def _read_stream(
+        self,
+        response: httpx.Response,
+        request: CompletionRequest,
+        answer: _Answer,
+        start: float,
+        on_text: TextCallback | None,
+    ) -> None:
+        async for line in response.aiter_lines():
+            if not line.strip():
+                continue
+            chunk = self._shape(lambda text: self._decode_line(text, request), line, request)
+            if chunk is None:
+                continue
+            if chunk.text:
+                if answer.ttfb is None:
+                    answer.ttfb = time.monotonic() - start
+                if on_text is not None:
+                    on_text(chunk.text)
+            answer.add(chunk)
+            if chunk.done:
+                break
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
+    """The system prefix first (servers cache it across requests), then the per-batch state."""
+    return [{"role": "system", "content": request.system}, {"role": "user", "content": request.user}]
+
+
+def _excerpt(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
+
+
+def _server_message(body: bytes) -> str:
+    """The error text a server sent: ``{"error": {"message"}}``, ``{"error": "..."}``,
+    ``{"detail": ...}`` or the raw body."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return _excerpt(body).strip()
+    if isinstance(data, dict):
+        error = data.get("error", data.get("detail"))
+        if isinstance(error, dict) and "message" in error:
+            return _excerpt(str(error["message"]))
+        if error is not None:
+            return _excerpt(error if isinstance(error, str) else json.dumps(error))
+    return _excerpt(body)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date (then relative to now)."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
