@@ -32,6 +32,7 @@ from ._perception import Faction, Perceivable, Perception, Senses
 from ._perception_kernel import LineOfSight
 from ._perception_system import install_perception
 from ._plan import AssignPlan, Plan, PlanStatus, Tier
+from ._planner import Planner, PlannerConfig, PlannerStats, Policies, Policy
 from ._prompt import PromptBatch, agent_chars, encode_batch, system_prompt
 from ._schema import action_schema, batch_schema, plan_schema
 from ._snapshot import (
@@ -84,6 +85,11 @@ __all__ = [
     "Perception",
     "Plan",
     "PlanStatus",
+    "Planner",
+    "PlannerConfig",
+    "PlannerStats",
+    "Policies",
+    "Policy",
     "PromptBatch",
     "QueueFull",
     "Regroup",

@@ -21,6 +21,7 @@ from ._scripted import (
     drop_agents,
     duplicate_agent,
     fail_then,
+    follow_schema,
     plans_json,
     truncated,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "drop_agents",
     "duplicate_agent",
     "fail_then",
+    "follow_schema",
     "plans_json",
     "truncated",
 ]

@@ -241,3 +241,38 @@ def fail_then(
         return then(request) if callable(then) else then
 
     return script
+
+
+_PREFERENCE = ("attack", "approach", "move_to")
+
+
+def follow_schema(request: CompletionRequest) -> str:
+    """A stand-in model that answers any planner request validly, from the request's schema.
+
+    For each agent (in the schema's order) it attacks the first enemy it may name, else
+    approaches it, else walks to the middle of the map: deterministic, instant, and never
+    wrong — the baseline that scripted faults (``drop_agents``, ``truncated``...) edit.
+    """
+    schema = request.schema or {}
+    entries = schema.get("properties", {}).get("plans", {}).get("prefixItems", [])
+    plans = {}
+    for entry in entries:
+        props = entry["properties"]
+        options = {o["properties"]["act"]["const"]: o["properties"] for o in props["steps"]["items"]["anyOf"]}
+        plans[props["agent_id"]["const"]] = [_first_choice(options)]
+    return plans_json(plans)
+
+
+def _first_choice(options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    for act in _PREFERENCE:
+        fields = options.get(act)
+        if fields is None:
+            continue
+        if act == "move_to":
+            x, y = fields["x"], fields["y"]
+            return {"act": act, "x": (x["minimum"] + x["maximum"]) // 2, "y": (y["minimum"] + y["maximum"]) // 2}
+        targets = [t for t in fields["target"]["enum"] if t is not None]
+        if targets:
+            return {"act": act, "target": targets[0]}
+    act = next(iter(options))
+    return {"act": act, **{name: None for name in options[act] if name != "act"}}

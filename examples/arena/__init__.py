@@ -18,12 +18,13 @@ from ._loading import load_scenario, parse_scenario
 from ._scaling import scale_agents
 from ._scenario import AgentStats, MapSpec, Objective, Scenario, SimSettings, SpawnZone, Team
 from ._scenario_base import MAX_AGENTS, MAX_CELLS
-from ._heuristic import HeuristicPlanner, Objectives, emergency_plan, heuristic_plan
+from ._heuristic import ARENA_POLICIES, Objectives, arena_salient, emergency_plan, heuristic_plan
 from ._spawning import spawn_positions
-from ._world import ArenaOutcome, arena_scenario, build_arena
+from ._world import ArenaOutcome, arena_scenario, arena_snapshots, build_arena
 from .scenarios import DEFAULT_SCENARIO
 
 __all__ = [
+    "ARENA_POLICIES",
     "DEFAULT_SCENARIO",
     "MAX_AGENTS",
     "MAX_CELLS",
@@ -33,7 +34,6 @@ __all__ = [
     "ArenaScore",
     "Box",
     "Health",
-    "HeuristicPlanner",
     "MapSpec",
     "Objective",
     "Objectives",
@@ -45,7 +45,9 @@ __all__ = [
     "Team",
     "Weapon",
     "Wounded",
+    "arena_salient",
     "arena_scenario",
+    "arena_snapshots",
     "build_arena",
     "emergency_plan",
     "heuristic_plan",

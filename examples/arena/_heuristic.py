@@ -1,10 +1,10 @@
 """The arena's heuristic controller: utility rules that plan for an agent instantly.
 
 It is the tier below the language model (and the whole controller in ``--planner
-heuristic``): deterministic, per agent, a few microseconds. Its plans reach the world the way
-a model's do — ``AssignPlan`` inputs stamped ``delay`` ticks ahead and journaled with their
-tier — so a heuristic run replays exactly like an LLM run, and mixing tiers changes nothing
-about determinism.
+heuristic``): deterministic, per agent, a few microseconds. The framework's ``ai.Planner``
+runs it; its plans reach the world the way a model's do — ``AssignPlan`` inputs stamped
+``delay`` ticks ahead and journaled with their tier — so a heuristic run replays exactly like
+an LLM run.
 """
 
 from __future__ import annotations
@@ -14,25 +14,23 @@ from dataclasses import dataclass
 from ai import (
     ActionStep,
     Approach,
-    AssignPlan,
     Attack,
     Faction,
     MoveTo,
     Perceivable,
     Perception,
     Plan,
-    PlanStatus,
+    Policies,
     Retreat,
     Scan,
     TakeCover,
-    Tier,
     Wait,
 )
-from engine import Position, TickContext, World
+from engine import Position, World
 
 from ._combat import Health, Weapon, Wounded
 
-__all__ = ["HeuristicPlanner", "Objectives", "emergency_plan", "heuristic_plan"]
+__all__ = ["ARENA_POLICIES", "Objectives", "arena_salient", "emergency_plan", "heuristic_plan"]
 
 LOW_HEALTH = 0.35
 CALM_STEPS = (MoveTo, Scan, Wait)
@@ -90,51 +88,14 @@ def _nearest_cover(world: World, seen: Perception) -> int | None:
     return None
 
 
-class HeuristicPlanner:
-    """Planner system: finds agents due to replan, in ascending id, and submits their plans.
+def arena_salient(world: World, entity: int, plan: Plan) -> bool:
+    """Replan early when an enemy comes into view of a calm agent, or a hit lands after the
+    plan was made (unless the agent is already running for cover)."""
+    seen = world.component_for_entity(entity, Perception)
+    if seen.enemies and isinstance(plan.current, CALM_STEPS):
+        return True
+    wound = world.try_component(entity, Wounded)
+    return wound is not None and wound.tick > plan.assigned_tick and not isinstance(plan.current, (Retreat, TakeCover))
 
-    An agent is due when it has no plan, its plan finished or failed, the plan is older than
-    ``replan_every`` ticks, or something salient happened: an enemy came into view while it
-    was calm, or it was hit after the plan was made. Agents with a plan on its way (submitted,
-    not yet applied) are skipped; that bookkeeping is a function of the world's history, so
-    it evolves identically in a replay.
-    """
 
-    def __init__(self, *, delay: int = 1, replan_every: int = 240) -> None:
-        if delay < 1:
-            raise ValueError("delay must be at least one tick")
-        self.delay = delay
-        self.replan_every = replan_every
-        self._due_at: dict[int, int] = {}  # entity -> tick its pending plan applies
-
-    def is_due(self, world: World, entity: int, tick: int) -> bool:
-        pending = self._due_at.get(entity)
-        if pending is not None:
-            if pending >= tick:
-                return False
-            del self._due_at[entity]
-        plan = world.try_component(entity, Plan)
-        if plan is None or plan.status is not PlanStatus.RUNNING:
-            return True
-        if tick - plan.assigned_tick >= self.replan_every:
-            return True
-        seen = world.component_for_entity(entity, Perception)
-        if seen.enemies and isinstance(plan.current, CALM_STEPS):
-            return True
-        wound = world.try_component(entity, Wounded)
-        return wound is not None and wound.tick > plan.assigned_tick and not isinstance(
-            plan.current, (Retreat, TakeCover)
-        )
-
-    def __call__(self, world: World, ctx: TickContext) -> None:
-        apply_tick = ctx.tick + self.delay
-        for entity, _ in world.get_components(Faction, Perception):
-            if not self.is_due(world, entity, ctx.tick):
-                continue
-            steps = heuristic_plan(world, entity)
-            world.submit(
-                AssignPlan(entity=entity, plan_id=f"h{entity}-{ctx.tick}", tier=Tier.HEURISTIC, steps=steps),
-                apply_tick,
-                meta={"tier": Tier.HEURISTIC.value},
-            )
-            self._due_at[entity] = apply_tick
+ARENA_POLICIES = Policies(heuristic=heuristic_plan, emergency=emergency_plan, salient=arena_salient)

@@ -5,8 +5,12 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
 
     scenario          path to a .toml/.json scenario (default: the shipped 100-agent arena)
     agents            total agent count; scales the scenario (and its map if needed)
-    planner           "heuristic" (the utility controller; LLM planners attach to the same seam)
-                      or "none" (plans arrive only as submitted AssignPlan inputs)
+    planner           "heuristic" (the utility controller, no model), "llm" (a model plans,
+                      falling back to the heuristic; attach an executor to
+                      ``world.resource(Planner)`` before running live), or "none" (plans
+                      arrive only as submitted AssignPlan inputs)
+    mode              "lockstep" (default) or "realtime", for planner "llm"
+    agents_per_request  agents packed into one model request (default 4), for planner "llm"
     plan_delay        ticks between a plan's submission and its application (default 1)
     replan_every      ticks before a running plan is reconsidered (default 240)
     perception_every  refresh each agent's perception every k ticks, staggered (default 1)
@@ -20,24 +24,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai import Faction, Perceivable, Senses, install_perception
+from ai import Faction, MapBounds, Perceivable, Planner, PlannerConfig, Senses, SnapshotConfig, Tier, install_perception
 from engine import Position, TickContext, TickmindError, World
 from nav import BoxSight, GridMap, install_nav
 from physics import Body, Wall, install_physics
 
 from ._combat import ArenaScore, Health, Weapon, resolve_deaths, resolve_shots
 from ._execution import ArenaBounds, execute_steps
-from ._heuristic import HeuristicPlanner, Objectives
+from ._heuristic import ARENA_POLICIES, Objectives
 from ._loading import load_scenario
 from ._scaling import scale_agents
 from ._scenario import Scenario
 from ._spawning import spawn_positions
 from .scenarios import DEFAULT_SCENARIO
 
-__all__ = ["ArenaOutcome", "arena_scenario", "build_arena"]
+__all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "build_arena"]
 
-PLANNERS = ("heuristic", "none")
-CONFIG_KEYS = frozenset({"scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every"})
+PLANNERS = ("heuristic", "llm", "none")
+CONFIG_KEYS = frozenset(
+    {"scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "mode", "agents_per_request"}
+)
 
 
 @dataclass
@@ -111,19 +117,39 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
     # Walls and cover are boxes: exact box tests are ~10x cheaper than walking grid cells.
     sight = BoxSight(boxes)
     install_perception(world, line_of_sight=sight.line_of_sight_many, every=int(config.get("perception_every", 1)))
-    if planner == "heuristic":
-        world.add_system(
-            HeuristicPlanner(delay=int(config.get("plan_delay", 1)), replan_every=int(config.get("replan_every", 240))),
-            stage="ai",
-            name="planner",
+    if planner != "none":
+        settings = PlannerConfig(
+            mode=config.get("mode", "lockstep"),
+            delay=int(config.get("plan_delay", 1)),
+            replan_every=int(config.get("replan_every", 240)),
+            agents_per_request=int(config.get("agents_per_request", 4)),
+            llm_tiers=() if planner == "heuristic" else (Tier.LLM, Tier.SIMPLE_LLM),
         )
-    world.add_system(execute_steps, stage="ai", after=["planner"] if planner == "heuristic" else [])
+        brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings)
+        world.insert_resource(brain)
+        world.add_system(brain, stage="ai", name="planner")
+    world.add_system(execute_steps, stage="ai", after=["planner"] if planner != "none" else [])
     install_nav(world, grid)
     install_physics(world)
     world.add_system(resolve_shots, stage="update")
     world.add_system(resolve_deaths, stage="update", after=["resolve_shots"])
     world.add_system(decide_outcome, stage="update", after=["resolve_deaths"])
     return world
+
+
+def arena_snapshots() -> SnapshotConfig:
+    """What the model sees of an arena agent: the map, and its own hp (percent) and ammo."""
+    return SnapshotConfig(bounds=_bounds, describe=_describe)
+
+
+def _bounds(world: World) -> MapBounds:
+    bounds = world.resource(ArenaBounds)
+    return MapBounds(0.0, 0.0, bounds.width, bounds.height)
+
+
+def _describe(world: World, entity: int) -> dict[str, int]:
+    health = world.component_for_entity(entity, Health)
+    return {"hp": round(100 * health.hp / health.max_hp), "am": world.component_for_entity(entity, Weapon).ammo}
 
 
 def _objectives(scenario: Scenario) -> tuple[dict[int, tuple[float, float]], dict[int, tuple[tuple[float, float], ...]]]:

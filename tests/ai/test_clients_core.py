@@ -32,7 +32,7 @@ def test_clients_exports_exactly_the_public_api() -> None:
         "CompletionRequest", "CompletionResult", "LLMBadResponse", "LLMClient", "LLMError",
         "LLMRateLimited", "LLMTimeout", "LLMUnavailable", "OllamaClient", "OpenAIClient",
         "RecordingSleep", "Reply", "ScriptItem", "ScriptedClient", "Stall", "TextCallback", "drop_agents",
-        "duplicate_agent", "fail_then", "plans_json", "truncated",
+        "duplicate_agent", "fail_then", "follow_schema", "plans_json", "truncated",
     ]
     assert all(hasattr(clients, name) for name in clients.__all__)
 

@@ -87,5 +87,5 @@ def test_the_heuristic_controller_alone_plays_a_game_to_the_end() -> None:
 def test_bad_arena_config_is_named() -> None:
     with pytest.raises(TickmindError, match=r"unknown arena config key\(s\) \['agnets'\]"):
         build_arena({"agnets": 10}, 0)
-    with pytest.raises(TickmindError, match="unknown planner 'gpt'; choose one of heuristic, none"):
+    with pytest.raises(TickmindError, match="unknown planner 'gpt'; choose one of heuristic, llm, none"):
         build_arena({"planner": "gpt"}, 0)

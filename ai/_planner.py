@@ -1,0 +1,335 @@
+"""The planner system: who is due to replan, batched model requests, fallback tiers, and
+plans entering the world at tick boundaries.
+
+Every tick (stage "ai") the planner
+
+1. collects finished model jobs: in ``realtime`` mode whatever has arrived, applied at the
+   first tick after arrival (never before ``submit + delay``); in ``lockstep`` mode it waits
+   for the jobs due at this tick, so plans always apply at exactly ``submit + delay``;
+2. finds the agents due to replan, in ascending entity id — no plan, plan finished or failed,
+   plan older than ``replan_every``, or a salient event the game reports;
+3. packs them ``agents_per_request`` to a job and submits the jobs to the batch executor,
+   which runs beside the tick on its own thread.
+
+Model output is validated per agent against what that agent saw when asked. An agent whose
+plan is missing or invalid, or whose job failed, falls through alone to the next tier: full
+LLM -> simplified LLM -> heuristic -> emergency. Every plan, whatever its tier, becomes an
+``AssignPlan`` input journaled with its tier (and the raw model text), so a replay needs no
+model — while replaying, the planner does nothing at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine import TickContext, TickmindError, World
+
+from ._actions import ActionStep
+from ._executor import BatchExecutor, BatchJob, JobResult, QueueFull
+from ._perception import Perception
+from ._plan import AssignPlan, Plan, PlanStatus, Tier
+from ._prompt import encode_batch
+from ._schema import batch_schema
+from ._snapshot import AgentSnapshot, SnapshotConfig, build_snapshot
+from ._validate import Rejection, ValidPlan, parse_batch_response
+from ._view import view_of
+from .clients import CompletionRequest
+
+__all__ = ["Planner", "PlannerConfig", "PlannerStats", "Policies", "Policy"]
+
+Policy = Callable[[World, int], Sequence[ActionStep]]
+Salience = Callable[[World, int, Plan], bool]
+_AWAITING = math.inf  # pending until a job answers; its apply tick is not known yet
+_LLM_TIERS = (Tier.LLM, Tier.SIMPLE_LLM)
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    """How the planner batches, waits and falls back.
+
+    ``delay`` is D, the ticks between a plan's submission and its application. ``llm_tiers``
+    lists the model tiers to try in order (empty: heuristic only, no model at all).
+    """
+
+    mode: Literal["lockstep", "realtime"] = "lockstep"
+    delay: int = 1
+    replan_every: int = 240
+    agents_per_request: int = 4
+    max_tokens_per_agent: int = 120
+    llm_tiers: tuple[Tier, ...] = _LLM_TIERS
+    lockstep_timeout: float = 120.0
+    temperature: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("lockstep", "realtime"):
+            raise TickmindError(f"planner mode must be 'lockstep' or 'realtime', got {self.mode!r}")
+        if self.delay < 1:
+            raise TickmindError(f"planner delay must be at least 1 tick, got {self.delay}")
+        if self.agents_per_request < 1 or self.replan_every < 1 or self.max_tokens_per_agent < 1:
+            raise TickmindError("agents_per_request, replan_every and max_tokens_per_agent must be >= 1")
+        if any(t not in _LLM_TIERS for t in self.llm_tiers) or len(set(self.llm_tiers)) != len(self.llm_tiers):
+            raise TickmindError(f"llm_tiers takes distinct values of {[t.value for t in _LLM_TIERS]}")
+
+
+@dataclass(frozen=True)
+class Policies:
+    """What the game supplies: its instant tiers and what counts as salient."""
+
+    heuristic: Policy
+    emergency: Policy
+    salient: Salience | None = None
+
+
+@dataclass
+class PlannerStats:
+    """Counts for the run summary and metrics (never read by the world)."""
+
+    plans: Counter[str] = field(default_factory=Counter)  #: tier -> plans submitted
+    rejections: Counter[str] = field(default_factory=Counter)  #: reason -> agents
+    job_errors: Counter[str] = field(default_factory=Counter)  #: error kind -> jobs
+    jobs: int = 0
+    gap_plans: int = 0  #: realtime: heuristic plans covering agents waiting for the model
+    policy_errors: int = 0  #: heuristic policy raised; the agent got the emergency plan
+
+
+@dataclass(frozen=True)
+class _Job:
+    tier: Tier
+    submit_tick: int
+    snapshots: tuple[AgentSnapshot, ...]
+
+    @property
+    def agent_ids(self) -> tuple[int, ...]:
+        return tuple(s.agent_id for s in self.snapshots)
+
+
+class Planner:
+    """The ai-stage system. Register it with ``world.add_system(planner, stage="ai", name="planner")``.
+
+    With ``llm_tiers=()`` it plans with the heuristic policy only and needs no model. Otherwise
+    it needs ``snapshots`` and, for a live run, an executor (here or via ``attach``); the
+    executor's lifecycle is the caller's (start it before the run, stop it after).
+    """
+
+    def __init__(
+        self,
+        policies: Policies,
+        *,
+        snapshots: SnapshotConfig | None = None,
+        executor: BatchExecutor | None = None,
+        config: PlannerConfig | None = None,
+    ) -> None:
+        self.policies = policies
+        self.config = config or PlannerConfig()
+        if self.config.llm_tiers and snapshots is None:
+            raise TickmindError("a planner that asks a model needs snapshots=SnapshotConfig(...)")
+        self.snapshots = snapshots
+        self.executor: BatchExecutor | None = None
+        if executor is not None:
+            self.attach(executor)
+        self.stats = PlannerStats()
+        self._pending: dict[int, float] = {}  # entity -> tick its coming plan applies
+        self._jobs: dict[str, _Job] = {}
+        self._job_counter = 0
+
+    def attach(self, executor: BatchExecutor) -> None:
+        """Give a model-planning planner its (started) executor; a replay never needs one."""
+        if not self.config.llm_tiers:
+            raise TickmindError("this planner has no LLM tiers (llm_tiers=()); it takes no executor")
+        self.executor = executor
+
+    # --- the system ------------------------------------------------------------------------
+
+    def __call__(self, world: World, ctx: TickContext) -> None:
+        if world.replaying:
+            return  # the journal supplies every plan
+        if self.config.llm_tiers and self.executor is None:
+            raise TickmindError(
+                "the planner asks a model but has no executor: planner.attach(BatchExecutor(client).start())"
+            )
+        tick = ctx.tick
+        if self.executor is not None and self.config.mode == "realtime":
+            self._deliver(world, self.executor.poll(), tick)
+        due = [e for e, _ in world.get_component(Perception) if self.is_due(world, e, tick)]
+        if due:
+            self._plan(world, due, tick)
+        if self.executor is not None and self.config.mode == "lockstep":
+            self._settle_lockstep(world, tick)
+
+    def is_due(self, world: World, entity: int, tick: int) -> bool:
+        pending = self._pending.get(entity)
+        if pending is not None:
+            if pending >= tick:
+                return False
+            del self._pending[entity]
+        plan = world.try_component(entity, Plan)
+        if plan is None or plan.status is not PlanStatus.RUNNING:
+            return True
+        if tick - plan.assigned_tick >= self.config.replan_every:
+            return True
+        salient = self.policies.salient
+        return salient is not None and salient(world, entity, plan)
+
+    @property
+    def jobs_in_flight(self) -> int:
+        return len(self._jobs)
+
+    # --- asking the model --------------------------------------------------------------------
+
+    def _plan(self, world: World, due: list[int], tick: int) -> None:
+        if self.executor is None:
+            self._instant(world, [(e, "") for e in due], tick, tick + self.config.delay)
+            return
+        if self.config.mode == "realtime":
+            self._cover_gap(world, due, tick)
+        self._ask(world, due, self.config.llm_tiers[0], tick, submit_tick=tick)
+
+    def _ask(self, world: World, agents: list[int], tier: Tier, tick: int, *, submit_tick: int) -> None:
+        """Submit model jobs for ``agents`` at ``tier``; whoever cannot be asked falls through."""
+        assert self.executor is not None and self.snapshots is not None
+        askable: list[AgentSnapshot] = []
+        cannot: list[tuple[int, str]] = []
+        for entity in agents:
+            snap = build_snapshot(world, entity, config=self.snapshots)
+            if view_of(snap, tier).actions:
+                askable.append(snap)
+            else:
+                cannot.append((entity, "no_action"))
+        k = self.config.agents_per_request
+        for start in range(0, len(askable), k):
+            chunk = tuple(askable[start : start + k])
+            job_id = f"t{submit_tick:09d}-{self._job_counter:06d}-{tier.value}"
+            self._job_counter += 1
+            prompt = encode_batch(chunk, tier)
+            request = CompletionRequest(
+                system=prompt.system,
+                user=prompt.user,
+                schema=batch_schema(chunk, tier=tier),
+                max_tokens=self.config.max_tokens_per_agent * len(chunk),
+                temperature=self.config.temperature,
+                seed=self.config.seed,
+                request_id=job_id,
+            )
+            try:
+                self.executor.submit(BatchJob(job_id=job_id, request=request, agent_ids=prompt.agent_ids, submit_tick=submit_tick))
+            except QueueFull:
+                cannot.extend((s.agent_id, "queue_full") for s in chunk)
+                continue
+            self._jobs[job_id] = _Job(tier, submit_tick, chunk)
+            self.stats.jobs += 1
+            for snap in chunk:
+                self._pending[snap.agent_id] = _AWAITING
+        if cannot:
+            self._fall_through(world, cannot, tier, tick, self._apply_tick(submit_tick, tick))
+
+    def _cover_gap(self, world: World, due: list[int], tick: int) -> None:
+        """Realtime: an agent with nothing to do gets a heuristic plan while the model thinks."""
+        idle = [e for e in due if (p := world.try_component(e, Plan)) is None or p.status is not PlanStatus.RUNNING]
+        for entity in idle:
+            self._submit(world, entity, self._policy_steps(world, entity, Tier.HEURISTIC), Tier.HEURISTIC, tick + 1, {"gap": True})
+            self.stats.gap_plans += 1
+
+    def _settle_lockstep(self, world: World, tick: int) -> None:
+        """Wait for every job whose plans must be submitted this tick (fallback jobs too)."""
+        assert self.executor is not None
+        while True:
+            due = sorted(j for j, job in self._jobs.items() if job.submit_tick + self.config.delay - 1 <= tick)
+            if not due:
+                return
+            self._deliver(world, self.executor.wait(due, self.config.lockstep_timeout), tick)
+
+    def _apply_tick(self, submit_tick: int, tick: int) -> int:
+        return max(submit_tick + self.config.delay, tick + 1)
+
+    def _deliver(self, world: World, results: list[JobResult], tick: int) -> None:
+        for result in results:  # sorted by job id: deterministic given the same arrivals
+            job = self._jobs.pop(result.job_id, None)
+            if job is None:
+                continue
+            apply_tick = self._apply_tick(job.submit_tick, tick)
+            meta: dict[str, Any] = {"job": result.job_id}
+            if not result.ok or result.result is None:
+                kind = type(result.error).__name__ if result.error is not None else result.status.value
+                self.stats.job_errors[kind] += 1
+                self._fall_through(world, [(a, kind) for a in job.agent_ids], job.tier, tick, apply_tick, job.submit_tick)
+                continue
+            meta["raw"] = result.result.text
+            outcome = parse_batch_response(result.result.text, job.agent_ids, job.snapshots, tier=job.tier)
+            failed: list[tuple[int, str]] = []
+            for verdict in outcome.results:
+                if isinstance(verdict, ValidPlan):
+                    self._submit(world, verdict.agent_id, verdict.steps, job.tier, apply_tick, meta)
+                    meta = {"job": result.job_id}  # the raw text is journaled once per job
+                elif isinstance(verdict, Rejection):
+                    self.stats.rejections[verdict.reason_code.value] += 1
+                    failed.append((verdict.agent_id, verdict.reason_code.value))
+            if failed:
+                self._fall_through(world, failed, job.tier, tick, apply_tick, job.submit_tick, meta)
+
+    # --- falling through the tiers -------------------------------------------------------------
+
+    def _fall_through(
+        self,
+        world: World,
+        agents: list[tuple[int, str]],
+        from_tier: Tier,
+        tick: int,
+        apply_tick: int,
+        submit_tick: int | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        tiers = self.config.llm_tiers
+        next_llm = tiers[tiers.index(from_tier) + 1] if from_tier in tiers and tiers.index(from_tier) + 1 < len(tiers) else None
+        alive = [(e, why) for e, why in agents if world.entity_exists(e)]
+        if next_llm is not None and self.executor is not None:
+            self._ask(world, [e for e, _ in alive], next_llm, tick, submit_tick=tick if submit_tick is None else submit_tick)
+            return
+        self._instant(world, alive, tick, apply_tick, meta, from_tier)
+
+    def _instant(
+        self,
+        world: World,
+        agents: list[tuple[int, str]],
+        tick: int,
+        apply_tick: int,
+        meta: dict[str, Any] | None = None,
+        from_tier: Tier | None = None,
+    ) -> None:
+        for entity, why in agents:
+            extra = dict(meta or {})
+            if from_tier is not None:
+                extra.update(fallback_from=from_tier.value, reason=why)
+            steps = self._policy_steps(world, entity, Tier.HEURISTIC)
+            tier = Tier.HEURISTIC if steps else Tier.EMERGENCY
+            if not steps:
+                steps = self._policy_steps(world, entity, Tier.EMERGENCY)
+            self._submit(world, entity, steps, tier, apply_tick, extra)
+
+    def _policy_steps(self, world: World, entity: int, tier: Tier) -> tuple[ActionStep, ...]:
+        """The game's instant policy; a heuristic that fails drops to emergency, never the tick."""
+        policy = self.policies.heuristic if tier is Tier.HEURISTIC else self.policies.emergency
+        try:
+            return tuple(policy(world, entity))
+        except Exception:
+            if tier is Tier.EMERGENCY:
+                raise
+            self.stats.policy_errors += 1
+            return ()
+
+    def _submit(
+        self, world: World, entity: int, steps: Sequence[ActionStep], tier: Tier, apply_tick: int, meta: dict[str, Any]
+    ) -> None:
+        plan_id = f"{entity}-{apply_tick}-{tier.value}"
+        world.submit(
+            AssignPlan(entity=entity, plan_id=plan_id, tier=tier, steps=tuple(steps)),
+            apply_tick,
+            meta={"tier": tier.value, **meta},
+        )
+        self.stats.plans[tier.value] += 1
+        # Not due again before this plan lands (an _ask right after may mark it awaiting instead).
+        self._pending[entity] = apply_tick

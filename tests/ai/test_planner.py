@@ -1,0 +1,200 @@
+"""The planner: batched model requests, per-agent validation, fallback tiers, live modes —
+and runs that replay exactly from the journal with no model at all.
+
+The "model" is the scripted client answering through the same protocol and executor as a
+real backend: ``follow_schema`` answers validly; the fault helpers edit its answers.
+"""
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ai import BatchExecutor, Plan, Planner, RetryPolicy, Tier
+from ai.clients import (
+    CompletionRequest,
+    LLMUnavailable,
+    ScriptedClient,
+    drop_agents,
+    duplicate_agent,
+    follow_schema,
+    truncated,
+)
+from engine import TickmindError, start_run, verify
+from engine._hashfile import read_hashes
+from examples.arena import build_arena
+
+
+def tier_of(request: CompletionRequest) -> str:
+    return request.request_id.rsplit("-", 1)[1]
+
+
+def run_llm_arena(
+    out: Path,
+    script: Any,
+    *,
+    ticks: int = 30,
+    seed: int = 3,
+    config: dict | None = None,
+    latency: tuple[float, float] | None = None,
+) -> tuple[ScriptedClient, Planner, list[dict]]:
+    client = ScriptedClient(script, latency=latency, seed=seed)
+    settings = {"planner": "llm", **(config or {})}
+    with start_run(build_arena, settings, seed, out) as run:
+        planner = run.world.resource(Planner)
+        with BatchExecutor(client, max_concurrency=4, retry=RetryPolicy(max_attempts=1), timeout=10.0) as executor:
+            planner.attach(executor)
+            run.world.run(ticks)
+    lines = (out / "journal.jsonl").read_text().splitlines()[1:]
+    return client, planner, [json.loads(line) for line in lines]
+
+
+def tiers(records: list[dict]) -> Counter[str]:
+    return Counter(r["meta"]["tier"] for r in records)
+
+
+def test_batch_success_every_agent_gets_a_model_plan_in_batches(tmp_path: Path) -> None:
+    client, planner, records = run_llm_arena(tmp_path / "run", follow_schema, ticks=2)
+    first_wave = [r for r in records if r["t"] == 1]
+    assert len(first_wave) == 100 and tiers(first_wave) == {"llm": 100}
+    assert len(client.requests) == 25, "100 agents, 4 per request"
+    assert all(r.schema is not None and len(r.schema["properties"]["plans"]["prefixItems"]) == 4 for r in client.requests)
+    raws = [r for r in first_wave if "raw" in r["meta"]]
+    assert len(raws) == 25, "the raw model text is journaled once per job"
+
+
+def test_runs_are_deterministic_over_three_runs(tmp_path: Path) -> None:
+    hashes = []
+    for i in range(3):
+        run_llm_arena(tmp_path / f"run{i}", follow_schema, ticks=40)
+        hashes.append(read_hashes(tmp_path / f"run{i}" / "hashes.tsv"))
+    assert hashes[0] == hashes[1] == hashes[2]
+
+
+def test_no_agent_due_means_no_request(tmp_path: Path) -> None:
+    # After the first wave every agent has a running plan, and the armies start out of sight
+    # of each other: ticks 1 and 2 have nobody due, so nothing more is asked.
+    client, planner, _ = run_llm_arena(tmp_path / "run", follow_schema, ticks=3)
+    assert len(client.requests) == 25
+    assert planner.jobs_in_flight == 0
+
+
+def test_partial_failure_only_the_bad_agents_fall_through(tmp_path: Path) -> None:
+    def script(request: CompletionRequest) -> str:
+        answer = follow_schema(request)
+        if tier_of(request) == "llm":
+            first = json.loads(answer)["plans"][0]["agent_id"]
+            return drop_agents(answer, [first])
+        return answer
+
+    _, planner, records = run_llm_arena(tmp_path / "run", script, ticks=2)
+    wave = [r for r in records if r["t"] == 1]
+    assert tiers(wave) == {"llm": 75, "simple_llm": 25}
+    assert planner.stats.rejections["missing"] == 25
+
+
+def test_duplicated_ids_reject_that_agent_alone(tmp_path: Path) -> None:
+    def script(request: CompletionRequest) -> str:
+        answer = follow_schema(request)
+        if tier_of(request) != "llm":
+            return answer
+        first = json.loads(answer)["plans"][0]["agent_id"]
+        return duplicate_agent(answer, first, [{"act": "wait", "ticks": 5}])
+
+    _, planner, records = run_llm_arena(tmp_path / "run", script, ticks=2)
+    assert tiers([r for r in records if r["t"] == 1]) == {"llm": 75, "simple_llm": 25}
+    assert planner.stats.rejections["duplicate"] == 25
+
+
+def test_invalid_json_sends_the_whole_batch_to_the_next_tier(tmp_path: Path) -> None:
+    def script(request: CompletionRequest) -> str:
+        if tier_of(request) == "llm":
+            return "Sure! Here are the plans: {plans: [oops"
+        return follow_schema(request)
+
+    _, planner, records = run_llm_arena(tmp_path / "run", script, ticks=2)
+    assert tiers([r for r in records if r["t"] == 1]) == {"simple_llm": 100}
+    assert planner.stats.rejections["not_json"] == 100
+
+
+def test_a_cut_off_answer_keeps_its_complete_plans(tmp_path: Path) -> None:
+    def script(request: CompletionRequest) -> str:
+        answer = follow_schema(request)
+        return truncated(answer, 0.3) if tier_of(request) == "llm" else answer
+
+    _, planner, records = run_llm_arena(tmp_path / "run", script, ticks=2)
+    assert tiers([r for r in records if r["t"] == 1]) == {"llm": 25, "simple_llm": 75}
+    assert planner.stats.rejections["missing"] == 75
+
+
+def test_tier_progression_to_heuristic_and_emergency(tmp_path: Path) -> None:
+    down = LLMUnavailable("scripted outage", backend="scripted", url="scripted://", request_id="x")
+    _, planner, records = run_llm_arena(tmp_path / "run", lambda request: down, ticks=2)
+    wave = [r for r in records if r["t"] == 1]
+    assert tiers(wave) == {"heuristic": 100}
+    assert all(r["meta"]["fallback_from"] == "simple_llm" for r in wave)
+    assert planner.stats.job_errors["LLMUnavailable"] == 50, "25 full and 25 simplified jobs failed"
+
+
+def test_llm_failure_goes_straight_to_heuristic_without_a_simplified_tier(tmp_path: Path) -> None:
+    from ai import PlannerConfig, Policies
+
+    down = LLMUnavailable("scripted outage", backend="scripted", url="scripted://", request_id="x")
+    world = build_arena({"planner": "none"}, 3)
+    calls: list[int] = []
+
+    def broken(world_: Any, entity: int) -> list[Any]:
+        calls.append(entity)
+        raise RuntimeError("a buggy heuristic")
+
+    from examples.arena import arena_snapshots, emergency_plan
+
+    planner = Planner(
+        Policies(heuristic=broken, emergency=emergency_plan),
+        snapshots=arena_snapshots(),
+        config=PlannerConfig(llm_tiers=(Tier.LLM,)),
+    )
+    world.add_system(planner, stage="ai", name="planner", before=["execute_steps"])
+    with BatchExecutor(ScriptedClient(lambda r: down), retry=RetryPolicy(max_attempts=1)) as executor:
+        planner.attach(executor)
+        world.run(2)
+    assert {plan.tier for _, plan in world.get_component(Plan)} == {Tier.EMERGENCY}
+    assert planner.stats.policy_errors == len(calls) == 100
+    world.close()
+
+
+def test_batch_and_single_agent_requests_give_the_same_run(tmp_path: Path) -> None:
+    run_llm_arena(tmp_path / "k4", follow_schema, ticks=60, config={"agents_per_request": 4})
+    client, _, _ = run_llm_arena(tmp_path / "k1", follow_schema, ticks=60, config={"agents_per_request": 1})
+    assert read_hashes(tmp_path / "k4" / "hashes.tsv") == read_hashes(tmp_path / "k1" / "hashes.tsv")
+    assert len(client.requests) >= 100
+
+
+def test_100_agents_100_ticks_replay_with_no_client(tmp_path: Path) -> None:
+    client, planner, records = run_llm_arena(tmp_path / "run", follow_schema, ticks=100)
+    assert tiers(records)["llm"] >= 100
+    report = verify(tmp_path / "run")  # rebuilds the world; the planner never asks anyone
+    assert report.ok, report.format()
+    assert report.ticks_checked == 100
+
+
+def test_realtime_mode_with_random_latencies_replays_from_its_journal(tmp_path: Path) -> None:
+    _, planner, records = run_llm_arena(
+        tmp_path / "run", follow_schema, ticks=120, config={"mode": "realtime"}, latency=(0.0, 0.03)
+    )
+    llm = [r for r in records if r["meta"]["tier"] == "llm"]
+    submit_ticks = [int(r["meta"]["job"][1:10]) for r in llm]
+    delays = {r["t"] - s for r, s in zip(llm, submit_ticks)}
+    assert len(delays) > 1, "plans arrived after varying numbers of ticks"
+    assert planner.stats.gap_plans == 100, "every idle agent was covered while the model thought"
+    report = verify(tmp_path / "run")
+    assert report.ok, report.format()
+
+
+def test_a_live_llm_planner_without_an_executor_says_how_to_fix_it() -> None:
+    world = build_arena({"planner": "llm"}, 0)
+    with pytest.raises(TickmindError, match=r"planner.attach\(BatchExecutor"):
+        world.step()
+    world.close()
