@@ -19,7 +19,7 @@ from ._errors import TickmindError
 from ._run import verify
 from ._version import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "non_negative_int", "positive_int"]
 
 EXIT_OK = 0
 EXIT_DIVERGED = 1
@@ -53,6 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
     for ep in sorted(entry_points(group="tickmind.commands"), key=lambda e: e.name):
         ep.load()(sub)
     return parser
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type for counts and seeds, with a message naming the bad value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _verify(args: argparse.Namespace) -> int:

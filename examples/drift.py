@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Input, TickContext, World, component, start_run
+from engine.cli import non_negative_int, positive_int
 
 __all__ = ["Disc", "Push", "Velocity", "build_world", "command"]
 
@@ -126,9 +127,9 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Run the drift demo (wandering, colliding discs with journaled pushes) "
         "and record it into --out.",
     )
-    p.add_argument("--discs", type=_positive, default=50, help="number of discs (default 50)")
-    p.add_argument("--ticks", type=_positive, default=600, help="ticks to run (default 600 = 10 s)")
-    p.add_argument("--seed", type=_non_negative, default=0, help="world seed (default 0)")
+    p.add_argument("--discs", type=positive_int, default=50, help="number of discs (default 50)")
+    p.add_argument("--ticks", type=positive_int, default=600, help="ticks to run (default 600 = 10 s)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="world seed (default 0)")
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="run directory")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty --out")
     p.set_defaults(handler=_run_demo)
@@ -140,20 +141,3 @@ def _run_demo(args: argparse.Namespace) -> int:
     print(f"recorded {args.ticks} ticks of {args.discs} discs into {args.out}")
     print(f"verify it with: tickmind verify {args.out}")
     return 0
-
-
-def _positive(text: str) -> int:
-    value = _non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value

@@ -1,0 +1,31 @@
+"""`tickmind arena` as a user runs it: records a run that verifies; mistakes get one line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.cli import main
+
+REPO = Path(__file__).parent.parent.parent
+
+
+def test_arena_records_a_run_that_verifies(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "arena"
+    assert main(["arena", "--agents", "20", "--ticks", "150", "--seed", "4", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "arena: 150 ticks" in printed and f"tickmind verify {out}" in printed
+    assert main(["verify", str(out)]) == 0
+    assert "OK: 150 ticks" in capsys.readouterr().out
+
+
+def test_arena_flag_mistakes_exit_2_without_a_traceback(tmp_path: Path) -> None:
+    bad_scenario = tmp_path / "bad.toml"
+    bad_scenario.write_text("[map]\nwidth = -5\n")
+    for args, message in [
+        (["--agents", "0"], "must be at least 1"),
+        (["--planner", "gpt"], "invalid choice: 'gpt'"),
+        (["--scenario", str(bad_scenario), "--out", str(tmp_path / "x")], "bad.toml"),
+    ]:
+        done = subprocess.run([sys.executable, "-m", "engine", "arena", *args], capture_output=True, text=True, cwd=REPO)
+        assert done.returncode == 2, done.stderr
+        assert message in done.stderr and "Traceback" not in done.stderr
