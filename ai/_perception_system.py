@@ -36,7 +36,7 @@ _KEY_LIMIT = 2**62
 
 
 def install_perception(
-    world: World, *, line_of_sight: LineOfSight | None = None, every: int = 1
+    world: World, *, line_of_sight: LineOfSight | None = None, every: int = 1, max_listed: int | None = None
 ) -> None:
     """Register the ``"perception"`` system (stage ``perception``) on ``world``.
 
@@ -49,6 +49,11 @@ def install_perception(
     new agent sees at once). Each perceiver is thus refreshed every ``k`` ticks, and its
     ``Perception.tick`` says when. The choice depends only on ids and the tick, so it
     replays exactly. Refreshed agents see everyone's current position.
+
+    ``max_listed=k`` keeps only the k nearest enemies, the k nearest allies and the k nearest
+    objects of each perceiver, and ``visible`` is then exactly the listed agents. In a crowd
+    every agent may see hundreds of others; what a planner can use (and what the state hash
+    must cover) is the nearest few. None lists everything visible.
 
     Deleting an agent or object removes it from every ``Perception`` immediately (cost: one
     pass over all perceptions per such deletion). A ``Perception`` whose entity stopped
@@ -63,7 +68,9 @@ def install_perception(
         raise TickmindError(
             f"install_perception(every=...) takes a whole number of ticks >= 1, got {every!r}"
         )
-    world.add_system(_PerceptionSystem(line_of_sight, every), stage="perception", name="perception")
+    if max_listed is not None and (not isinstance(max_listed, int) or isinstance(max_listed, bool) or max_listed < 1):
+        raise TickmindError(f"install_perception(max_listed=...) takes None or a whole number >= 1, got {max_listed!r}")
+    world.add_system(_PerceptionSystem(line_of_sight, every, max_listed), stage="perception", name="perception")
     world.on_delete(_forget_deleted)
 
 
@@ -132,9 +139,10 @@ class _Layout:
 class _PerceptionSystem:
     """``system(world, ctx)``: refresh the due perceivers' ``Perception``."""
 
-    def __init__(self, line_of_sight: LineOfSight | None, every: int) -> None:
+    def __init__(self, line_of_sight: LineOfSight | None, every: int, max_listed: int | None = None) -> None:
         self.line_of_sight = line_of_sight
         self.every = every
+        self.max_listed = max_listed
         self._layout: _Layout | None = None
 
     def __call__(self, world: World, ctx: TickContext) -> None:
@@ -165,7 +173,7 @@ class _PerceptionSystem:
         ids = layout.ids
         _write(
             world, layout, slots, ctx.tick, ids[seen.target[order]].tolist(), bounds,
-            ids[seen.target[visible]].tolist(), visible_bounds,
+            ids[seen.target[visible]].tolist(), visible_bounds, self.max_listed,
         )
 
     def _current_layout(self, world: World) -> _Layout:
@@ -303,6 +311,7 @@ def _write(
     bounds: list[int],
     visible: list[int],
     visible_bounds: list[int],
+    max_listed: int | None = None,
 ) -> None:
     """Fill each due perceiver's ``Perception`` (new ones are added in ascending id)."""
     perception = layout.perception
@@ -320,9 +329,15 @@ def _write(
             comp = Perception(tick)
             created.append((int(layout.perceiver_ids[slot]), comp))
         comp.tick = tick
-        comp.visible = tuple(visible[v0:v1])
-        comp.enemies = tuple(listed[e0:a0])
-        comp.allies = tuple(listed[a0:o0])
-        comp.objects = tuple(listed[o0:end])
+        if max_listed is None:
+            comp.visible = tuple(visible[v0:v1])
+            comp.enemies = tuple(listed[e0:a0])
+            comp.allies = tuple(listed[a0:o0])
+            comp.objects = tuple(listed[o0:end])
+        else:
+            comp.enemies = tuple(listed[e0 : min(a0, e0 + max_listed)])
+            comp.allies = tuple(listed[a0 : min(o0, a0 + max_listed)])
+            comp.objects = tuple(listed[o0 : min(end, o0 + max_listed)])
+            comp.visible = tuple(sorted(comp.enemies + comp.allies))
     for entity, comp in created:
         world.add_component(entity, comp)

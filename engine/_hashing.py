@@ -273,7 +273,13 @@ def _compile_type(tp: Any, where: str) -> Encoder:
             return lambda v: b"".join([e(x) for e, x in zip(items, v, strict=True)])
         if not args:
             raise _unhashable(where, tp, "give the element type, e.g. list[int]")
-        item = _compile_type(args[0], f"{where}[]")
+        element = _strip_annotated(args[0])
+        if element in _SCALAR_FORMATS:
+            # One pack call for the whole sequence: the same bytes as packing item by item
+            # (little-endian, no padding), several times faster for long id tuples.
+            code = _SCALAR_FORMATS[element]
+            return lambda v: struct.pack(f"<I{len(v)}{code}", len(v), *v)
+        item = _compile_type(element, f"{where}[]")
         return lambda v: _U32.pack(len(v)) + b"".join([item(x) for x in v])
     if origin in (set, frozenset):
         if not args:

@@ -14,6 +14,7 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
     plan_delay        ticks between a plan's submission and its application (default 1)
     replan_every      ticks before a running plan is reconsidered (default 240)
     perception_every  refresh each agent's perception every k ticks, staggered (default 1)
+    perception_cap    agents list only their k nearest enemies, allies and cover (default 16)
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ __all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "build_arena"]
 
 PLANNERS = ("heuristic", "llm", "none")
 CONFIG_KEYS = frozenset(
-    {"scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "mode", "agents_per_request"}
+    {
+        "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
+        "mode", "agents_per_request",
+    }
 )
 
 
@@ -116,7 +120,12 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
 
     # Walls and cover are boxes: exact box tests are ~10x cheaper than walking grid cells.
     sight = BoxSight(boxes)
-    install_perception(world, line_of_sight=sight.line_of_sight_many, every=int(config.get("perception_every", 1)))
+    install_perception(
+        world,
+        line_of_sight=sight.line_of_sight_many,
+        every=int(config.get("perception_every", 1)),
+        max_listed=int(config.get("perception_cap", 16)),
+    )
     if planner != "none":
         settings = PlannerConfig(
             mode=config.get("mode", "lockstep"),

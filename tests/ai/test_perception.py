@@ -505,3 +505,21 @@ def test_installing_twice_is_refused(world: World) -> None:
     install_perception(world)
     with pytest.raises(DuplicateSystemError, match="perception"):
         install_perception(world)
+
+
+def test_max_listed_keeps_the_nearest_and_visible_matches_the_lists() -> None:
+    def crowd(cap: int | None) -> World:
+        world = World(seed=5)
+        for i in range(30):
+            world.create_entity(Position(float(i), 0.0), Faction(i % 2), Senses(100.0))
+        install_perception(world, max_listed=cap)
+        world.step()
+        return world
+
+    full, capped = crowd(None), crowd(3)
+    for (e, everything), (_, nearest) in zip(full.get_component(Perception), capped.get_component(Perception)):
+        assert nearest.enemies == everything.enemies[:3] and nearest.allies == everything.allies[:3]
+        assert nearest.visible == tuple(sorted(nearest.enemies + nearest.allies))
+        assert len(everything.visible) == 29
+    with pytest.raises(TickmindError, match="max_listed"):
+        install_perception(World(), max_listed=0)

@@ -14,6 +14,7 @@ import pytest
 
 from ai import BatchExecutor, Plan, Planner, RetryPolicy, Tier
 from ai.clients import (
+    STALL,
     CompletionRequest,
     LLMUnavailable,
     ScriptedClient,
@@ -44,7 +45,11 @@ def run_llm_arena(
     settings = {"planner": "llm", **(config or {})}
     with start_run(build_arena, settings, seed, out) as run:
         planner = run.world.resource(Planner)
-        with BatchExecutor(client, max_concurrency=4, retry=RetryPolicy(max_attempts=1), timeout=10.0) as executor:
+        # max_pending covers a whole wave even at one agent per request: back-pressure (tested
+        # on its own below) depends on thread timing and would make runs differ.
+        with BatchExecutor(
+            client, max_concurrency=4, max_pending=256, retry=RetryPolicy(max_attempts=1), timeout=10.0
+        ) as executor:
             planner.attach(executor)
             run.world.run(ticks)
     lines = (out / "journal.jsonl").read_text().splitlines()[1:]
@@ -170,6 +175,21 @@ def test_batch_and_single_agent_requests_give_the_same_run(tmp_path: Path) -> No
     client, _, _ = run_llm_arena(tmp_path / "k1", follow_schema, ticks=60, config={"agents_per_request": 1})
     assert read_hashes(tmp_path / "k4" / "hashes.tsv") == read_hashes(tmp_path / "k1" / "hashes.tsv")
     assert len(client.requests) >= 100
+
+
+def test_a_full_queue_sends_agents_down_the_tiers_instead_of_growing_memory(tmp_path: Path) -> None:
+    client = ScriptedClient(lambda request: STALL)
+    with start_run(build_arena, {"planner": "llm", "mode": "realtime", "agents_per_request": 1}, 3, tmp_path / "run") as run:
+        planner = run.world.resource(Planner)
+        with BatchExecutor(client, max_concurrency=2, max_pending=8, timeout=60.0) as executor:
+            planner.attach(executor)
+            run.world.run(2)
+            assert executor.pending == 8 and planner.jobs_in_flight == 8
+    records = [json.loads(line) for line in (tmp_path / "run" / "journal.jsonl").read_text().splitlines()[1:]]
+    fell = [r for r in records if r["meta"].get("reason") == "queue_full"]
+    assert len(fell) == 92 and {r["meta"]["tier"] for r in fell} == {"heuristic"}
+    assert {r["meta"]["fallback_from"] for r in fell} == {"simple_llm"}
+    assert verify(tmp_path / "run").ok
 
 
 def test_100_agents_100_ticks_replay_with_no_client(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 import dataclasses
 import enum
+import struct
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -141,3 +142,15 @@ def test_detail_names_every_entity_component_pair(world: World) -> None:
     changed = {k >> 32 for k in before if before[k] != after[k]}
     assert set(k >> 32 for k in before) == {a, b}
     assert changed == {b}
+
+
+def test_scalar_sequences_hash_as_their_element_by_element_encoding() -> None:
+    from engine._hashing import _compile_type
+
+    ids = tuple(range(-3, 500, 7))
+    packed = _compile_type(tuple[int, ...], "t")(ids)
+    assert packed == len(ids).to_bytes(4, "little") + b"".join(i.to_bytes(8, "little", signed=True) for i in ids)
+    flags = [True, False, True]
+    assert _compile_type(list[bool], "t")(flags) == b"\x03\x00\x00\x00\x01\x00\x01"
+    with pytest.raises(struct.error):
+        _compile_type(tuple[int, ...], "t")((1, 2.5))
