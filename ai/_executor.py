@@ -43,12 +43,11 @@ from types import TracebackType
 
 import numpy as np
 
-from engine import TickmindError
+from engine import TickmindError, keyed_rng
 
 from .clients._breaker import CircuitBreaker
 from .clients._errors import LLMError, LLMRateLimited, LLMTimeout
 from .clients._protocol import CompletionRequest, CompletionResult, LLMClient
-from .clients._rng import keyed_rng
 
 __all__ = [
     "BatchExecutor",

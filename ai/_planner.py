@@ -283,13 +283,18 @@ class Planner:
         submit_tick: int | None = None,
         meta: dict[str, Any] | None = None,
     ) -> None:
-        tiers = self.config.llm_tiers
-        next_llm = tiers[tiers.index(from_tier) + 1] if from_tier in tiers and tiers.index(from_tier) + 1 < len(tiers) else None
+        next_llm = self._next_llm_tier(from_tier)
         alive = [(e, why) for e, why in agents if world.entity_exists(e)]
         if next_llm is not None and self.executor is not None:
             self._ask(world, [e for e, _ in alive], next_llm, tick, submit_tick=tick if submit_tick is None else submit_tick)
             return
         self._instant(world, alive, tick, apply_tick, meta, from_tier)
+
+    def _next_llm_tier(self, tier: Tier) -> Tier | None:
+        """The model tier after ``tier`` in ``llm_tiers``, or None when only instant ones remain."""
+        tiers = self.config.llm_tiers
+        later = tiers[tiers.index(tier) + 1 :] if tier in tiers else ()
+        return later[0] if later else None
 
     def _instant(
         self,

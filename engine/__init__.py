@@ -25,7 +25,7 @@ from ._inputs import Input
 from ._journal import JournalHeader, JournalRecord, read_journal
 from ._run import ComponentDiff, Divergence, Run, VerifyReport, replay_world, start_run, verify
 from ._spatial import DesiredVelocity, Position, Velocity
-from ._schedule import DEFAULT_STAGES, TickContext
+from ._schedule import DEFAULT_STAGES, TickContext, keyed_rng
 from ._version import __version__
 from ._world import World
 
@@ -61,6 +61,7 @@ __all__ = [
     "__version__",
     "canonical_bytes",
     "component",
+    "keyed_rng",
     "read_journal",
     "register_component",
     "replay_world",

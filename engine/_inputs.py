@@ -19,7 +19,7 @@ from ._errors import InputError, UnknownInputKindError
 if TYPE_CHECKING:
     from ._world import World
 
-__all__ = ["Input", "PendingInput", "decode_input", "input_kinds"]
+__all__ = ["Input", "PendingInput", "decode_input"]
 
 _kinds: dict[str, type[Input]] = {}
 
@@ -49,10 +49,6 @@ class Input(BaseModel):
             )
         _kinds[kind] = cls  # a re-import of the same class replaces its twin
 
-
-def input_kinds() -> dict[str, type[Input]]:
-    """Registered input kinds, by name."""
-    return dict(_kinds)
 
 
 def decode_input(kind: str, data: dict[str, Any]) -> Input:

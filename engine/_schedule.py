@@ -21,7 +21,7 @@ from ._errors import DuplicateSystemError, OrderingCycleError, ScheduleError, Un
 if TYPE_CHECKING:
     from ._world import World
 
-__all__ = ["DEFAULT_STAGES", "Schedule", "System", "SystemSpec", "TickContext"]
+__all__ = ["DEFAULT_STAGES", "Schedule", "System", "SystemSpec", "TickContext", "keyed_rng"]
 
 #: The tick's stages in order (DESIGN.md). User stages may be inserted anywhere after
 #: ``apply_inputs``; ``update`` is where user systems go by default.
@@ -65,11 +65,15 @@ class SystemSpec:
     ctx: TickContext = field(repr=False, default=None)  # type: ignore[assignment]
 
 
-def system_rng(seed: int, name: str) -> np.random.Generator:
-    """A generator that depends only on the world seed and the system's name, so adding or
-    reordering other systems never changes this one's random numbers."""
-    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(key,))))
+def keyed_rng(seed: int, key: str) -> np.random.Generator:
+    """A generator that depends only on ``seed`` and ``key``.
+
+    Systems get one keyed by their name, so adding or reordering other systems never changes
+    their numbers; the AI executor keys one per job, so the order in which network replies
+    arrive never changes who draws what.
+    """
+    digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(digest,))))
 
 
 class Schedule:

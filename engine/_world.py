@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
 import esper
@@ -19,7 +19,7 @@ import esper
 from ._errors import ComponentError, PastTickError, TickmindError
 from ._hashing import HashRecord, hash_state, registered_components
 from ._inputs import Input, PendingInput
-from ._schedule import DEFAULT_STAGES, Schedule, System, SystemSpec, TickContext, system_rng
+from ._schedule import DEFAULT_STAGES, Schedule, System, SystemSpec, TickContext, keyed_rng
 
 __all__ = ["TickListener", "World"]
 
@@ -50,7 +50,7 @@ class World:
         self.seed = seed
         self.dt = float(dt)
         self.tick = 0  #: index of the next tick to run (== ticks completed)
-        self.rng = system_rng(seed, "world")  #: for set-up (spawning); systems use ctx.rng
+        self.rng = keyed_rng(seed, "world")  #: for set-up (spawning); systems use ctx.rng
         self.schedule = Schedule(stages)
         self.timings: dict[str, float] = {}  #: wall seconds per system; never touches state
         self.replaying = False
@@ -249,7 +249,7 @@ class World:
         run in registration order.
         """
         spec = self.schedule.add(system, stage, name=name, before=before, after=after)
-        spec.ctx = TickContext(spec.name, stage, self.dt, system_rng(self.seed, spec.name))
+        spec.ctx = TickContext(spec.name, stage, self.dt, keyed_rng(self.seed, spec.name))
         return spec
 
     def step(self) -> None:
@@ -352,12 +352,6 @@ class World:
         )
         sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
         return hash_state(self.tick - 1 if tick is None else tick, components, sources)
-
-    def iter_components(self) -> Iterator[tuple[int, Any]]:
-        """Every (entity, component) of every live entity, ascending entity id."""
-        for entity in self.entities():
-            for comp in self.components_for_entity(entity):
-                yield entity, comp
 
     def __repr__(self) -> str:
         return f"<World seed={self.seed} tick={self.tick} entities={len(self.entities())}>"

@@ -29,11 +29,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeAlias
 
-from engine import TickmindError
+from engine import TickmindError, keyed_rng
 
 from ._errors import LLMBadResponse
 from ._protocol import CompletionRequest, CompletionResult, TextCallback, estimate_tokens
-from ._rng import keyed_rng
 
 __all__ = [
     "STALL",

@@ -9,7 +9,7 @@ def test_engine_exports_exactly_the_public_api() -> None:
         "OrderingCycleError", "PastTickError", "Position", "Run", "RunDirError", "ScheduleError",
         "TickContext", "TickmindError", "UnhashableComponentError", "UnknownInputKindError",
         "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "canonical_bytes", "component",
-        "read_journal", "register_component", "replay_world", "start_run", "verify",
+        "keyed_rng", "read_journal", "register_component", "replay_world", "start_run", "verify",
     ]
     for name in engine.__all__:
         assert hasattr(engine, name), name
