@@ -1,6 +1,7 @@
 """tickmind's AI layer: the ActionStep schema, plans in the world, perception, planning."""
 
 from ._actions import (
+    MAX_WAIT_TICKS,
     ActionStep,
     Approach,
     Attack,
@@ -16,6 +17,7 @@ from ._actions import (
     parse_step,
     register_action,
 )
+from ._adaptive import batch_shape, probe_parallelism
 from ._executor import (
     BatchExecutor,
     BatchJob,
@@ -28,12 +30,14 @@ from ._executor import (
     RetryPolicy,
     StreamCallback,
 )
+from ._metrics import RunMetrics, write_summary
 from ._perception import Faction, Perceivable, Perception, Senses
 from ._perception_kernel import LineOfSight
 from ._perception_system import install_perception
 from ._plan import AssignPlan, Plan, PlanStatus, Tier
 from ._planner import Planner, PlannerConfig, PlannerStats, Policies, Policy
 from ._prompt import PromptBatch, agent_chars, encode_batch, system_prompt
+from ._request import batch_request, wire_for
 from ._schema import action_schema, batch_schema, plan_schema
 from ._snapshot import (
     DEFAULT_ROLES,
@@ -54,13 +58,17 @@ from ._validate import (
     parse_batch_response,
     validate_plan,
 )
+from ._stream import StreamingPlans
 from ._view import FULL_TIER, SIMPLE_TIER, AgentView, TierProfile, profile_for, view_of
+from ._wire import WIRES, Wire, WireUnsupported, decode_lines, lines_grammar
 
 __all__ = [
     "DEFAULT_ROLES",
     "FULL_TIER",
     "MAX_RESPONSE_CHARS",
+    "MAX_WAIT_TICKS",
     "SIMPLE_TIER",
+    "WIRES",
     "ActionStep",
     "AgentSnapshot",
     "AgentView",
@@ -97,31 +105,42 @@ __all__ = [
     "Rejection",
     "Retreat",
     "RetryPolicy",
+    "RunMetrics",
     "Scan",
     "SeenEntity",
     "Senses",
     "SnapshotConfig",
     "StreamCallback",
+    "StreamingPlans",
     "TakeCover",
     "Tier",
     "TierProfile",
     "ValidPlan",
     "Wait",
+    "Wire",
+    "WireUnsupported",
     "action_names",
     "action_schema",
     "action_types",
     "agent_chars",
+    "batch_request",
     "batch_schema",
+    "batch_shape",
     "build_snapshot",
+    "decode_lines",
     "encode_batch",
     "install_perception",
+    "lines_grammar",
     "parse_batch_response",
     "parse_step",
     "plan_schema",
+    "probe_parallelism",
     "profile_for",
     "register_action",
     "sanitize_text",
     "system_prompt",
     "validate_plan",
     "view_of",
+    "wire_for",
+    "write_summary",
 ]

@@ -40,6 +40,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -48,6 +49,9 @@ from engine import TickmindError, keyed_rng
 from .clients._breaker import CircuitBreaker
 from .clients._errors import LLMError, LLMRateLimited, LLMTimeout
 from .clients._protocol import CompletionRequest, CompletionResult, LLMClient
+
+if TYPE_CHECKING:
+    from ._metrics import RunMetrics
 
 __all__ = [
     "BatchExecutor",
@@ -228,6 +232,7 @@ class BatchExecutor:
     executor's loop, because an httpx connection pool belongs to the loop that used it.
     ``breaker`` guards every attempt, timeout included; keep one breaker per backend for the
     whole run. ``sleep`` (the backoff wait) and ``clock`` (latency measurement) are injectable.
+    ``metrics`` (optional) records every finished job and reads the queue and breaker live.
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
@@ -247,6 +252,7 @@ class BatchExecutor:
         clock: Callable[[], float] = time.monotonic,
         close_client: bool = True,
         name: str = "tickmind-executor",
+        metrics: RunMetrics | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ExecutorError(f"max_concurrency must be >= 1, got {max_concurrency}")
@@ -267,6 +273,9 @@ class BatchExecutor:
         self._close_client = close_client
         self._name = name
         self._latencies = _Latencies(deque(maxlen=latency_window))
+        self.metrics = metrics
+        if metrics is not None:
+            metrics.watch_executor(self)
 
         self._cond = threading.Condition(threading.Lock())
         self._unfinished: dict[str, _Entry] = {}  # guarded by _cond
@@ -540,7 +549,8 @@ class BatchExecutor:
     def _result(
         self, entry: _Entry, status: JobStatus, *, result: CompletionResult | None = None, error: LLMError | None = None
     ) -> JobResult:
-        return JobResult(
+        """Every job's one result (finished, timed out or cancelled) is made here: metrics too."""
+        done = JobResult(
             job=entry.job,
             status=status,
             result=result,
@@ -548,6 +558,9 @@ class BatchExecutor:
             attempts=entry.attempts,
             latency_s=self._clock() - entry.submitted_at,
         )
+        if self.metrics is not None:
+            self.metrics.record_job(done)
+        return done
 
     def __repr__(self) -> str:
         state = "running" if self.running else ("stopped" if self._closed else "new")

@@ -21,23 +21,26 @@ model — while replaying, the planner does nothing at all.
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine import TickContext, TickmindError, World
 
 from ._actions import ActionStep
+from ._adaptive import batch_shape
 from ._executor import BatchExecutor, BatchJob, JobResult, QueueFull
+from ._metrics import RunMetrics
 from ._perception import Perception
 from ._plan import AssignPlan, Plan, PlanStatus, Tier
-from ._prompt import encode_batch
-from ._schema import batch_schema
+from ._request import batch_request, wire_for
 from ._snapshot import AgentSnapshot, SnapshotConfig, build_snapshot
+from ._stream import StreamingPlans
 from ._validate import Rejection, ValidPlan, parse_batch_response
 from ._view import view_of
-from .clients import CompletionRequest
+from ._wire import WIRES, Wire
 
 __all__ = ["Planner", "PlannerConfig", "PlannerStats", "Policies", "Policy"]
 
@@ -53,27 +56,38 @@ class PlannerConfig:
 
     ``delay`` is D, the ticks between a plan's submission and its application. ``llm_tiers``
     lists the model tiers to try in order (empty: heuristic only, no model at all).
+    ``wire`` is the answer format: ``"json"`` (constrained by a JSON schema; every backend)
+    or ``"lines"`` (plan lines constrained by a GBNF grammar: llama.cpp servers only, about
+    a quarter of the output tokens). With ``stream`` in realtime mode, each agent's plan is
+    applied at the first tick after its entry closes in the stream, not after the batch.
+    ``agents_per_request=None`` sizes each wave's requests to the executor's concurrency
+    (:func:`ai.batch_shape`): one agent per request on a batching server, the whole wave in
+    one request on a serialising one.
     """
 
     mode: Literal["lockstep", "realtime"] = "lockstep"
     delay: int = 1
     replan_every: int = 240
-    agents_per_request: int = 4
+    agents_per_request: int | None = 4
     max_tokens_per_agent: int = 120
     llm_tiers: tuple[Tier, ...] = _LLM_TIERS
     lockstep_timeout: float = 120.0
     temperature: float = 0.0
     seed: int = 0
+    wire: Wire = "json"
+    stream: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in ("lockstep", "realtime"):
             raise TickmindError(f"planner mode must be 'lockstep' or 'realtime', got {self.mode!r}")
         if self.delay < 1:
             raise TickmindError(f"planner delay must be at least 1 tick, got {self.delay}")
-        if self.agents_per_request < 1 or self.replan_every < 1 or self.max_tokens_per_agent < 1:
+        if (self.agents_per_request is not None and self.agents_per_request < 1) or self.replan_every < 1 or self.max_tokens_per_agent < 1:
             raise TickmindError("agents_per_request, replan_every and max_tokens_per_agent must be >= 1")
         if any(t not in _LLM_TIERS for t in self.llm_tiers) or len(set(self.llm_tiers)) != len(self.llm_tiers):
             raise TickmindError(f"llm_tiers takes distinct values of {[t.value for t in _LLM_TIERS]}")
+        if self.wire not in WIRES:
+            raise TickmindError(f"planner wire must be one of {list(WIRES)}, got {self.wire!r}")
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,8 @@ class _Job:
     tier: Tier
     submit_tick: int
     snapshots: tuple[AgentSnapshot, ...]
+    wire: Wire
+    stream: StreamingPlans | None = None  # realtime streaming: judges entries as they close
 
     @property
     def agent_ids(self) -> tuple[int, ...]:
@@ -136,6 +152,11 @@ class Planner:
         self._pending: dict[int, float] = {}  # entity -> tick its coming plan applies
         self._jobs: dict[str, _Job] = {}
         self._job_counter = 0
+        self._early_lock = threading.Lock()
+        self._early: list[tuple[str, ValidPlan]] = []  # streamed plans not yet submitted
+        self._delivered: dict[str, set[int]] = {}  # job -> agents already planned from its stream
+        self._held: set[int] = set()
+        self.metrics: RunMetrics | None = None  #: optional: plans, parse verdicts, queue per tick
 
     def attach(self, executor: BatchExecutor) -> None:
         """Give a model-planning planner its (started) executor; a replay never needs one."""
@@ -154,14 +175,34 @@ class Planner:
             )
         tick = ctx.tick
         if self.executor is not None and self.config.mode == "realtime":
+            self._deliver_early(world, tick)
             self._deliver(world, self.executor.poll(), tick)
         due = [e for e, _ in world.get_component(Perception) if self.is_due(world, e, tick)]
         if due:
             self._plan(world, due, tick)
+        if self.metrics is not None and self.executor is not None:
+            self.metrics.record_tick(queue_depth=self.executor.pending, in_flight=self.executor.in_flight)
         if self.executor is not None and self.config.mode == "lockstep":
             self._settle_lockstep(world, tick)
 
+    def hold(self, entities: Iterable[int]) -> None:
+        """Stop planning these agents (an outside controller drives them) until released."""
+        self._held.update(entities)
+
+    def release(self, entities: Iterable[int] | None = None) -> None:
+        """Plan these agents again (None: every held agent)."""
+        if entities is None:
+            self._held.clear()
+        else:
+            self._held.difference_update(entities)
+
+    @property
+    def held(self) -> frozenset[int]:
+        return frozenset(self._held)
+
     def is_due(self, world: World, entity: int, tick: int) -> bool:
+        if entity in self._held:
+            return False
         pending = self._pending.get(entity)
         if pending is not None:
             if pending >= tick:
@@ -201,31 +242,73 @@ class Planner:
             else:
                 cannot.append((entity, "no_action"))
         k = self.config.agents_per_request
+        if k is None:
+            k, _ = batch_shape(max(len(askable), 1), self.executor.max_concurrency)
         for start in range(0, len(askable), k):
             chunk = tuple(askable[start : start + k])
             job_id = f"t{submit_tick:09d}-{self._job_counter:06d}-{tier.value}"
             self._job_counter += 1
-            prompt = encode_batch(chunk, tier)
-            request = CompletionRequest(
-                system=prompt.system,
-                user=prompt.user,
-                schema=batch_schema(chunk, tier=tier),
-                max_tokens=self.config.max_tokens_per_agent * len(chunk),
-                temperature=self.config.temperature,
-                seed=self.config.seed,
-                request_id=job_id,
-            )
+            job = self._job(chunk, tier, submit_tick)
             try:
-                self.executor.submit(BatchJob(job_id=job_id, request=request, agent_ids=prompt.agent_ids, submit_tick=submit_tick))
+                self.executor.submit(self._batch_job(job_id, job))
             except QueueFull:
                 cannot.extend((s.agent_id, "queue_full") for s in chunk)
                 continue
-            self._jobs[job_id] = _Job(tier, submit_tick, chunk)
+            self._jobs[job_id] = job
             self.stats.jobs += 1
             for snap in chunk:
                 self._pending[snap.agent_id] = _AWAITING
         if cannot:
             self._fall_through(world, cannot, tier, tick, self._apply_tick(submit_tick, tick))
+
+    def _job(self, chunk: tuple[AgentSnapshot, ...], tier: Tier, submit_tick: int) -> _Job:
+        wire = wire_for(chunk, tier, self.config.wire)
+        streaming = self.config.stream and self.config.mode == "realtime"
+        stream = StreamingPlans([s.agent_id for s in chunk], chunk, tier=tier, wire=wire) if streaming else None
+        return _Job(tier, submit_tick, chunk, wire, stream)
+
+    def _batch_job(self, job_id: str, job: _Job) -> BatchJob:
+        config = self.config
+        request = batch_request(
+            job_id,
+            job.snapshots,
+            tier=job.tier,
+            wire=job.wire,
+            max_tokens_per_agent=config.max_tokens_per_agent,
+            temperature=config.temperature,
+            seed=config.seed,
+            stream=job.stream is not None,
+        )
+        on_text = None if job.stream is None else self._stream_reader(job_id, job.stream)
+        return BatchJob(job_id=job_id, request=request, agent_ids=job.agent_ids, submit_tick=job.submit_tick, on_text=on_text)
+
+    def _stream_reader(self, job_id: str, stream: StreamingPlans) -> Callable[[str, int, str], None]:
+        """The executor-thread callback that judges ``job_id``'s entries as they close."""
+        attempts = [1]
+
+        def read(_job_id: str, attempt: int, chunk: str) -> None:
+            if attempt != attempts[0]:
+                attempts[0] = attempt
+                stream.reset()
+            plans = [v for v in stream.feed(chunk) if isinstance(v, ValidPlan)]
+            if plans:
+                with self._early_lock:
+                    self._early.extend((job_id, plan) for plan in plans)
+
+        return read
+
+    def _deliver_early(self, world: World, tick: int) -> None:
+        """Realtime: submit the plans streamed since the last tick, job by job in id order."""
+        with self._early_lock:
+            early, self._early = self._early, []
+        for job_id, plan in sorted(early, key=lambda item: item[0]):
+            job = self._jobs.get(job_id)
+            if job is None or not world.entity_exists(plan.agent_id):
+                continue
+            self._delivered.setdefault(job_id, set()).add(plan.agent_id)
+            if self.metrics is not None:
+                self.metrics.record_verdicts([plan])
+            self._submit(world, plan.agent_id, plan.steps, job.tier, self._apply_tick(job.submit_tick, tick), {"job": job_id, "streamed": True})
 
     def _cover_gap(self, world: World, due: list[int], tick: int) -> None:
         """Realtime: an agent with nothing to do gets a heuristic plan while the model thinks."""
@@ -253,18 +336,30 @@ class Planner:
                 continue
             apply_tick = self._apply_tick(job.submit_tick, tick)
             meta: dict[str, Any] = {"job": result.job_id}
+            streamed = self._delivered.pop(result.job_id, set())  # planned from the stream already
             if not result.ok or result.result is None:
                 kind = type(result.error).__name__ if result.error is not None else result.status.value
                 self.stats.job_errors[kind] += 1
-                self._fall_through(world, [(a, kind) for a in job.agent_ids], job.tier, tick, apply_tick, job.submit_tick)
+                self._fall_through(world, [(a, kind) for a in job.agent_ids if a not in streamed], job.tier, tick, apply_tick, job.submit_tick)
                 continue
-            meta["raw"] = result.result.text
-            outcome = parse_batch_response(result.result.text, job.agent_ids, job.snapshots, tier=job.tier)
+            answer = result.result
+            # Journaled once per job, for audit and the run summary; never read by the world.
+            meta.update(
+                raw=answer.text,
+                latency_s=round(answer.total_s, 3),
+                prompt_tokens=answer.prompt_tokens,
+                completion_tokens=answer.completion_tokens,
+            )
+            outcome = parse_batch_response(result.result.text, job.agent_ids, job.snapshots, tier=job.tier, wire=job.wire)
+            if self.metrics is not None:
+                self.metrics.record_verdicts(v for v in outcome.results if v.agent_id not in streamed)
             failed: list[tuple[int, str]] = []
             for verdict in outcome.results:
+                if verdict.agent_id in streamed:
+                    continue
                 if isinstance(verdict, ValidPlan):
                     self._submit(world, verdict.agent_id, verdict.steps, job.tier, apply_tick, meta)
-                    meta = {"job": result.job_id}  # the raw text is journaled once per job
+                    meta = {"job": result.job_id}  # the answer is journaled once per job
                 elif isinstance(verdict, Rejection):
                     self.stats.rejections[verdict.reason_code.value] += 1
                     failed.append((verdict.agent_id, verdict.reason_code.value))
@@ -336,5 +431,7 @@ class Planner:
             meta={"tier": tier.value, **meta},
         )
         self.stats.plans[tier.value] += 1
+        if self.metrics is not None:
+            self.metrics.record_plan(tier)
         # Not due again before this plan lands (an _ask right after may mark it awaiting instead).
         self._pending[entity] = apply_tick

@@ -43,6 +43,7 @@ from ._actions import ActionStep, action_types, parse_step
 from ._plan import Tier
 from ._snapshot import AgentSnapshot, FieldRole, MapBounds
 from ._view import AgentView, TierProfile, profile_for, view_of
+from ._wire import Wire, decode_lines
 
 __all__ = [
     "MAX_RESPONSE_CHARS",
@@ -125,12 +126,13 @@ def parse_batch_response(
     *,
     tier: Tier | TierProfile = Tier.LLM,
     max_steps: int | None = None,
+    wire: Wire = "json",
 ) -> BatchOutcome:
     """Judge the answer ``text`` to the batch of ``expected_ids``; see the module docstring.
 
     ``snapshots`` are the ones the prompt and schema were built from (a sequence or a
     mapping by agent id); ``tier`` and ``max_steps`` must match those the prompt and schema
-    used. Never raises because of ``text``; raises ``TickmindError`` if the caller's own
+    used, and ``wire`` the answer format asked for (:mod:`ai._wire`). Never raises because of ``text``; raises ``TickmindError`` if the caller's own
     arguments disagree (an expected id twice, or without a snapshot).
     """
     by_id = dict(snapshots) if isinstance(snapshots, Mapping) else {s.agent_id: s for s in snapshots}
@@ -143,7 +145,7 @@ def parse_batch_response(
     profile = profile_for(tier)
     steps_cap = profile.max_steps if max_steps is None else max_steps
 
-    entries = _find_entries(text)
+    entries = _find_entries(text) if wire == "json" else _line_entries(text)
     foreign = 0
     grouped: dict[int, list[Any]] = {agent: [] for agent in expected}
     for entry in entries or ():
@@ -242,6 +244,16 @@ def _find_entries(text: Any) -> list[Any] | None:
         if entries is not None:
             return entries
     return None
+
+
+def _line_entries(text: Any) -> list[Any] | None:
+    """The entries of a plan-lines answer, or None when no line names an agent."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = bytes(text[: MAX_RESPONSE_CHARS * 4]).decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        return None
+    entries = decode_lines(text[:MAX_RESPONSE_CHARS])
+    return entries or None
 
 
 def _entries_of(value: Any) -> list[Any] | None:

@@ -23,6 +23,8 @@ from ._errors import (
 from ._hashing import HashRecord, canonical_bytes, component, register_component
 from ._inputs import Input
 from ._journal import JournalHeader, JournalRecord, read_journal
+from ._playback import Playback, play_back
+from ._resume import resume_run
 from ._run import ComponentDiff, Divergence, Run, VerifyReport, replay_world, start_run, verify
 from ._spatial import DesiredVelocity, Position, Velocity
 from ._schedule import DEFAULT_STAGES, TickContext, keyed_rng
@@ -46,6 +48,7 @@ __all__ = [
     "JournalVersionError",
     "OrderingCycleError",
     "PastTickError",
+    "Playback",
     "Position",
     "Run",
     "RunDirError",
@@ -62,9 +65,11 @@ __all__ = [
     "canonical_bytes",
     "component",
     "keyed_rng",
+    "play_back",
     "read_journal",
     "register_component",
     "replay_world",
+    "resume_run",
     "start_run",
     "verify",
 ]

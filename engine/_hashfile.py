@@ -19,7 +19,7 @@ import numpy as np
 from ._errors import JournalCorruptError
 from ._hashing import HashRecord
 
-__all__ = ["HashFileWriter", "read_detail", "read_hashes"]
+__all__ = ["HashFileWriter", "cut_hash_files", "detail_ends", "read_detail", "read_hashes", "truncate_file"]
 
 _TSV_HEADER = "# tickmind state hashes v1: tick<TAB>root"
 _DETAIL_MAGIC = b"TMHD1\n"
@@ -29,13 +29,16 @@ _RECORD = struct.Struct("<II")  # tick, count
 class HashFileWriter:
     """Writes both hash files; ``detail=False`` skips the per-component file for huge worlds."""
 
-    def __init__(self, run_dir: Path, *, detail: bool = True) -> None:
-        self._tsv: IO[str] = (run_dir / "hashes.tsv").open("x", encoding="utf-8", newline="\n")
-        self._tsv.write(_TSV_HEADER + "\n")
+    def __init__(self, run_dir: Path, *, detail: bool = True, append: bool = False) -> None:
+        """Create both files, or with ``append=True`` continue existing ones (resume)."""
+        self._tsv: IO[str] = (run_dir / "hashes.tsv").open("a" if append else "x", encoding="utf-8", newline="\n")
+        if not append:
+            self._tsv.write(_TSV_HEADER + "\n")
         self._detail: IO[bytes] | None = None
         if detail:
-            self._detail = (run_dir / "hashes.detail").open("xb")
-            self._detail.write(_DETAIL_MAGIC)
+            self._detail = (run_dir / "hashes.detail").open("ab" if append else "xb")
+            if not append:
+                self._detail.write(_DETAIL_MAGIC)
 
     def write(self, record: HashRecord) -> None:
         if self._detail is not None:
@@ -80,16 +83,61 @@ def read_hashes(path: Path) -> list[str]:
 def read_detail(path: Path) -> Iterator[tuple[int, dict[int, int]]]:
     """Yield (tick, {key: crc}) for every complete record of a detail file."""
     data = path.read_bytes()
-    if not data.startswith(_DETAIL_MAGIC):
-        raise JournalCorruptError(f"{path}: not a tickmind hash detail file")
-    pos = len(_DETAIL_MAGIC)
-    while pos + _RECORD.size <= len(data):
-        tick, count = _RECORD.unpack_from(data, pos)
-        pos += _RECORD.size
-        end = pos + count * 12
-        if end > len(data):
-            return  # partial tail
-        keys = np.frombuffer(data, "<u8", count, pos)
-        digests = np.frombuffer(data, "<u4", count, pos + count * 8)
+    pos = _check_magic(path, data)
+    for tick, count, end in _detail_records(data, pos):
+        keys = np.frombuffer(data, "<u8", count, pos + _RECORD.size)
+        digests = np.frombuffer(data, "<u4", count, pos + _RECORD.size + count * 8)
         pos = end
         yield tick, dict(zip(keys.tolist(), digests.tolist(), strict=True))
+
+
+def detail_ends(path: Path) -> list[int]:
+    """Byte offset just past each complete record of a detail file (index = tick)."""
+    data = path.read_bytes()
+    ends = []
+    for tick, _count, end in _detail_records(data, _check_magic(path, data)):
+        if tick != len(ends):
+            raise JournalCorruptError(f"{path}: record {len(ends)} is for tick {tick}")
+        ends.append(end)
+    return ends
+
+
+def cut_hash_files(run_dir: Path, ticks: int) -> None:
+    """Cut ``hashes.tsv`` (and ``hashes.detail``) back to their first ``ticks`` ticks, so a
+    resumed run appends right after its last complete tick."""
+    tsv = run_dir / "hashes.tsv"
+    keep = seen = 0
+    for line in tsv.read_bytes().split(b"\n")[:-1]:  # complete lines, ticks in order (read_hashes)
+        if line and not line.startswith(b"#"):
+            if seen == ticks:
+                break
+            seen += 1
+        keep += len(line) + 1
+    truncate_file(tsv, keep)
+    detail = run_dir / "hashes.detail"
+    if detail.exists():
+        truncate_file(detail, ([len(_DETAIL_MAGIC)] + detail_ends(detail))[ticks])
+
+
+def truncate_file(path: Path, size: int) -> None:
+    """Cut ``path`` to ``size`` bytes (a crash's torn tail, or a tick that never finished)."""
+    with path.open("r+b") as f:
+        f.truncate(size)
+
+
+def _check_magic(path: Path, data: bytes) -> int:
+    if not data.startswith(_DETAIL_MAGIC):
+        raise JournalCorruptError(f"{path}: not a tickmind hash detail file")
+    return len(_DETAIL_MAGIC)
+
+
+def _detail_records(data: bytes, pos: int) -> Iterator[tuple[int, int, int]]:
+    """(tick, entry count, end offset) of each complete record from ``pos``; a partial tail
+    left by a crash ends the iteration."""
+    while pos + _RECORD.size <= len(data):
+        tick, count = _RECORD.unpack_from(data, pos)
+        end = pos + _RECORD.size + count * 12
+        if end > len(data):
+            return
+        yield tick, count, end
+        pos = end

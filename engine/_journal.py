@@ -1,9 +1,13 @@
 """The input journal: one append-only JSON-lines file per run.
 
 Line 1 is a versioned header (format, tickmind version, factory, config, seed, dt); every
-later line is one applied input: ``{"t": tick, "seq": n, "kind": ..., "entity": id,
-"data": {...}, "meta": {...}}``. ``meta`` holds what explains an input without changing
-state (the fallback tier, the raw model text).
+later line is one input: ``{"t": tick, "seq": n, "kind": ..., "entity": id, "data": {...},
+"meta": {...}, "at": tick}``. ``t`` is the tick the input applies at; ``at`` is the tick at
+whose end it was written. Inputs are written at the end of the tick they were submitted in
+(or applied in), *before* they apply, so a stopped run keeps the inputs still waiting for a
+later tick and ``resume`` continues exactly; ``at`` tells resume which lines belong to a tick
+that never completed. ``meta`` holds what explains an input without changing state (the
+fallback tier, the raw model text).
 
 Why JSON lines: a crashed process leaves at worst one partial last line, which the reader
 drops; every complete line before it is intact. Floats are written by Python's ``repr``,
@@ -12,6 +16,7 @@ which round-trips exactly.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -63,6 +68,12 @@ class JournalRecord(BaseModel):
     entity: int
     data: dict[str, Any]
     meta: dict[str, Any] | None = None
+    at: int | None = Field(default=None, ge=-1)  #: tick at whose end it was written (None: ``t``)
+
+    @property
+    def written_at(self) -> int:
+        """The tick at whose end this record reached the journal."""
+        return self.t if self.at is None else self.at
 
 
 class JournalWriter:
@@ -72,11 +83,14 @@ class JournalWriter:
     tick); the default survives a killed process, which is the common crash.
     """
 
-    def __init__(self, path: Path, header: JournalHeader, *, durable: bool = False) -> None:
+    def __init__(self, path: Path, header: JournalHeader | None, *, durable: bool = False) -> None:
+        """Create ``path`` with ``header``; ``header=None`` appends to an existing journal
+        (``resume``, after cutting it back to its last complete tick)."""
         self.path = path
         self.durable = durable
-        self._file: IO[str] = path.open("x", encoding="utf-8", newline="\n")
-        self._write_line(header.model_dump(mode="json"))
+        self._file: IO[str] = path.open("x" if header is not None else "a", encoding="utf-8", newline="\n")
+        if header is not None:
+            self._write_line(header.model_dump(mode="json"))
         self.flush()
 
     def append(self, record: JournalRecord) -> None:
@@ -86,6 +100,10 @@ class JournalWriter:
         self._file.flush()
         if self.durable:
             os.fsync(self._file.fileno())
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
 
     def close(self) -> None:
         if not self._file.closed:
@@ -99,13 +117,19 @@ class JournalWriter:
 
 @dataclass
 class JournalReader:
-    """A journal read back: header, complete records, and whether a partial tail was dropped."""
+    """A journal read back: header, complete records, and whether a partial tail was dropped.
+
+    ``ends[i]`` is the byte offset just past record ``i``'s line (``header_end`` for the
+    header), so a resume can cut the file back to a record boundary.
+    """
 
     path: Path
     header: JournalHeader
     records: list[JournalRecord]
     truncated_tail: bool = False
     warnings: list[str] = field(default_factory=list)
+    header_end: int = 0
+    ends: list[int] = field(default_factory=list)
 
 
 def read_journal(path: Path, *, allow_version_mismatch: bool = False) -> JournalReader:
@@ -129,7 +153,8 @@ def read_journal(path: Path, *, allow_version_mismatch: bool = False) -> Journal
         raise JournalCorruptError(f"{path}: empty file, not a tickmind journal")
     header = _parse_header(path, lines[0], allow_version_mismatch)
     records = list(_parse_records(path, lines[1:]))
-    reader = JournalReader(path, header, records, truncated)
+    ends = list(itertools.accumulate((len(line) + 1 for line in lines)))
+    reader = JournalReader(path, header, records, truncated, header_end=ends[0], ends=ends[1:])
     if truncated:
         reader.warnings.append(
             f"{path}:{len(lines) + 1}: dropped an incomplete last record "

@@ -13,7 +13,7 @@ import importlib.util
 import json
 import sys
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ __all__ = [
     "Factory",
     "Run",
     "VerifyReport",
+    "divergence_at",
     "factory_path",
     "load_factory",
     "open_journal",
+    "replay_records",
     "replay_world",
     "start_run",
     "verify",
@@ -78,7 +80,7 @@ def load_factory(path: str) -> Factory:
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
         else:
-            module = importlib.import_module(target)
+            module = _import_module(target)
         obj: Any = module
         for part in qualname.split("."):
             obj = getattr(obj, part)
@@ -87,36 +89,83 @@ def load_factory(path: str) -> Factory:
     return obj  # type: ignore[no-any-return]
 
 
-class Run:
-    """A world being recorded into a run directory. Close it (or use ``with``) to finish."""
+def _import_module(name: str) -> Any:
+    """Import ``name``; failing that, from the current directory.
 
-    def __init__(self, world: World, run_dir: Path, journal: JournalWriter, hashes: HashFileWriter):
+    A factory in ``./my_sim.py`` is journaled as ``my_sim:build``. ``python my_sim.py`` and
+    ``python -m`` find it because they put the directory on ``sys.path``; the ``tickmind``
+    console script does not, so it looks there itself, as the user running it expects.
+    """
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        top = name.partition(".")[0]
+        here = Path.cwd()
+        if exc.name != top or not ((here / f"{top}.py").exists() or (here / top).is_dir()):
+            raise
+        sys.path.insert(0, str(here))
+        return importlib.import_module(name)
+
+
+class Run:
+    """A world being recorded into a run directory. Close it (or use ``with``) to finish.
+
+    Inputs are journaled at the end of the tick they were submitted (or applied) in, before
+    that tick's hashes: the journal of a stopped run holds every input its hashed ticks saw,
+    including those still waiting for a later tick, which is what ``resume`` needs.
+    """
+
+    def __init__(
+        self, world: World, run_dir: Path, journal: JournalWriter, hashes: HashFileWriter, *, journaled_seq: int = -1
+    ):
         self.world = world
         self.run_dir = run_dir
         self._journal = journal
         self._hashes = hashes
-        world.on_input_applied(self._journal_input)
+        self._journaled_seq = journaled_seq  # every input up to this seq is on disk
+        self._applied_unjournaled: list[PendingInput] = []
+        self.warnings: list[str] = []  #: what resume found and cut off (a crash's torn tail)
+        world.on_input_applied(self._note_applied)
         world.on_tick(self._tick_done)
 
-    def _journal_input(self, pending: PendingInput) -> None:
-        self._journal.append(
-            JournalRecord(
-                t=pending.tick,
-                seq=pending.seq,
-                kind=pending.input.kind,
-                entity=pending.entity,
-                data=pending.input.model_dump(mode="json"),
-                meta=pending.meta,
+    def _note_applied(self, pending: PendingInput) -> None:
+        if pending.seq > self._journaled_seq:  # submitted and applied since the last tick end
+            self._applied_unjournaled.append(pending)
+
+    def _journal_new_inputs(self, at: int) -> None:
+        fresh = self._applied_unjournaled
+        if self.world._seq - 1 > self._journaled_seq:
+            fresh += [p for ps in self.world._pending.values() for p in ps if p.seq > self._journaled_seq]
+        if not fresh:
+            return
+        fresh.sort(key=lambda p: p.seq)
+        for pending in fresh:
+            self._journal.append(
+                JournalRecord(
+                    t=pending.tick,
+                    seq=pending.seq,
+                    kind=pending.input.kind,
+                    entity=pending.entity,
+                    data=pending.input.model_dump(mode="json"),
+                    meta=pending.meta,
+                    at=at,
+                )
             )
-        )
+        self._journaled_seq = fresh[-1].seq
+        self._applied_unjournaled = []
 
     def _tick_done(self, world: World, record: HashRecord) -> None:
-        self._hashes.write(record)
-        # Journal first: a tick listed in hashes.tsv always has its inputs on disk.
+        # Journal first, flushed before the hashes are even written: a tick listed in
+        # hashes.tsv always has its inputs on disk.
+        self._journal_new_inputs(record.tick)
         self._journal.flush()
+        self._hashes.write(record)
         self._hashes.flush()
 
     def close(self) -> None:
+        """Journal inputs submitted after the last tick (a resume applies them), then close."""
+        if not self._journal.closed:
+            self._journal_new_inputs(self.world.tick - 1)
         self._journal.close()
         self._hashes.close()
 
@@ -193,21 +242,23 @@ def replay_world(run_dir: str | Path, *, allow_version_mismatch: bool = False) -
 
     ``world.run(n)`` then re-plays the first ``n`` ticks exactly, with no model.
     """
-    return _replay_from(open_journal(Path(run_dir), allow_version_mismatch=allow_version_mismatch))
+    journal = open_journal(Path(run_dir), allow_version_mismatch=allow_version_mismatch)
+    return replay_records(journal.header, journal.records)
 
 
-def _replay_from(journal: JournalReader) -> World:
+def replay_records(header: JournalHeader, records: Iterable[JournalRecord]) -> World:
     """Rebuild the run's world with every journaled input queued for its tick.
 
     Live submits are discarded while replaying (the journal is the only source of inputs),
     so systems that would ask a model for plans run unchanged and change nothing.
     """
-    header = journal.header
     world = load_factory(header.factory)(header.config, header.seed)
+    if not isinstance(world, World):
+        raise RunDirError(f"factory {header.factory} returned {type(world).__name__}, not an engine.World")
     if world.dt != header.dt:
         raise RunDirError(f"factory built a world with dt={world.dt}, the run used {header.dt}")
     world.replaying = True
-    for rec in journal.records:
+    for rec in records:
         world._enqueue(PendingInput(rec.entity, rec.seq, rec.t, decode_input(rec.kind, rec.data), rec.meta))
     return world
 
@@ -272,16 +323,21 @@ def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> Veri
         raise RunDirError(f"{run_dir} has a journal but no {HASHES}; nothing to verify against")
     roots = read_hashes(run_dir / HASHES)
     report = VerifyReport(run_dir, len(roots), 0, None, list(journal.warnings))
-    world = _replay_from(journal)
+    world = replay_records(journal.header, journal.records)
     for tick, recorded in enumerate(roots):
         world.step()
         record = world.state_hash(tick)
         if record.root != recorded:
-            report.divergence = Divergence(tick, recorded, record.root, _diff(run_dir, world, record))
+            report.divergence = divergence_at(run_dir, world, record, recorded)
             break
         report.ticks_checked = tick + 1
     world.close()
     return report
+
+
+def divergence_at(run_dir: Path, world: World, replayed: HashRecord, recorded: str) -> Divergence:
+    """The divergence of ``world`` (just stepped) from the run recorded in ``run_dir``."""
+    return Divergence(replayed.tick, recorded, replayed.root, _diff(run_dir, world, replayed))
 
 
 def _diff(run_dir: Path, world: World, replayed: HashRecord) -> tuple[ComponentDiff, ...]:

@@ -1,6 +1,6 @@
 """The ``tickmind`` command line.
 
-The engine owns the generic commands (``verify``); packages add their own (``demo``,
+The engine owns the generic commands (``verify``, ``replay``, ``resume``); packages add their own (``demo``,
 ``arena``) through the ``tickmind.commands`` entry-point group, so the engine never imports
 the games built on it. A plugin is ``register(subparsers) -> None`` that adds a parser and
 sets ``handler=callable(args) -> int`` on it.
@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from ._errors import TickmindError
+from ._playback import play_back
+from ._resume import resume_run
 from ._run import verify
 from ._version import __version__
 
@@ -27,7 +29,12 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def build_parser() -> argparse.ArgumentParser:
+ENGINE_COMMANDS = ("replay", "resume", "verify")
+
+
+def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
+    """The parser; ``plugins=False`` skips the entry-point commands (and their imports: the
+    arena's alone pulls in ai, nav, physics and scipy) when an engine command was asked for."""
     parser = argparse.ArgumentParser(
         prog="tickmind",
         description="Deterministic LLM-agent simulations: run, replay and verify.",
@@ -43,15 +50,43 @@ def build_parser() -> argparse.ArgumentParser:
         "divergence (printing the tick and the entities/components that differ).",
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument(
-        "--allow-version-mismatch",
-        action="store_true",
-        help="replay a journal written by another tickmind version",
-    )
+    _version_flag(p)
     p.set_defaults(handler=_verify)
 
-    for ep in sorted(entry_points(group="tickmind.commands"), key=lambda e: e.name):
-        ep.load()(sub)
+    p = sub.add_parser(
+        "replay",
+        help="play a run back from its journal and summarise it",
+        description="Re-run RUN_DIR from its journal with no model, printing a line every N "
+        "ticks (simulated time, entities, inputs applied, hash check) and the state where it "
+        "stops. Exit 0 when every tick matched the record, 1 at the first divergence.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--until", type=non_negative_int, default=None, metavar="TICK",
+                   help="stop after TICK ticks (default: every recorded tick)")
+    p.add_argument("--every", type=positive_int, default=None, metavar="N",
+                   help="print a progress line every N ticks (default: about ten lines)")
+    p.add_argument("--show", type=positive_int, action="append", default=[], metavar="ENTITY",
+                   help="print this entity's components at the end (repeatable)")
+    _version_flag(p)
+    p.set_defaults(handler=_replay)
+
+    p = sub.add_parser(
+        "resume",
+        help="continue a stopped run for N more ticks",
+        description="Rebuild RUN_DIR's world from its journal header, replay it to its last "
+        "complete tick (checking every hash; a crash's unfinished tick is cut off), then run "
+        "N more ticks live, appending to the same journal and hashes. The result hashes like "
+        "a run that never stopped.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--ticks", type=positive_int, required=True, metavar="N", help="ticks to run after catching up")
+    p.add_argument("--durable", action="store_true", help="fsync the journal at every tick end")
+    _version_flag(p)
+    p.set_defaults(handler=_resume)
+
+    if plugins:
+        for ep in sorted(entry_points(group="tickmind.commands"), key=lambda e: e.name):
+            ep.load()(sub)
     return parser
 
 
@@ -73,6 +108,34 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _version_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-version-mismatch",
+        action="store_true",
+        help="replay a journal written by another tickmind version",
+    )
+
+
+def _replay(args: argparse.Namespace) -> int:
+    done = play_back(
+        args.run_dir, until=args.until, every=args.every, show=args.show,
+        allow_version_mismatch=args.allow_version_mismatch,
+    )
+    return EXIT_OK if done.ok else EXIT_DIVERGED
+
+
+def _resume(args: argparse.Namespace) -> int:
+    with resume_run(args.run_dir, durable=args.durable, allow_version_mismatch=args.allow_version_mismatch) as run:
+        for warning in run.warnings:
+            print(f"warning: {warning}")
+        start = run.world.tick
+        print(f"resumed {args.run_dir} at tick {start} (replayed and checked {start} ticks)", flush=True)
+        run.world.run(args.ticks)
+    print(f"recorded ticks {start}-{start + args.ticks - 1} into {args.run_dir}; "
+          f"verify with: tickmind verify {args.run_dir}")
+    return EXIT_OK
+
+
 def _verify(args: argparse.Namespace) -> int:
     report = verify(args.run_dir, allow_version_mismatch=args.allow_version_mismatch)
     print(report.format())
@@ -80,7 +143,9 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(plugins=command not in ENGINE_COMMANDS)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

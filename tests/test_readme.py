@@ -1,19 +1,19 @@
 """The README's example must run as written: users copy it first."""
 
-import re
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 README = Path(__file__).parent.parent / "README.md"
+_spec = importlib.util.spec_from_file_location("markdown_blocks", Path(__file__).parent / "markdown_blocks.py")
+assert _spec is not None and _spec.loader is not None
+markdown_blocks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(markdown_blocks)
 
 
 def readme_block(heading: str) -> str:
-    text = README.read_text()
-    section = text.split(f"## {heading}", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match, f"no python block under '## {heading}'"
-    return match.group(1)
+    return markdown_blocks.python_block(README, heading)
 
 
 def test_write_your_own_system_example_runs_and_verifies(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """The README's LLM-planning example, run against a real OpenAI-compatible HTTP server on
 127.0.0.1 that answers every planner request validly (a stand-in for llama.cpp or vLLM)."""
 
+import importlib.util
 import json
-import re
 import subprocess
 import sys
 import threading
@@ -16,6 +16,10 @@ from ai.clients import CompletionRequest, follow_schema
 from engine import verify
 
 README = Path(__file__).parent.parent / "README.md"
+_spec = importlib.util.spec_from_file_location("markdown_blocks", Path(__file__).parent / "markdown_blocks.py")
+assert _spec is not None and _spec.loader is not None
+markdown_blocks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(markdown_blocks)
 
 
 class PlanningServer(BaseHTTPRequestHandler):
@@ -53,8 +57,7 @@ def server() -> Iterator[str]:
 
 
 def test_llm_planning_example_runs_against_a_real_server_and_replays(tmp_path: Path, server: str) -> None:
-    section = README.read_text().split("## Agents planned by a language model", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    code = markdown_blocks.python_block(README, "Agents planned by a language model")
     assert "http://127.0.0.1:8080/v1" in code and "run.world.run(600)" in code
     code = code.replace("http://127.0.0.1:8080/v1", server).replace("run.world.run(600)", "run.world.run(60)")
     PlanningServer.requests.clear()

@@ -37,6 +37,10 @@ class OllamaClient(HTTPBackend):
         self.options = dict(options or {})
 
     def _payload(self, request: CompletionRequest) -> dict[str, Any]:
+        if request.grammar is not None:
+            raise LLMBadResponse(
+                "Ollama takes JSON schemas, not GBNF grammars: plan with wire='json'", **self._where(request)
+            )
         payload: dict[str, Any] = {
             "model": self.model,
             "messages": chat_messages(request),

@@ -60,7 +60,9 @@ class OpenAIClient(HTTPBackend):
         }
         if request.stream:
             payload["stream_options"] = {"include_usage": True}
-        if request.schema is not None:
+        if request.grammar is not None:
+            payload["grammar"] = request.grammar  # llama.cpp servers; others answer 400
+        elif request.schema is not None:
             if self.schema_format == "json_schema":
                 payload["response_format"] = {
                     "type": "json_schema",

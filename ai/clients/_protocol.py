@@ -25,7 +25,8 @@ class CompletionRequest:
     """One prompt for one model call.
 
     ``schema`` is the JSON schema the answer must follow (sent in each backend's native form),
-    or None for free text. ``temperature`` defaults to 0 and ``seed`` is always sent: a model
+    or None for free text. ``grammar`` is a GBNF grammar instead (llama.cpp servers only; it
+    wins over ``schema`` where both are set; other backends refuse it). ``temperature`` defaults to 0 and ``seed`` is always sent: a model
     call should be as repeatable as the server allows. ``tags`` is opaque to clients (the
     planner may put tier, tick or agent ids there for logs and metrics). ``schema`` and
     ``tags`` stay plain dicts (JSON-ready); nobody may mutate them after construction.
@@ -36,6 +37,7 @@ class CompletionRequest:
     user: str
     max_tokens: int
     schema: dict[str, Any] | None = field(default=None, hash=False)
+    grammar: str | None = None
     temperature: float = 0.0
     seed: int = 0
     stream: bool = False

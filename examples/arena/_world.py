@@ -10,7 +10,10 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
                       ``world.resource(Planner)`` before running live), or "none" (plans
                       arrive only as submitted AssignPlan inputs)
     mode              "lockstep" (default) or "realtime", for planner "llm"
-    agents_per_request  agents packed into one model request (default 4), for planner "llm"
+    agents_per_request  agents packed into one model request (default 4; null: sized to the
+                      executor's concurrency per wave), for planner "llm"
+    wire              "json" (default) or "lines" (plan lines with a grammar; llama.cpp
+                      servers), for planner "llm"
     plan_delay        ticks between a plan's submission and its application (default 1)
     replan_every      ticks before a running plan is reconsidered (default 240)
     perception_every  refresh each agent's perception every k ticks, staggered (default 1)
@@ -45,7 +48,7 @@ PLANNERS = ("heuristic", "llm", "none")
 CONFIG_KEYS = frozenset(
     {
         "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
-        "mode", "agents_per_request",
+        "mode", "agents_per_request", "wire",
     }
 )
 
@@ -131,7 +134,8 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
             mode=config.get("mode", "lockstep"),
             delay=int(config.get("plan_delay", 1)),
             replan_every=int(config.get("replan_every", 240)),
-            agents_per_request=int(config.get("agents_per_request", 4)),
+            agents_per_request=_optional_int(config.get("agents_per_request", 4)),
+            wire=config.get("wire", "json"),
             llm_tiers=() if planner == "heuristic" else (Tier.LLM, Tier.SIMPLE_LLM),
         )
         brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings)
@@ -144,6 +148,10 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
     world.add_system(resolve_deaths, stage="update", after=["resolve_shots"])
     world.add_system(decide_outcome, stage="update", after=["resolve_deaths"])
     return world
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def arena_snapshots() -> SnapshotConfig:

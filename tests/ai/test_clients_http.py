@@ -184,6 +184,22 @@ def test_openai_json_object_mode_and_extra_fields(server: LoopbackServer) -> Non
     assert payload["grammar"] == 'root ::= "{}"' and "authorization" not in server.seen[0].headers
 
 
+def test_a_grammar_request_sends_the_grammar_instead_of_the_schema(server: LoopbackServer) -> None:
+    server.respond = lambda seen: Canned(openai_body("1 scan\n"))
+    grammar = 'root ::= "1 scan\\n"'
+    req = CompletionRequest(request_id="g", system="s", user="u", max_tokens=8, schema=SCHEMA, grammar=grammar)
+    assert complete(OpenAIClient(server.url + "/v1", schema_format="json_object"), req).text == "1 scan\n"
+    payload = server.seen[0].json
+    assert payload["grammar"] == grammar and "response_format" not in payload
+
+
+def test_ollama_refuses_a_grammar_naming_the_json_wire(server: LoopbackServer) -> None:
+    req = CompletionRequest(request_id="g", system="s", user="u", max_tokens=8, grammar='root ::= "x"')
+    error = failure(OllamaClient(server.url), req)
+    assert isinstance(error, LLMBadResponse) and "wire='json'" in str(error) and server.url in str(error)
+    assert server.seen == []  # refused before sending anything
+
+
 def test_openai_streams_sse_chunks_in_order(server: LoopbackServer) -> None:
     parts = ['{"plans":', '[{"agent_id":1,', '"steps":[]}]}']
     events = [{"model": "smol", "choices": [{"delta": {"content": p}, "finish_reason": None}]} for p in parts]

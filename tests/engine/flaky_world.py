@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine import TickContext, World
-from examples.drift import Disc, build_world as build_drift
+from examples.drift import Disc, Push, build_world as build_drift
 
 
 def build_world(config: Mapping[str, Any], seed: int) -> World:
@@ -23,4 +23,31 @@ def build_world(config: Mapping[str, Any], seed: int) -> World:
             w.component_for_entity(3, Disc).x += 1e-9 * (1.0 + noise)
 
     world.add_system(entropy, stage="update")
+    return world
+
+
+def build_noisy_commander(config: Mapping[str, Any], seed: int) -> World:
+    """Deterministic systems, but the pushes it submits are chosen with OS entropy: a replay
+    (which takes the pushes from the journal) matches, a second live run does not."""
+    world = build_drift(config, seed)
+
+    def noisy(w: World, ctx: TickContext) -> None:
+        if ctx.tick == 20:
+            target = 1 + int.from_bytes(os.urandom(2), "little") % 10
+            w.submit(Push(entity=target, dvx=1.0, dvy=0.0), ctx.tick + 2)
+
+    world.add_system(noisy, stage="ai")
+    return world
+
+
+def build_hash_seeded(config: Mapping[str, Any], seed: int) -> World:
+    """Uses ``hash(str)``, which Python salts per process: every replay inside this process
+    agrees, a fresh process does not."""
+    world = build_drift(config, seed)
+
+    def salted(w: World, ctx: TickContext) -> None:
+        if ctx.tick == 10:
+            w.component_for_entity(2, Disc).y += (hash("tickmind") % 1_000_003) * 1e-12
+
+    world.add_system(salted, stage="update")
     return world

@@ -66,3 +66,43 @@ def test_help_lists_the_commands() -> None:
     done = tickmind("--help")
     assert done.returncode == 0
     assert "verify" in done.stdout and "demo" in done.stdout
+
+
+def test_replay_summarises_a_run_and_stops_where_asked(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert main(["demo", "--discs", "20", "--ticks", "90", "--out", str(run)]) == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "tickmind", "replay", str(run), "--until", "61", "--every", "30", "--show", "4"],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[0] == f"replaying 61 of 90 ticks of {run} (examples.drift:build_world, seed 0), no model"
+    assert [line.split()[1] for line in out[1:4]] == ["30", "60", "61"]
+    assert all(line.endswith("hash ok") for line in out[1:4])
+    assert "OK: 61 ticks replay bit for bit" in out
+    assert "state after tick 60: 20 entities; Disc 20, Velocity 20" in out
+    assert "inputs applied: drift.push 2" in out  # pushes land at ticks 3, 33 and 63: 63 is past 61
+    assert out[out.index("entity 4:") + 1].startswith("    Disc(x=")
+
+
+def test_replay_reports_a_divergence_and_refuses_ticks_it_never_recorded(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert main(["demo", "--discs", "20", "--ticks", "50", "--out", str(run)]) == 0
+    hashes = run / "hashes.tsv"
+    lines = hashes.read_text().splitlines(keepends=True)
+    lines[1 + 17] = "17\t" + "f" * 32 + "\n"
+    hashes.write_text("".join(lines))
+    done = tickmind("replay", str(run))
+    assert done.returncode == 1
+    assert "DIVERGED at tick 17 of 50" in done.stdout
+    done = tickmind("replay", str(run), "--until", "51")
+    assert done.returncode == 2
+    assert "--until 51 is past the end of" in done.stderr and "it recorded 50 ticks" in done.stderr
+
+
+def test_python_m_tickmind_is_the_tickmind_command() -> None:
+    done = subprocess.run([sys.executable, "-m", "tickmind", "--help"], capture_output=True, text=True, cwd="/")
+    assert done.returncode == 0, done.stderr
+    for command in ("verify", "replay", "resume", "demo", "arena", "evacuate"):
+        assert command in done.stdout

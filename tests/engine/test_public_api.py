@@ -6,10 +6,11 @@ def test_engine_exports_exactly_the_public_api() -> None:
         "DEFAULT_STAGES", "ComponentDiff", "ComponentError", "DesiredVelocity", "Divergence",
         "DuplicateSystemError", "HashRecord", "Input", "InputError", "JournalCorruptError",
         "JournalError", "JournalHeader", "JournalRecord", "JournalVersionError",
-        "OrderingCycleError", "PastTickError", "Position", "Run", "RunDirError", "ScheduleError",
+        "OrderingCycleError", "PastTickError", "Playback", "Position", "Run", "RunDirError", "ScheduleError",
         "TickContext", "TickmindError", "UnhashableComponentError", "UnknownInputKindError",
         "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "canonical_bytes", "component",
-        "keyed_rng", "read_journal", "register_component", "replay_world", "start_run", "verify",
+        "keyed_rng", "play_back", "read_journal", "register_component", "replay_world", "resume_run", "start_run",
+        "verify",
     ]
     for name in engine.__all__:
         assert hasattr(engine, name), name

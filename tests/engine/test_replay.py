@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import World, replay_world, start_run, verify
+from engine import World, read_journal, replay_world, start_run, verify
 from engine._hashfile import read_hashes
 from examples.drift import build_world
 
@@ -113,8 +113,8 @@ def test_a_killed_run_verifies_up_to_its_last_complete_tick(tmp_path: Path) -> N
 def test_partial_tails_left_mid_write_are_dropped(tmp_path: Path) -> None:
     record(tmp_path / "run", ticks=100)
     journal = tmp_path / "run" / "journal.jsonl"
-    last_tick = int(journal.read_text().splitlines()[-1].split(",")[0].split(":")[1])
-    journal.write_bytes(journal.read_bytes()[:-10])  # the process died writing tick last_tick
+    last_tick = read_journal(journal).records[-1].written_at
+    journal.write_bytes(journal.read_bytes()[:-10])  # the process died journaling tick last_tick
     hashes = tmp_path / "run" / "hashes.tsv"
     kept = hashes.read_text().splitlines(keepends=True)[: 1 + last_tick]
     hashes.write_text("".join(kept) + "93\t05")

@@ -11,9 +11,10 @@ REPO = Path(__file__).parent.parent.parent
 
 def test_arena_records_a_run_that_verifies(tmp_path: Path, capsys) -> None:
     out = tmp_path / "arena"
-    assert main(["arena", "--agents", "20", "--ticks", "150", "--seed", "4", "--out", str(out)]) == 0
+    assert main(["arena", "--planner", "heuristic", "--agents", "20", "--ticks", "150", "--seed", "4", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "arena: 150 ticks" in printed and f"tickmind verify {out}" in printed
+    assert "survivors" in printed and (out / "summary.json").is_file()
     assert main(["verify", str(out)]) == 0
     assert "OK: 150 ticks" in capsys.readouterr().out
 
@@ -24,8 +25,17 @@ def test_arena_flag_mistakes_exit_2_without_a_traceback(tmp_path: Path) -> None:
     for args, message in [
         (["--agents", "0"], "must be at least 1"),
         (["--planner", "gpt"], "invalid choice: 'gpt'"),
+        (["--llm", "127.0.0.1:8080", "--out", str(tmp_path / "y")], "--llm takes 'local' or an http(s) URL"),
+        (["--mode", "fast"], "invalid choice: 'fast'"),
+        (["--speed", "0"], "must be a positive finite number"),
         (["--scenario", str(bad_scenario), "--out", str(tmp_path / "x")], "bad.toml"),
     ]:
         done = subprocess.run([sys.executable, "-m", "engine", "arena", *args], capture_output=True, text=True, cwd=REPO)
         assert done.returncode == 2, done.stderr
         assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_arena_and_render_help_document_their_flags() -> None:
+    for command, flags in [("arena", ["--quiet", "--out", "--force", "--planner", "--llm", "--backend", "--model", "--mode", "--wire"]), ("render", ["--out", "--plots", "--every", "--size", "--sheet"])]:
+        done = subprocess.run([sys.executable, "-m", "engine", command, "--help"], capture_output=True, text=True, cwd=REPO)
+        assert done.returncode == 0 and all(flag in done.stdout for flag in flags), done.stdout

@@ -1,5 +1,7 @@
 """BoxSight: exact line of sight against boxes, checked against dense sampling."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -62,8 +64,24 @@ def test_agrees_with_dense_sampling_and_is_symmetric(
         if _sampled_blocked(rects, a, b, 4001):
             assert not clear, "a sampled point lies strictly inside a box"
         elif not clear:
-            # Blocked with no coarse sample inside: the chord must be short; finer sampling finds it.
-            assert _sampled_blocked(rects, a, b, 400_001)
+            # Blocked with no coarse sample inside: the chord is short (sampling can miss a
+            # chord of 1e-10 m); exact rational arithmetic must still find it.
+            assert any(_exactly_crosses(box, (ax, ay, bx, by)) for box in rects)
+
+
+def _exactly_crosses(box: tuple[float, ...], segment: tuple[float, ...]) -> bool:
+    """Does some point a + t(b - a), t in [0, 1], lie strictly inside the box? In Fractions."""
+    x0, y0, x1, y1 = map(Fraction, box)
+    ax, ay, bx, by = map(Fraction, segment)
+    low, high = Fraction(0), Fraction(1)
+    for start, delta, lo, hi in ((ax, bx - ax, x0, x1), (ay, by - ay, y0, y1)):
+        if delta == 0:
+            if not lo < start < hi:
+                return False
+            continue
+        t1, t2 = (lo - start) / delta, (hi - start) / delta
+        low, high = max(low, min(t1, t2)), min(high, max(t1, t2))
+    return low < high
 
 
 def test_bad_boxes_are_refused() -> None:

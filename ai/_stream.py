@@ -1,0 +1,99 @@
+"""Streaming answers: each agent's plan judged the moment its entry closes in the stream.
+
+Why: a batch answer arrives over seconds, token by token. Waiting for the whole batch makes
+the first agent wait for the last; judging each entry as it closes lets the planner (in
+realtime mode) hand those agents their plans at the next tick boundary while the model is
+still writing the rest. Measured as time-to-first-plan in bench/batching.py.
+
+:class:`StreamingPlans` is fed the text chunks of one attempt. An entry closes at the end of
+its line (plan-lines wire) or at the ``}`` that completes it (JSON wire). Each expected
+agent gets at most one early verdict, judged by the same validator as the final answer
+(:func:`ai.validate_plan`); an entry for an agent outside the batch, or a second entry for
+an agent already judged, is ignored here and left to the final parse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from ._plan import Tier
+from ._snapshot import AgentSnapshot
+from ._validate import _DECODER, Verdict, _agent_id, validate_plan
+from ._view import TierProfile
+from ._wire import Wire, decode_line
+
+__all__ = ["StreamingPlans"]
+
+_PLANS_OPENING = re.compile(r'\s*\{\s*"plans"\s*:\s*\[')
+_BETWEEN = " \t\r\n,"
+_MAX_BUFFER = 1_000_000  # past this, early parsing stops; the final parse still judges
+
+
+class StreamingPlans:
+    """Incremental judge of one streamed answer. Not thread-safe: feed it from one thread."""
+
+    def __init__(
+        self,
+        expected_ids: Sequence[int],
+        snapshots: Sequence[AgentSnapshot] | Mapping[int, AgentSnapshot],
+        *,
+        tier: Tier | TierProfile = Tier.LLM,
+        wire: Wire = "json",
+        max_steps: int | None = None,
+    ) -> None:
+        self._snapshots = dict(snapshots) if isinstance(snapshots, Mapping) else {s.agent_id: s for s in snapshots}
+        self._expected = frozenset(expected_ids)
+        self._tier = tier
+        self._wire = wire
+        self._max_steps = max_steps
+        self.judged: set[int] = set()  #: agents given an early verdict
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the text so far (a retry starts the answer over); verdicts given stand."""
+        self._buffer = ""
+        self._pos = 0  # where the next unread entry (or line) starts
+        self._opened = self._wire == "lines"
+
+    def feed(self, chunk: str) -> list[Verdict]:
+        """Add ``chunk``; return the verdicts of agents whose entries closed in it."""
+        if len(self._buffer) > _MAX_BUFFER:
+            return []
+        self._buffer += chunk
+        entries = self._lines() if self._wire == "lines" else self._json_entries()
+        verdicts = []
+        for entry in entries:
+            agent = _agent_id(entry)
+            if agent is None or agent not in self._expected or agent in self.judged:
+                continue
+            self.judged.add(agent)
+            verdicts.append(validate_plan(entry, self._snapshots[agent], tier=self._tier, max_steps=self._max_steps))
+        return verdicts
+
+    def _lines(self) -> list[dict[str, object]]:
+        end = self._buffer.rfind("\n")
+        if end < self._pos:
+            return []
+        lines = self._buffer[self._pos : end].splitlines()
+        self._pos = end + 1
+        return [entry for line in lines if (entry := decode_line(line)) is not None]
+
+    def _json_entries(self) -> list[object]:
+        if not self._opened:
+            opening = _PLANS_OPENING.match(self._buffer)
+            if opening is None:
+                return []
+            self._opened, self._pos = True, opening.end()
+        entries: list[object] = []
+        while True:
+            pos = self._pos
+            while pos < len(self._buffer) and self._buffer[pos] in _BETWEEN:
+                pos += 1
+            if pos >= len(self._buffer) or self._buffer[pos] != "{":
+                return entries
+            try:
+                entry, self._pos = _DECODER.raw_decode(self._buffer, pos)
+            except (ValueError, RecursionError):
+                return entries  # not closed yet (or broken: the final parse will say)
+            entries.append(entry)

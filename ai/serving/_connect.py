@@ -1,0 +1,117 @@
+"""``--llm local|URL``: from a flag to a started executor, the wire and the batch shape.
+
+One place decides, for a run, what talks to the model:
+
+- ``"local"``: the embedded server (:class:`LocalServer`), plan lines with a grammar (both
+  llama.cpp servers take GBNF), as many requests in flight as the server batches;
+- a URL: an OpenAI-compatible server (``backend="openai"``; vLLM, llama-server, LM Studio,
+  hosted APIs) or Ollama (``backend="ollama"``), JSON wire unless told ``wire="lines"`` (a
+  llama.cpp server), in flight what ``parallel`` says (default: probe the server once).
+
+The API key of a hosted server comes only from the environment (``api_key_env``), never
+from a flag: flags end up in shell history and in the run's journal header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .._adaptive import probe_parallelism
+from .._executor import BatchExecutor, RetryPolicy
+from .._wire import Wire
+from ..clients import CircuitBreaker, LLMClient, OllamaClient, OpenAIClient
+from ._errors import ServingError
+from ._process import LocalServer, ServerSpec
+
+__all__ = ["ModelConnection", "check_llm", "connect_model"]
+
+Backend = Literal["openai", "ollama"]
+
+
+@dataclass
+class ModelConnection:
+    """What a run needs to ask a model: a started executor, the wire to ask over, and how
+    many requests the server runs at once (for :func:`ai.batch_shape`)."""
+
+    executor: BatchExecutor
+    wire: Wire
+    parallel: int
+    description: str
+    server: LocalServer | None = None
+
+
+@contextmanager
+def connect_model(
+    llm: str = "local",
+    *,
+    backend: Backend = "openai",
+    model: str | None = None,
+    wire: Wire | None = None,
+    parallel: int | None = None,
+    server: ServerSpec | None = None,
+    log_path: str | os.PathLike[str] | None = None,
+    timeout: float = 120.0,
+    api_key_env: str = "TICKMIND_API_KEY",
+) -> Iterator[ModelConnection]:
+    """Start what ``llm`` names and yield its connection; stop everything on exit."""
+    local: LocalServer | None = None
+    try:
+        if llm == "local":
+            local = LocalServer(server, log_path=log_path).start()
+            make_client: Callable[[], LLMClient] = local.client
+            chosen_wire: Wire = wire or "lines"
+            in_flight = parallel or local.concurrency
+            description = f"embedded {local.kind} at {local.base_url} ({Path(str(local.spec.model)).name})"
+        else:
+            check_llm(llm)
+            make_client = _remote(llm, backend, model, api_key_env)
+            chosen_wire = wire or "json"
+            in_flight = parallel or _probe(make_client)
+            description = f"{backend} server at {llm}"
+        executor = BatchExecutor(
+            make_client(),
+            max_concurrency=in_flight,
+            max_pending=max(64, 4 * in_flight),
+            timeout=timeout,
+            retry=RetryPolicy(),
+            breaker=CircuitBreaker(),
+        ).start()
+        try:
+            yield ModelConnection(executor, chosen_wire, in_flight, description, local)
+        finally:
+            executor.stop()
+    finally:
+        if local is not None:
+            local.stop()
+
+
+def check_llm(llm: str) -> None:
+    """Refuse a ``--llm`` value that is neither ``local`` nor an http(s) URL, before any work."""
+    if llm != "local" and not llm.startswith(("http://", "https://")):
+        raise ServingError(f"--llm takes 'local' or an http(s) URL, got {llm!r}")
+
+
+def _remote(url: str, backend: Backend, model: str | None, api_key_env: str) -> Callable[[], LLMClient]:
+    key = os.environ.get(api_key_env) or None
+    if backend == "ollama":
+        return lambda: OllamaClient(url, model or "smollm2:135m")
+    if backend == "openai":
+        return lambda: OpenAIClient(url, model or "default", api_key=key)
+    raise ServingError(f"--backend must be 'openai' or 'ollama', got {backend!r}")
+
+
+def _probe(make_client: Callable[[], LLMClient]) -> int:
+    async def probe() -> int:
+        client = make_client()
+        try:
+            return await probe_parallelism(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(probe())

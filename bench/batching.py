@@ -1,0 +1,270 @@
+"""One replan wave against a real model: the seed's naive baseline vs tickmind's batching,
+measured in the same run on the same server.
+
+For each wave size N (1, 5, 10, 20, 50 agents of a 100-agent arena after 120 heuristic
+ticks, so they see enemies, friends and cover):
+
+- **naive** (the seed's baseline): one request per agent, sequentially, a verbose prompt
+  (prose rules and the agent's whole state as indented JSON), a generic JSON schema, no
+  streaming;
+- **json**: tickmind's compact cached prefix and state lines, the tight per-batch JSON schema,
+  streaming, packed and concurrent as the server suits (see "shape" below);
+- **lines**: the same with the plan-lines wire and its GBNF grammar (llama.cpp servers).
+
+Every request goes through ``ai.BatchExecutor`` as in a run, built by ``ai.batch_request``
+(what the planner sends). Per row: wall time of the wave, time to the first valid plan
+(streamed entries judged as they close, ``ai.StreamingPlans``), valid-plan rate (the
+validator of a run), prompt/answer tokens per agent as the server counts them.
+
+Shape: ``m`` requests in flight and ``k`` agents per request come from
+``ai.batch_shape(N, parallel)``: a server that batches (llama-server, ``parallel`` slots)
+gets one agent per request and every slot busy; one that serialises gets the whole wave in
+one request (its cached prefix is paid once; more in flight would only queue).
+
+    .venv/bin/python bench/batching.py [--server auto|llama-server|llama-cpp-python]
+        [--url URL --model NAME --schema-format json_schema|json_object --parallel M]
+        [--agents 1 5 10 20 50] [--skip-naive-above 20]
+
+The last line is ``speedup@10: X`` (naive wall / best tickmind wall at 10 agents).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ai import (  # noqa: E402
+    AgentSnapshot,
+    BatchExecutor,
+    BatchJob,
+    Perception,
+    StreamingPlans,
+    Tier,
+    ValidPlan,
+    batch_request,
+    batch_shape,
+    build_snapshot,
+    parse_batch_response,
+)
+from ai.clients import CompletionRequest, LLMClient, OpenAIClient  # noqa: E402
+from examples.arena import arena_snapshots, build_arena  # noqa: E402
+
+TIMEOUT_S = 600.0
+
+
+@dataclass
+class Row:
+    agents: int
+    setup: str
+    k: int
+    m: int
+    wall_s: float
+    first_plan_s: float | None
+    valid: int
+    prompt_tokens: int
+    answer_tokens: int
+    prompt_chars: int
+
+    def line(self, baseline: float | None) -> str:
+        first = f"{self.first_plan_s:7.2f}" if self.first_plan_s is not None else "      -"
+        share = f"{100 * self.first_plan_s / self.wall_s:5.0f}%" if self.first_plan_s else "     -"
+        ratio = f"{baseline / self.wall_s:6.2f}x" if baseline else "      -"
+        return (
+            f"{self.agents:>6} {self.setup:<6} {self.k:>3} {self.m:>3} {self.wall_s:8.2f} {first} {share} "
+            f"{100 * self.valid / self.agents:6.0f}% {self.prompt_tokens / self.agents:8.0f} "
+            f"{self.answer_tokens / self.agents:7.1f} {self.prompt_chars / self.agents:8.0f} {ratio}"
+        )
+
+
+HEADER = (
+    f"{'agents':>6} {'setup':<6} {'k':>3} {'m':>3} {'wall_s':>8} {'first_s':>7} {'first%':>6} "
+    f"{'valid':>7} {'ptok/ag':>8} {'otok/ag':>7} {'pchr/ag':>8} {'speedup':>7}"
+)
+
+
+def snapshots(count: int) -> list[AgentSnapshot]:
+    world = build_arena({"agents": 100, "planner": "heuristic"}, seed=0)
+    world.run(120)
+    config = arena_snapshots()
+    agents = [entity for entity, _ in world.get_component(Perception)][:count]
+    return [build_snapshot(world, entity, config=config) for entity in agents]
+
+
+# --- the seed's baseline ----------------------------------------------------------------------
+
+NAIVE_SYSTEM = (
+    "You are the tactical brain of one soldier in a two-team arena battle. You will receive the "
+    "complete state of your soldier as JSON: its position in metres, its health and ammunition, "
+    "the enemies and friends it can see with their positions, and the cover objects nearby. "
+    "Think about the situation: stay alive, help your team capture the objective, attack enemies "
+    "in range, take cover when hurt. Available actions: move_to (x, y), approach (target), retreat "
+    "(target), take_cover (cover), attack (target), wait (ticks), scan, patrol (points), regroup. "
+    'Answer with JSON of the form {"plans": [{"agent_id": <id>, "steps": [{"act": <action>, ...}]}]}.'
+)
+NAIVE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "plans": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "agent_id": {"type": "integer"},
+                    "steps": {"type": "array", "items": {"type": "object"}},
+                },
+                "required": ["agent_id", "steps"],
+            },
+        }
+    },
+    "required": ["plans"],
+}
+
+
+def naive_request(snapshot: AgentSnapshot, request_id: str) -> CompletionRequest:
+    state = {
+        "agent_id": snapshot.agent_id,
+        "position": {"x": snapshot.x, "y": snapshot.y},
+        "attributes": dict(snapshot.attrs),
+        "team": snapshot.team,
+        "visible_enemies": [{"id": e.id, "x": e.x, "y": e.y} for e in snapshot.enemies],
+        "visible_friends": [{"id": e.id, "x": e.x, "y": e.y} for e in snapshot.allies],
+        "visible_objects": [{"id": e.id, "kind": e.kind, "x": e.x, "y": e.y} for e in snapshot.objects],
+        "previous_plan": {"status": snapshot.last_status, "reason": snapshot.last_reason},
+        "map": {"width": snapshot.bounds.x_max, "height": snapshot.bounds.y_max},
+    }
+    user = "Current state of your soldier:\n" + json.dumps(state, indent=2) + "\nWhat should it do next?"
+    return CompletionRequest(request_id=request_id, system=NAIVE_SYSTEM, user=user, max_tokens=200, schema=NAIVE_SCHEMA)
+
+
+# --- running one wave ---------------------------------------------------------------------------
+
+
+def run_wave(
+    make_client: Callable[[], LLMClient],
+    snaps: Sequence[AgentSnapshot],
+    setup: str,
+    k: int,
+    m: int,
+) -> Row:
+    """Submit the wave as jobs of ``k`` agents, ``m`` in flight; wait for all."""
+    chunks = [tuple(snaps[i : i + k]) for i in range(0, len(snaps), k)]
+    first_plan: list[float] = []
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def reader(stream: StreamingPlans):  # type: ignore[no-untyped-def]
+        def read(_job: str, _attempt: int, chunk: str) -> None:
+            if any(isinstance(v, ValidPlan) for v in stream.feed(chunk)):
+                with lock:
+                    first_plan.append(time.monotonic() - started)
+
+        return read
+
+    jobs = []
+    for i, chunk in enumerate(chunks):
+        job_id = f"{setup}-{i:04d}"
+        if setup == "naive":
+            request, on_text = naive_request(chunk[0], job_id), None
+        else:
+            request = batch_request(
+                job_id, chunk, tier=Tier.LLM, wire=setup, max_tokens_per_agent=120 if setup == "json" else 40, stream=True
+            )
+            on_text = reader(StreamingPlans([s.agent_id for s in chunk], chunk, wire=setup))
+        jobs.append(BatchJob(job_id=job_id, request=request, agent_ids=tuple(s.agent_id for s in chunk), submit_tick=0, on_text=on_text))
+
+    # A fresh client per wave: an httpx pool belongs to the event loop (executor) that used it.
+    executor = BatchExecutor(make_client(), max_concurrency=m, max_pending=len(jobs) + 1, timeout=TIMEOUT_S)
+    with executor:
+        started = time.monotonic()
+        for job in jobs:
+            executor.submit(job)
+        results = executor.wait([job.job_id for job in jobs], TIMEOUT_S * len(jobs))
+    wall = time.monotonic() - started
+
+    valid = prompt_tokens = answer_tokens = prompt_chars = 0
+    for job, chunk, result in zip(jobs, chunks, results, strict=True):
+        prompt_chars += len(job.request.system) + len(job.request.user)
+        if not result.ok or result.result is None:
+            print(f"  {job.job_id}: {result.status.value} {result.error}", file=sys.stderr)
+            continue
+        prompt_tokens += result.result.prompt_tokens
+        answer_tokens += result.result.completion_tokens
+        wire = "lines" if setup == "lines" else "json"
+        outcome = parse_batch_response(result.result.text, job.agent_ids, chunk, wire=wire)
+        valid += len(outcome.plans)
+    first = min(first_plan) if first_plan else None
+    return Row(len(snaps), setup, k, m, wall, first, valid, prompt_tokens, answer_tokens, prompt_chars)
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", default="auto", choices=["auto", "llama-server", "llama-cpp-python"])
+    parser.add_argument("--url", help="an OpenAI-compatible server to use instead of the embedded one")
+    parser.add_argument("--model", default="local")
+    parser.add_argument("--schema-format", default="json_schema", choices=["json_schema", "json_object"])
+    parser.add_argument("--parallel", type=int, default=None, help="requests the server runs at once")
+    parser.add_argument("--slots", type=int, default=8, help="llama-server slots (embedded)")
+    parser.add_argument("--agents", type=int, nargs="+", default=[1, 5, 10, 20, 50])
+    parser.add_argument("--setups", nargs="+", default=["naive", "json", "lines"], choices=["naive", "json", "lines"])
+    parser.add_argument("--skip-naive-above", type=int, default=50, help="no naive baseline above this N")
+    args = parser.parse_args(argv)
+
+    from ai.serving import LocalServer, ServerSpec
+
+    server = None
+    make_client: Callable[[], LLMClient]
+    if args.url:
+        url, model, schema_format = args.url, args.model, args.schema_format
+        make_client = lambda: OpenAIClient(url, model, schema_format=schema_format)  # noqa: E731
+        parallel = args.parallel or 1
+        where = args.url
+    else:
+        server = LocalServer(ServerSpec(kind=args.server, slots=args.slots)).start()
+        make_client = server.client
+        parallel = args.parallel or server.concurrency
+        where = f"embedded {server.kind} ({server.spec.model.name if server.spec.model else '?'}), {parallel} parallel"
+    print(f"server: {where}")
+    print(HEADER)
+    rows: list[Row] = []
+    try:
+        pool = snapshots(max(args.agents))
+        for count in args.agents:
+            snaps = pool[:count]
+            baseline = None
+            for setup in args.setups:
+                if setup == "naive":
+                    if count > args.skip_naive_above:
+                        continue
+                    row = run_wave(make_client, snaps, "naive", 1, 1)
+                    baseline = row.wall_s
+                else:
+                    k, m = batch_shape(count, parallel)
+                    row = run_wave(make_client, snaps, setup, k, m)
+                rows.append(row)
+                print(row.line(baseline), flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+    at10 = [r for r in rows if r.agents == 10]
+    naive10 = [r.wall_s for r in at10 if r.setup == "naive"]
+    best10 = [r.wall_s for r in at10 if r.setup != "naive"]
+    if naive10 and best10:
+        print(f"valid plans (tickmind rows): {statistics.fmean(r.valid / r.agents for r in rows if r.setup != 'naive'):.1%}")
+        print(f"speedup@10: {naive10[0] / min(best10):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""Resume a stopped run: replay it to its last complete tick, then keep recording live.
+
+pymunk does not continue bit-identically from a copied mid-run space (it caches contact
+impulses), so a run is not resumed from a snapshot: the world is rebuilt from its factory,
+config and seed, the journal is replayed tick by tick (each hash checked against the record,
+so a run that no longer replays is refused instead of extended), and the world then leaves
+replay mode. Inputs that were waiting for a later tick when the run stopped are in the
+journal (``Run`` writes inputs at the end of the tick that submitted them), so they apply on
+time and the resumed hashes equal those of a run that never stopped.
+
+A crash can leave a half-finished tick on disk: journal lines written at its end, a hash
+line, a partial record. Everything after the last tick present in every hash file is cut
+off before the run continues.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ._errors import RunDirError
+from ._hashfile import HashFileWriter, cut_hash_files, detail_ends, read_hashes, truncate_file
+from ._journal import JournalReader, JournalWriter
+from ._run import DETAIL, HASHES, JOURNAL, Run, divergence_at, open_journal, replay_records
+
+__all__ = ["resume_run"]
+
+
+def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mismatch: bool = False) -> Run:
+    """Reopen the run in ``run_dir`` caught up to its last complete tick, recording again.
+
+    ``run.world.run(n)`` then continues it; its hashes are those an uninterrupted run would
+    have had. A model-planned world gets its executor attached here, after the catch-up and
+    before the first live tick. ``run.warnings`` says what a crash left and was cut off.
+    """
+    run_dir = Path(run_dir)
+    journal = open_journal(run_dir, allow_version_mismatch=allow_version_mismatch)
+    if not (run_dir / HASHES).exists():
+        raise RunDirError(f"{run_dir} has a journal but no {HASHES}: cannot tell where the run stopped")
+    roots = read_hashes(run_dir / HASHES)
+    has_detail = (run_dir / DETAIL).exists()
+    ticks = min(len(roots), len(detail_ends(run_dir / DETAIL))) if has_detail else len(roots)
+    _check_writable(run_dir, has_detail)
+    keep = _records_before(journal, ticks)
+    records = journal.records[:keep]
+
+    world = replay_records(journal.header, records)
+    for tick in range(ticks):
+        world.step()
+        record = world.state_hash(tick)
+        if record.root != roots[tick]:
+            diffs = divergence_at(run_dir, world, record, roots[tick]).diffs
+            world.close()
+            shown = ", ".join(str(d) for d in diffs[:3]) or "no per-component detail"
+            raise RunDirError(
+                f"cannot resume {run_dir}: its replay diverges at tick {tick} ({shown}); "
+                f"`tickmind verify {run_dir}` shows the whole diff"
+            )
+    world.replaying = False
+    last_seq = max((r.seq for r in records), default=-1)
+    world._seq = last_seq + 1  # live submits continue the numbering the stopped run used
+
+    warnings = list(journal.warnings)
+    if keep < len(journal.records):
+        warnings.append(
+            f"{run_dir / JOURNAL}: dropped {len(journal.records) - keep} input(s) written by "
+            f"tick {ticks}, which never completed"
+        )
+    truncate_file(run_dir / JOURNAL, journal.ends[keep - 1] if keep else journal.header_end)
+    cut_hash_files(run_dir, ticks)
+    run = Run(
+        world,
+        run_dir,
+        JournalWriter(run_dir / JOURNAL, None, durable=durable),
+        HashFileWriter(run_dir, detail=has_detail, append=True),
+        journaled_seq=last_seq,
+    )
+    run.warnings = warnings
+    return run
+
+
+def _records_before(journal: JournalReader, ticks: int) -> int:
+    """How many leading records were written by the end of tick ``ticks - 1``.
+
+    Records are written tick by tick, so those of an unfinished tick form the file's tail.
+    """
+    for index, record in enumerate(journal.records):
+        if record.written_at >= ticks:
+            return index
+    return len(journal.records)
+
+
+def _check_writable(run_dir: Path, has_detail: bool) -> None:
+    """Refuse before the (possibly long) catch-up, not after it."""
+    names = [JOURNAL, HASHES] + ([DETAIL] if has_detail else [])
+    for name in names:
+        path = run_dir / name
+        try:
+            with path.open("r+b"):
+                pass
+        except OSError as exc:
+            raise RunDirError(f"cannot resume {run_dir}: {path} is not writable ({exc.strerror})") from exc
+    if not os.access(run_dir, os.W_OK):
+        raise RunDirError(f"cannot resume {run_dir}: the directory is not writable")

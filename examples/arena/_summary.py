@@ -1,0 +1,214 @@
+"""The end-of-run summary of ``tickmind arena``: a table for people, ``summary.json`` for tools.
+
+``summary.json`` (schema ``tickmind-arena-summary``, version 1). Keys are always present;
+a value that is not known for this run is ``null`` (never a missing key), and new keys may be
+added in later versions without bumping the version — existing keys keep their meaning:
+
+    schema, schema_version   "tickmind-arena-summary", 1
+    seed, agents             the world seed; agents alive at tick 0
+    teams                    team names, in team-index order
+    stopped                  "winner" (one team left), "tick_limit", or "interrupted" (Ctrl-C)
+    ticks, sim_time_s        ticks completed, and that in simulated seconds
+    wall_s, ms_per_tick      wall-clock seconds of the run loop, and per tick (metrics only)
+    winner, decided_tick     winning team name ("nobody" if all fell at once) and its tick, or null
+    survivors                {team name: agents alive at the end}
+    kills, deaths            {team name: count}
+    shots, hits              shots fired and shots that hit
+    plans_per_tier           {tier: plans applied} for every tier (llm, simple_llm, heuristic,
+                             emergency); the sum equals the journal's ai.assign_plan records
+                             applied within the run (t < ticks)
+    plans_submitted          plans the planner submitted (>= applied: the last ones may be
+                             queued for a tick the run did not reach), or null
+    valid_plan_rate          model plans / (model plans + plans rejected by validation), or
+                             null when no model planned; failed requests count in job_errors
+    rejections, job_errors   {reason: agents} and {error kind: model jobs}
+    model_jobs               model requests made, or null without a planner
+    llm_latency_ms           {count, mean, p50, p95} over model jobs, or null when no model answered
+    tokens                   {prompt, completion} summed over model jobs, or null when unknown
+    ms_per_tick_by_system    {system name: mean wall ms per tick}, in schedule order
+
+Everything is read defensively from what the world exposes (``ArenaOutcome``, ``ArenaScore``,
+the ``Planner`` resource and its ``stats``/``executor``, ``world.timings``) so a world without
+one of them still gets a summary, with nulls.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ai import Planner
+from engine import RunDirError, World
+
+from ._combat import ArenaScore
+from ._summary_tally import TIERS, PlanTally
+from ._world import ArenaOutcome
+
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "SUMMARY_FILE",
+    "build_summary",
+    "print_summary",
+    "recorded_ticks",
+    "summary_rows",
+    "write_summary",
+]
+
+SCHEMA = "tickmind-arena-summary"
+SCHEMA_VERSION = 1
+SUMMARY_FILE = "summary.json"
+_MODEL_TIERS = ("llm", "simple_llm")
+
+
+def build_summary(
+    world: World,
+    tally: PlanTally,
+    *,
+    seed: int,
+    agents: int,
+    wall_s: float,
+    stopped: str,
+    ticks: int | None = None,
+) -> dict[str, Any]:
+    """The summary of ``world`` as it stands now (see the module docstring for the keys).
+
+    ``ticks`` is the ticks the run recorded (default ``world.tick``); after a Ctrl-C pass
+    :func:`recorded_ticks`, since the interrupted tick may have run without being recorded.
+    """
+    outcome = world.try_resource(ArenaOutcome)
+    score = world.try_resource(ArenaScore)
+    planner = world.try_resource(Planner)
+    stats = planner.stats if planner is not None else None
+    teams = list(outcome.teams) if outcome is not None else []
+    ticks = world.tick if ticks is None else ticks
+
+    def by_team(counts: dict[int, int]) -> dict[str, int]:
+        return {name: int(counts.get(i, 0)) for i, name in enumerate(teams)}
+
+    applied = Counter(tier for t, tier in tally.timeline if t < ticks)  # the recorded ticks' plans
+    model_plans = sum(applied[t] for t in _MODEL_TIERS)
+    rejected = sum(stats.rejections.values()) if stats is not None else 0
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "seed": seed,
+        "agents": agents,
+        "teams": teams,
+        "stopped": stopped,
+        "ticks": ticks,
+        "sim_time_s": round(ticks * world.dt, 6),
+        "wall_s": round(wall_s, 3),
+        "ms_per_tick": round(1000 * wall_s / ticks, 3) if ticks else None,
+        "winner": outcome.winner if outcome is not None else None,
+        "decided_tick": outcome.decided_tick if outcome is not None else None,
+        "survivors": dict(zip(teams, map(int, outcome.alive))) if outcome is not None and outcome.alive else by_team({}),
+        "kills": by_team(score.kills) if score is not None else {},
+        "deaths": by_team(score.deaths) if score is not None else {},
+        "shots": score.shots if score is not None else None,
+        "hits": score.hits if score is not None else None,
+        "plans_per_tier": {tier: applied[tier] for tier in TIERS},
+        "plans_submitted": sum(stats.plans.values()) if stats is not None else None,
+        "valid_plan_rate": round(model_plans / (model_plans + rejected), 4) if model_plans + rejected else None,
+        "rejections": dict(sorted(stats.rejections.items())) if stats is not None else {},
+        "job_errors": dict(sorted(stats.job_errors.items())) if stats is not None else {},
+        "model_jobs": stats.jobs if stats is not None else None,
+        "llm_latency_ms": _latency_ms(tally, planner),
+        "tokens": tally.tokens() or _stats_tokens(stats),
+        "ms_per_tick_by_system": {name: round(1000 * s / ticks, 4) for name, s in world.timings.items()} if ticks else {},
+    }
+
+
+def _latency_ms(tally: PlanTally, planner: Planner | None) -> dict[str, float] | None:
+    """From the journal's per-job latencies when the planner records them, else the executor's
+    recent-window statistics (``BatchExecutor.latency_stats``), else unknown."""
+    values = np.array([s for _, s in tally.latencies_s.values()], dtype=float)
+    if values.size:
+        p50, p95 = np.percentile(values, [50, 95])
+        return _ms(values.size, float(values.mean()), float(p50), float(p95))
+    latency_stats = getattr(getattr(planner, "executor", None), "latency_stats", None)
+    if callable(latency_stats):
+        stats = latency_stats()
+        if getattr(stats, "count", 0):
+            return _ms(stats.count, stats.mean_s, stats.p50_s, stats.p95_s)
+    return None
+
+
+def _ms(count: int, mean_s: float, p50_s: float, p95_s: float) -> dict[str, float]:
+    return {"count": count, "mean": round(1000 * mean_s, 2), "p50": round(1000 * p50_s, 2), "p95": round(1000 * p95_s, 2)}
+
+
+def _stats_tokens(stats: object) -> dict[str, int] | None:
+    """Token totals if the planner's stats keep them (read by name: the fields are optional)."""
+    prompt, completion = getattr(stats, "prompt_tokens", None), getattr(stats, "completion_tokens", None)
+    if not isinstance(prompt, int) and not isinstance(completion, int):
+        return None
+    return {"prompt": int(prompt or 0), "completion": int(completion or 0)}
+
+
+def recorded_ticks(run_dir: Path) -> int:
+    """Ticks a run recorded: the complete lines of its ``hashes.tsv`` (a torn tail is not one)."""
+    path = Path(run_dir) / "hashes.tsv"
+    if not path.exists():
+        raise RunDirError(f"{run_dir} has a journal but no hashes.tsv; it recorded no ticks")
+    text = path.read_text(encoding="utf-8")
+    return sum(1 for line in text.split("\n")[:-1] if line and not line.startswith("#"))
+
+
+def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
+    path = Path(run_dir) / SUMMARY_FILE
+    try:
+        path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise RunDirError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) lines of the table a person reads; the same data as summary.json."""
+    teams = summary["teams"]
+    rows = [
+        ("winner", f"{summary['winner']} at tick {summary['decided_tick']}" if summary["winner"] else f"none ({summary['stopped'].replace('_', ' ')})"),
+        ("survivors", ", ".join(f"{t} {summary['survivors'].get(t, 0)}" for t in teams) or "-"),
+        ("kills", ", ".join(f"{t} {summary['kills'].get(t, 0)}" for t in teams) or "-"),
+        ("shots / hits", f"{summary['shots']} / {summary['hits']}"),
+        ("plans per tier", ", ".join(f"{tier} {n}" for tier, n in summary["plans_per_tier"].items() if n) or "none"),
+    ]
+    if summary["valid_plan_rate"] is not None:
+        rows.append(("valid-plan rate", f"{100 * summary['valid_plan_rate']:.1f}%"))
+    if summary["job_errors"]:
+        rows.append(("failed model jobs", ", ".join(f"{k} {n}" for k, n in summary["job_errors"].items())))
+    if (lat := summary["llm_latency_ms"]) is not None:
+        rows.append(("LLM latency", f"p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms over {lat['count']} jobs"))
+    if (tokens := summary["tokens"]) is not None:
+        rows.append(("tokens", f"{tokens['prompt']} prompt, {tokens['completion']} completion"))
+    by_system = sorted(summary["ms_per_tick_by_system"].items(), key=lambda kv: -kv[1])
+    rows.append(("ms/tick by system", ", ".join(f"{name} {ms:.2f}" for name, ms in by_system) or "-"))
+    return rows
+
+
+def print_summary(summary: dict[str, Any], run_dir: Path, stream: IO[str] | None = None) -> None:
+    """A rich table on a terminal; plain ``label  value`` lines (no ANSI codes) otherwise."""
+    stream = stream or sys.stdout
+    print(f"arena: {summary['ticks']} ticks ({summary['sim_time_s']:.1f} s simulated) in {summary['wall_s']:.1f} s, "
+          f"{summary['ms_per_tick'] or 0:.2f} ms/tick", file=stream)
+    rows = summary_rows(summary)
+    if stream.isatty():
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        for label, value in rows:
+            table.add_row(Text(label, style="bold"), Text(value))  # Text: a "[" in a name is not markup
+        Console(file=stream).print(table)
+    else:
+        width = max(len(label) for label, _ in rows)
+        for label, value in rows:
+            print(f"  {label:<{width}}  {value}", file=stream)
+    print(f"recorded into {run_dir} ({SUMMARY_FILE} beside the journal); verify with: tickmind verify {run_dir}", file=stream)
