@@ -6,7 +6,21 @@ from collections.abc import Iterator
 
 import pytest
 
+from ai import _actions
 from engine import World
+
+
+@pytest.fixture(autouse=True)
+def _registered_actions_are_restored() -> Iterator[None]:
+    """A test that registers an action (``@register_action``) keeps it to itself: the
+    registry is process-wide, and a leaked action would be offered to the model in every
+    later test (the real model then writes it, and the plan-lines wire refuses its fields)."""
+    saved = dict(_actions._actions)
+    yield
+    if _actions._actions != saved:
+        _actions._actions.clear()
+        _actions._actions.update(saved)
+        _actions._adapter = None
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from typing import Literal
 
 from .._adaptive import probe_parallelism
 from .._executor import BatchExecutor, RetryPolicy
+from .._metrics import RunMetrics
 from .._wire import Wire
 from ..clients import CircuitBreaker, LLMClient, OllamaClient, OpenAIClient
 from ._errors import ServingError
@@ -58,6 +59,7 @@ def connect_model(
     log_path: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
     api_key_env: str = "TICKMIND_API_KEY",
+    metrics: RunMetrics | None = None,
 ) -> Iterator[ModelConnection]:
     """Start what ``llm`` names and yield its connection; stop everything on exit."""
     local: LocalServer | None = None
@@ -81,6 +83,7 @@ def connect_model(
             timeout=timeout,
             retry=RetryPolicy(),
             breaker=CircuitBreaker(),
+            metrics=metrics,
         ).start()
         try:
             yield ModelConnection(executor, chosen_wire, in_flight, description, local)

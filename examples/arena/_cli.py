@@ -20,7 +20,8 @@ from collections.abc import Iterator
 import time
 from pathlib import Path
 
-from ai import Planner, Wire
+from ai import Planner, RunMetrics, Wire
+from ai import write_summary as write_metrics
 from ai.serving import ModelConnection, check_llm, connect_model
 from ai.serving._cli import add_server_flags, server_spec
 from engine import start_run
@@ -60,6 +61,10 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--wire", choices=["json", "lines"], default=None, help="answer format (default: lines for local, json for a URL)")
     p.add_argument("--parallel", type=positive_int, default=None, help="requests in flight (default: what the server batches)")
     p.add_argument("--replan-every", type=positive_int, default=None, help="ticks before a running plan is reconsidered")
+    p.add_argument(
+        "--metrics-port", type=non_negative_int, default=None,
+        help="serve prometheus /metrics on 127.0.0.1:PORT during the run (0: a free port)",
+    )  # fmt: skip
     add_server_flags(p)
     p.add_argument("--out", type=Path, default=Path("runs/arena"), help="run directory (default runs/arena)")
     p.add_argument("--force", action="store_true", help="overwrite the run files in a non-empty --out")
@@ -103,8 +108,15 @@ def _run(args: argparse.Namespace) -> int:
         with run, contextlib.ExitStack() as model_scope:
             pace = None
             if llm:
-                model = model_scope.enter_context(_connect(args, config["wire"], run.run_dir))  # type: ignore[arg-type]
-                world.resource(Planner).attach(model.executor)
+                metrics = RunMetrics()
+                model_scope.callback(_write_metrics, metrics, run.run_dir, config, args.seed)
+                if args.metrics_port is not None:
+                    host, port = metrics.serve_metrics(args.metrics_port)
+                    print(f"metrics: http://{host}:{port}/metrics", flush=True)
+                model = model_scope.enter_context(_connect(args, config["wire"], run.run_dir, metrics))  # type: ignore[arg-type]
+                planner = world.resource(Planner)
+                planner.attach(model.executor)
+                planner.metrics = metrics
                 if args.mode == "realtime":
                     pace = _Pace(world.dt / args.speed)
             with ArenaProgress(limit, tally, progress_mode(sys.stdout, args.quiet)) as progress:
@@ -126,12 +138,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connect(args: argparse.Namespace, wire: Wire, run_dir: Path) -> contextlib.AbstractContextManager[ModelConnection]:
+def _connect(
+    args: argparse.Namespace, wire: Wire, run_dir: Path, metrics: RunMetrics
+) -> contextlib.AbstractContextManager[ModelConnection]:
     """The model for this run; the embedded server logs into the run directory."""
     local = args.llm == "local"
     connection = connect_model(
         args.llm, backend=args.backend, model=args.model, wire=wire, parallel=args.parallel,
         server=server_spec(args) if local else None, log_path=run_dir / "model-server.log" if local else None,
+        metrics=metrics,
     )  # fmt: skip
     return _announced(connection)
 
@@ -141,6 +156,14 @@ def _announced(connection: contextlib.AbstractContextManager[ModelConnection]) -
     with connection as model:
         print(f"planning with {model.description}; {model.parallel} request(s) in flight, {model.wire} wire", flush=True)
         yield model
+
+
+def _write_metrics(metrics: RunMetrics, run_dir: Path, config: dict[str, object], seed: int) -> None:
+    """RUN_DIR/metrics.json: the model-side counts (requests, latency, tokens, parse, tiers)."""
+    try:
+        write_metrics(run_dir / "metrics.json", metrics, {"config": config, "seed": seed})
+    finally:
+        metrics.close()
 
 
 class _Pace:

@@ -128,4 +128,7 @@ def test_tickmind_arena_plans_with_the_embedded_model_by_default(tmp_path: Path,
     summary = json.loads((out / "summary.json").read_text())
     assert summary["plans_per_tier"]["llm"] + summary["plans_per_tier"]["simple_llm"] >= 4, summary
     assert (out / "model-server.log").stat().st_size > 0  # the server logged into the run
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["requests"]["ok"] >= 1 and metrics["tokens"]["completion"] > 0, metrics
+    assert metrics["parse"]["valid"] >= 4 and metrics["plans"]["by_tier"]["llm"] >= 1, metrics
     assert main(["verify", str(out)]) == 0

