@@ -24,7 +24,7 @@ import time
 
 from engine import TickmindError
 
-from .clients import CompletionRequest, LLMClient
+from .clients import CompletionRequest, CompletionResult, LLMClient, LLMError
 
 __all__ = ["batch_shape", "probe_parallelism"]
 
@@ -38,26 +38,47 @@ def batch_shape(agents: int, parallel: int, *, max_per_request: int = 25) -> tup
     return k, m
 
 
-async def probe_parallelism(client: LLMClient, *, candidates: int = 4, max_tokens: int = 24) -> int:
+async def probe_parallelism(
+    client: LLMClient, *, candidates: int = 4, max_tokens: int = 24, attempts: int = 3, retry_delay: float = 0.2
+) -> int:
     """How many requests ``client``'s server runs at once: 1 if ``candidates`` concurrent
     requests take about ``candidates`` times as long as one, else ``candidates``.
 
-    Costs a few seconds of model time; do it once per server, before a run.
+    Costs a few seconds of model time; do it once per server, before a run. A retryable
+    failure (5xx, 429, reset, timeout) is tried again up to ``attempts`` times: one flaky
+    answer must not abort a run before it starts. If the warm-up request never succeeds the
+    error is raised (the server is down or misconfigured: say so now); if a timing request
+    never does, the answer is 1, the choice that is safe on any server.
     """
-    if candidates < 2:
-        raise TickmindError("probe_parallelism needs at least 2 candidates")
+    if candidates < 2 or attempts < 1:
+        raise TickmindError("probe_parallelism needs at least 2 candidates and 1 attempt")
 
     def request(i: int) -> CompletionRequest:
         return CompletionRequest(
             request_id=f"probe-{i}", system="Count.", user=f"Count from {i} upward.", max_tokens=max_tokens
         )
 
-    await client.complete(request(0))  # warm up: load, cache the prefix
-    started = time.monotonic()
-    await client.complete(request(1))
-    alone = time.monotonic() - started
-    started = time.monotonic()
-    await asyncio.gather(*(client.complete(request(2 + i)) for i in range(candidates)))
-    together = time.monotonic() - started
+    async def ask(i: int) -> CompletionResult:
+        for attempt in range(1, attempts + 1):
+            try:
+                return await client.complete(request(i))
+            except LLMError as exc:
+                if not exc.retryable or attempt == attempts:
+                    raise
+                await asyncio.sleep(min(retry_delay * attempt, 2.0))
+        raise AssertionError("unreachable")
+
+    await ask(0)  # warm up: load, cache the prefix
+    try:
+        started = time.monotonic()
+        await ask(1)
+        alone = time.monotonic() - started
+        started = time.monotonic()
+        await asyncio.gather(*(ask(2 + i) for i in range(candidates)))
+        together = time.monotonic() - started
+    except LLMError as exc:
+        if not exc.retryable:
+            raise
+        return 1
     # Serialised: together ~ candidates * alone. Batched: well under half of that.
     return candidates if together < 0.5 * candidates * alone else 1

@@ -62,7 +62,9 @@ class PlannerConfig:
     applied at the first tick after its entry closes in the stream, not after the batch.
     ``agents_per_request=None`` sizes each wave's requests to the executor's concurrency
     (:func:`ai.batch_shape`): one agent per request on a batching server, the whole wave in
-    one request on a serialising one.
+    one request on a serialising one. In realtime mode, agents that fall due while every
+    request slot is taken wait in the planner and go out together when one frees, so a
+    slow or serialising server gets fewer, larger requests instead of a queue of small ones.
     """
 
     mode: Literal["lockstep", "realtime"] = "lockstep"
@@ -156,6 +158,7 @@ class Planner:
         self._early: list[tuple[str, ValidPlan]] = []  # streamed plans not yet submitted
         self._delivered: dict[str, set[int]] = {}  # job -> agents already planned from its stream
         self._held: set[int] = set()
+        self._waiting: dict[int, int] = {}  # realtime: entity -> tick it fell due, until a slot frees
         self.metrics: RunMetrics | None = None  #: optional: plans, parse verdicts, queue per tick
 
     def attach(self, executor: BatchExecutor) -> None:
@@ -180,8 +183,13 @@ class Planner:
         due = [e for e, _ in world.get_component(Perception) if self.is_due(world, e, tick)]
         if due:
             self._plan(world, due, tick)
+        if self._waiting:
+            self._ask_waiting(world, tick)
+        if self.executor is not None and self.config.mode == "realtime":
+            self._cover_gap(world, self._perceiving(world, self._awaiting_since_before(tick)), tick)
         if self.metrics is not None and self.executor is not None:
-            self.metrics.record_tick(queue_depth=self.executor.pending, in_flight=self.executor.in_flight)
+            queued = self.executor.pending + len(self._waiting)
+            self.metrics.record_tick(queue_depth=queued, in_flight=self.executor.in_flight)
         if self.executor is not None and self.config.mode == "lockstep":
             self._settle_lockstep(world, tick)
 
@@ -220,6 +228,11 @@ class Planner:
     def jobs_in_flight(self) -> int:
         return len(self._jobs)
 
+    @property
+    def waiting(self) -> int:
+        """Realtime: agents due for the model, held here until a request slot frees."""
+        return len(self._waiting)
+
     # --- asking the model --------------------------------------------------------------------
 
     def _plan(self, world: World, due: list[int], tick: int) -> None:
@@ -228,10 +241,42 @@ class Planner:
             return
         if self.config.mode == "realtime":
             self._cover_gap(world, due, tick)
+            for entity in due:
+                self._waiting.setdefault(entity, tick)
+                self._pending[entity] = _AWAITING
+            return
         self._ask(world, due, self.config.llm_tiers[0], tick, submit_tick=tick)
 
-    def _ask(self, world: World, agents: list[int], tier: Tier, tick: int, *, submit_tick: int) -> None:
-        """Submit model jobs for ``agents`` at ``tier``; whoever cannot be asked falls through."""
+    def _ask_waiting(self, world: World, tick: int) -> None:
+        """Realtime: ask for the waiting agents, as far as free request slots go; the rest keep
+        waiting (their gap plans keep them busy meanwhile).
+
+        Snapshots are taken now, not when the agents fell due, so the model sees the freshest
+        state. Which agents share a request depends on when slots free (wall time); that only
+        decides what is asked, and every answer is journaled, so replays are unaffected.
+        """
+        assert self.executor is not None
+        alive = set(self._perceiving(world, list(self._waiting)))
+        for entity in [e for e in self._waiting if e in self._held or e not in alive]:
+            del self._waiting[entity]
+            self._pending.pop(entity, None)
+        free = self.executor.max_concurrency - self.executor.pending
+        if free <= 0 or not self._waiting:
+            return
+        # Longest-waiting first; among equals, spread over entity ids (a multiplicative hash),
+        # so agents spawned together, a whole team say, are not always asked first.
+        order = sorted(self._waiting, key=lambda e: (self._waiting[e], (e * 2654435761) % 2**32, e))
+        k = self.config.agents_per_request or batch_shape(len(order), free)[0]
+        chosen = sorted(order[: k * free])
+        for entity in chosen:
+            del self._waiting[entity]
+        self._ask(world, chosen, self.config.llm_tiers[0], tick, submit_tick=tick, per_request=k)
+
+    def _ask(
+        self, world: World, agents: list[int], tier: Tier, tick: int, *, submit_tick: int, per_request: int | None = None
+    ) -> None:
+        """Submit model jobs for ``agents`` at ``tier``, ``per_request`` agents a job (default:
+        the configured or the shaped size); whoever cannot be asked falls through."""
         assert self.executor is not None and self.snapshots is not None
         askable: list[AgentSnapshot] = []
         cannot: list[tuple[int, str]] = []
@@ -241,7 +286,7 @@ class Planner:
                 askable.append(snap)
             else:
                 cannot.append((entity, "no_action"))
-        k = self.config.agents_per_request
+        k = per_request or self.config.agents_per_request
         if k is None:
             k, _ = batch_shape(max(len(askable), 1), self.executor.max_concurrency)
         for start in range(0, len(askable), k):
@@ -309,6 +354,16 @@ class Planner:
             if self.metrics is not None:
                 self.metrics.record_verdicts([plan])
             self._submit(world, plan.agent_id, plan.steps, job.tier, self._apply_tick(job.submit_tick, tick), {"job": job_id, "streamed": True})
+
+    def _awaiting_since_before(self, tick: int) -> list[int]:
+        """Agents still waiting for the model that fell due before ``tick`` (those due at
+        ``tick`` were just covered): a plan that ends meanwhile must not leave them idle."""
+        waiting = [e for e, since in self._waiting.items() if since < tick]
+        asked = [a for job in self._jobs.values() if job.submit_tick < tick for a in job.agent_ids]
+        return sorted({a for a in (*waiting, *asked) if self._pending.get(a) == _AWAITING})
+
+    def _perceiving(self, world: World, agents: list[int]) -> list[int]:
+        return [e for e in agents if world.entity_exists(e) and world.has_component(e, Perception)]
 
     def _cover_gap(self, world: World, due: list[int], tick: int) -> None:
         """Realtime: an agent with nothing to do gets a heuristic plan while the model thinks."""

@@ -10,6 +10,11 @@ its line (plan-lines wire) or at the ``}`` that completes it (JSON wire). Each e
 agent gets at most one early verdict, judged by the same validator as the final answer
 (:func:`ai.validate_plan`); an entry for an agent outside the batch, or a second entry for
 an agent already judged, is ignored here and left to the final parse.
+
+Feeding is linear in the text: each chunk's characters are scanned once (JSON nesting is
+tracked as they pass) and an entry is decoded only when it closes. Re-decoding an open entry
+on every chunk was quadratic: a runaway model streaming one plan that never closes, a few
+characters per event, kept the executor's thread busy for minutes (35 s for 400 KB).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = ["StreamingPlans"]
 
 _PLANS_OPENING = re.compile(r'\s*\{\s*"plans"\s*:\s*\[')
 _BETWEEN = " \t\r\n,"
+_STRUCTURE = re.compile(r'[{}\[\]"\\]')  # the only characters that change JSON nesting
 _MAX_BUFFER = 1_000_000  # past this, early parsing stops; the final parse still judges
 
 
@@ -55,6 +61,11 @@ class StreamingPlans:
         self._buffer = ""
         self._pos = 0  # where the next unread entry (or line) starts
         self._opened = self._wire == "lines"
+        self._scan = 0  # JSON: where the scan of the open entry resumes
+        self._depth = 0  # JSON: nesting inside the open entry (0: between entries)
+        self._in_string = False
+        self._escaped_at = -1  # index of the character a backslash escapes
+        self._stuck = False  # JSON: not an entry, or one that does not decode; the final parse judges
 
     def feed(self, chunk: str) -> list[Verdict]:
         """Add ``chunk``; return the verdicts of agents whose entries closed in it."""
@@ -72,7 +83,7 @@ class StreamingPlans:
         return verdicts
 
     def _lines(self) -> list[dict[str, object]]:
-        end = self._buffer.rfind("\n")
+        end = self._buffer.rfind("\n", self._pos)
         if end < self._pos:
             return []
         lines = self._buffer[self._pos : end].splitlines()
@@ -86,14 +97,49 @@ class StreamingPlans:
                 return []
             self._opened, self._pos = True, opening.end()
         entries: list[object] = []
-        while True:
-            pos = self._pos
-            while pos < len(self._buffer) and self._buffer[pos] in _BETWEEN:
-                pos += 1
-            if pos >= len(self._buffer) or self._buffer[pos] != "{":
-                return entries
+        buffer = self._buffer
+        while not self._stuck:
+            if self._depth == 0:
+                pos = self._pos
+                while pos < len(buffer) and buffer[pos] in _BETWEEN:
+                    pos += 1
+                self._pos = pos
+                if pos >= len(buffer):
+                    return entries
+                if buffer[pos] != "{":
+                    self._stuck = True  # the list ended (or is not a list of objects)
+                    return entries
+                self._depth, self._scan = 1, pos + 1
+            end = self._scan_to_close(buffer)
+            if end is None:
+                return entries  # the entry is still open: resume the scan at the next chunk
             try:
-                entry, self._pos = _DECODER.raw_decode(self._buffer, pos)
+                entry, self._pos = _DECODER.raw_decode(buffer, self._pos)
             except (ValueError, RecursionError):
-                return entries  # not closed yet (or broken: the final parse will say)
+                self._stuck = True  # broken: the final parse will say
+                return entries
             entries.append(entry)
+        return entries
+
+    def _scan_to_close(self, buffer: str) -> int | None:
+        """Scan on from ``_scan``; the index after the open entry's closing brace, or None."""
+        for match in _STRUCTURE.finditer(buffer, self._scan):
+            char = match.group()
+            if match.start() == self._escaped_at:
+                continue
+            if self._in_string:
+                if char == "\\":
+                    self._escaped_at = match.end()
+                elif char == '"':
+                    self._in_string = False
+            elif char == '"':
+                self._in_string = True
+            elif char in "{[":
+                self._depth += 1
+            else:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._scan = match.end()
+                    return self._scan
+        self._scan = len(buffer)
+        return None

@@ -25,7 +25,7 @@ from ._inputs import Input
 from ._journal import JournalHeader, JournalRecord, read_journal
 from ._playback import Playback, play_back
 from ._resume import resume_run
-from ._run import ComponentDiff, Divergence, Run, VerifyReport, replay_world, start_run, verify
+from ._run import ComponentDiff, Divergence, Run, VerifyReport, factory_path, replay_world, start_run, verify
 from ._spatial import DesiredVelocity, Position, Velocity
 from ._schedule import DEFAULT_STAGES, TickContext, keyed_rng
 from ._version import __version__
@@ -64,6 +64,7 @@ __all__ = [
     "__version__",
     "canonical_bytes",
     "component",
+    "factory_path",
     "keyed_rng",
     "play_back",
     "read_journal",

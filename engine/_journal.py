@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 JOURNAL_FORMAT = "tickmind-journal"
+JOURNAL_NAME = "journal.jsonl"  #: a run directory's journal
 JOURNAL_VERSION = 1
 
 
@@ -132,12 +133,15 @@ class JournalReader:
     ends: list[int] = field(default_factory=list)
 
 
-def read_journal(path: Path, *, allow_version_mismatch: bool = False) -> JournalReader:
-    """Read a journal, refusing other versions and naming the line of any corruption.
+def read_journal(path: str | Path, *, allow_version_mismatch: bool = False) -> JournalReader:
+    """Read a journal (or a run directory's), refusing other versions and naming the line of
+    any corruption.
 
     A last line without its newline is what a crash leaves: it is dropped with a warning.
     """
     path = Path(path)
+    if path.is_dir():
+        path = path / JOURNAL_NAME
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:

@@ -71,6 +71,7 @@ def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mism
     run = Run(
         world,
         run_dir,
+        journal.header,
         JournalWriter(run_dir / JOURNAL, None, durable=durable),
         HashFileWriter(run_dir, detail=has_detail, append=True),
         journaled_seq=last_seq,

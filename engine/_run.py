@@ -22,7 +22,7 @@ from ._errors import RunDirError, TickmindError
 from ._hashfile import HashFileWriter, read_detail, read_hashes
 from ._hashing import HashRecord, registered_components
 from ._inputs import PendingInput, decode_input
-from ._journal import JournalHeader, JournalReader, JournalRecord, JournalWriter, read_journal
+from ._journal import JOURNAL_NAME, JournalHeader, JournalReader, JournalRecord, JournalWriter, read_journal
 from ._world import World
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 Factory = Callable[[Mapping[str, Any], int], World]
-JOURNAL = "journal.jsonl"
+JOURNAL = JOURNAL_NAME
 HASHES = "hashes.tsv"
 DETAIL = "hashes.detail"
 
@@ -116,10 +116,18 @@ class Run:
     """
 
     def __init__(
-        self, world: World, run_dir: Path, journal: JournalWriter, hashes: HashFileWriter, *, journaled_seq: int = -1
+        self,
+        world: World,
+        run_dir: Path,
+        header: JournalHeader,
+        journal: JournalWriter,
+        hashes: HashFileWriter,
+        *,
+        journaled_seq: int = -1,
     ):
         self.world = world
         self.run_dir = run_dir
+        self.header = header  #: what the world was built from: factory, config, seed, dt
         self._journal = journal
         self._hashes = hashes
         self._journaled_seq = journaled_seq  # every input up to this seq is on disk
@@ -207,7 +215,7 @@ def start_run(
         raise TickmindError(f"factory {path} returned {type(world).__name__}, not an engine.World")
     header = JournalHeader(factory=path, config=config, seed=seed, dt=world.dt)
     journal = JournalWriter(run_dir / JOURNAL, header, durable=durable)
-    return Run(world, run_dir, journal, HashFileWriter(run_dir, detail=detail))
+    return Run(world, run_dir, header, journal, HashFileWriter(run_dir, detail=detail))
 
 
 def _prepare_run_dir(run_dir: Path, force: bool) -> Path:

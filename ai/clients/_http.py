@@ -5,11 +5,15 @@ this module does the rest the same way for all of them:
 
 - a POST through ``httpx.AsyncClient.stream`` (streaming or not), on an injectable
   ``transport`` so tests can use an in-process transport without patching;
+- a stream that ends without its end marker or a finish reason -> LLMUnavailable (cut);
 - HTTP status -> error: 429 -> LLMRateLimited (Retry-After parsed), 408 -> LLMTimeout,
   5xx -> LLMUnavailable, other 4xx -> LLMBadResponse carrying the server's error text;
 - httpx errors -> ours (timeouts -> LLMTimeout, connect/read/protocol -> LLMUnavailable), and
   JSON or shape errors -> LLMBadResponse, all with ``raise ... from exc``;
-- timing with ``time.monotonic`` (metrics only), token counts from the server or estimated.
+- timing with ``time.monotonic`` (metrics only), token counts from the server or estimated;
+- a bounded read: an answer longer than ``max_response_bytes`` (a runaway model, a wrong
+  endpoint serving a file) fails as LLMBadResponse once that many bytes have arrived, before
+  the rest is read -- memory per call stays bounded whatever the server sends.
 
 The API key goes into the client's default headers and nowhere else: not into errors, not
 into ``repr``.
@@ -17,10 +21,11 @@ into ``repr``.
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypedDict
@@ -30,10 +35,13 @@ import httpx
 from ._errors import LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable, redact_url
 from ._protocol import CompletionRequest, CompletionResult, TextCallback, estimate_tokens
 
-__all__ = ["DEFAULT_TIMEOUT", "Chunk", "HTTPBackend", "HTTPOptions", "chat_messages"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_TIMEOUT", "Chunk", "HTTPBackend", "HTTPOptions", "chat_messages"]
 
 #: Generous: the executor enforces the per-request deadline; this only bounds a dead socket.
 DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
+#: Far above any sane answer (the validator reads at most 1,000,000 characters of text, and a
+#: streamed token costs ~100 bytes of SSE framing), far below what would hurt memory.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 _EXCERPT = 500
 
@@ -92,6 +100,7 @@ class HTTPOptions(TypedDict, total=False):
     timeout: float | httpx.Timeout
     headers: Mapping[str, str] | None
     extra: Mapping[str, Any] | None
+    max_response_bytes: int
 
 
 class HTTPBackend:
@@ -101,7 +110,9 @@ class HTTPBackend:
     ``api_key`` is sent as ``Authorization: Bearer``; ``transport`` replaces the network (an
     ``httpx.MockTransport`` in unit tests); ``timeout`` bounds a dead socket (the executor
     imposes the per-request deadline); ``headers`` are added to every request; ``extra`` is
-    merged into every payload (e.g. llama.cpp's raw ``grammar``).
+    merged into every payload (e.g. llama.cpp's raw ``grammar``). ``max_response_bytes``
+    bounds one answer's (decoded) body, streamed or not: past it the call fails with
+    :class:`~ai.clients.LLMBadResponse` without reading the rest.
     """
 
     backend: ClassVar[str]
@@ -117,7 +128,11 @@ class HTTPBackend:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
+            raise LLMError(f"max_response_bytes must be a positive int, got {max_response_bytes!r}")
+        self.max_response_bytes = max_response_bytes
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.url = redact_url(self.base_url + self.path)  #: for messages and logs
@@ -166,9 +181,9 @@ class HTTPBackend:
                 **self._where(request),
             ) from exc
 
-    def _status_error(self, response: httpx.Response, request: CompletionRequest) -> LLMError:
+    def _status_error(self, response: httpx.Response, body: bytes, request: CompletionRequest) -> LLMError:
         status = response.status_code
-        message = _server_message(response.content) or response.reason_phrase or "no error text"
+        message = _server_message(body) or response.reason_phrase or "no error text"
         where = self._where(request, status)
         if status == 429:
             return LLMRateLimited(message, retry_after=_retry_after(response.headers.get("retry-after")), **where)
@@ -189,13 +204,12 @@ class HTTPBackend:
         try:
             async with self._http.stream("POST", self.path, json=payload) as response:
                 if response.status_code >= 400:
-                    await response.aread()
-                    raise self._status_error(response, request)
+                    raise self._status_error(response, await _head(response), request)
                 if request.stream:
                     await self._read_stream(response, request, answer, start, on_text)
                 else:
                     answer.ttfb = time.monotonic() - start
-                    data = self._json(await response.aread(), request)
+                    data = self._json(await self._read_body(response, request), request)
                     answer.add(self._shape(self._decode_body, data, request))
                     if on_text is not None and answer.parts:
                         on_text("".join(answer.parts))
@@ -217,7 +231,7 @@ class HTTPBackend:
         start: float,
         on_text: TextCallback | None,
     ) -> None:
-        async for line in response.aiter_lines():
+        async for line in self._lines(response, request):
             if not line.strip():
                 continue
             chunk = self._shape(lambda text: self._decode_line(text, request), line, request)
@@ -230,7 +244,53 @@ class HTTPBackend:
                     on_text(chunk.text)
             answer.add(chunk)
             if chunk.done:
-                break
+                return
+        if answer.finish_reason is None:
+            # Neither the end marker ([DONE], "done": true) nor a finish reason: the connection
+            # was cut mid-answer. Retryable, so the agents not yet streamed are asked again.
+            raise LLMUnavailable("the stream ended before its end marker: connection cut mid-answer", **self._where(request))
+
+    def _too_long(self, size: int, request: CompletionRequest) -> LLMBadResponse:
+        return LLMBadResponse(
+            f"answer longer than max_response_bytes={self.max_response_bytes:,} (at least {size:,} bytes): "
+            "a runaway model or not a chat endpoint; raise max_response_bytes if answers really are this long",
+            **self._where(request, 200),
+        )
+
+    async def _bounded(self, response: httpx.Response, request: CompletionRequest) -> AsyncIterator[bytes]:
+        """The body's bytes as they arrive, refused once they exceed ``max_response_bytes``."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise self._too_long(int(declared), request)
+        size = 0
+        async for data in response.aiter_bytes():
+            size += len(data)
+            if size > self.max_response_bytes:
+                raise self._too_long(size, request)
+            yield data
+
+    async def _read_body(self, response: httpx.Response, request: CompletionRequest) -> bytes:
+        return b"".join([data async for data in self._bounded(response, request)])
+
+    async def _lines(self, response: httpx.Response, request: CompletionRequest) -> AsyncIterator[str]:
+        """The body's lines as they arrive, bounded like the whole body.
+
+        Not ``httpx.Response.aiter_lines``: it buffers a line until its newline comes, so a
+        body without newlines would be held whole. Bytes that are not UTF-8 become U+FFFD,
+        as httpx decodes them (the validator then judges the text).
+        """
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        partial: list[str] = []  # the current line's pieces, joined once its newline arrives
+        async for data in self._bounded(response, request):
+            *ended, rest = decoder.decode(data).split("\n")
+            for line in ended:
+                partial.append(line)
+                yield "".join(partial).rstrip("\r")
+                partial = []
+            partial.append(rest)
+        tail = "".join(partial) + decoder.decode(b"", final=True)
+        if tail:
+            yield tail.rstrip("\r")
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -239,6 +299,18 @@ class HTTPBackend:
 def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
     """The system prefix first (servers cache it across requests), then the per-batch state."""
     return [{"role": "system", "content": request.system}, {"role": "user", "content": request.user}]
+
+
+async def _head(response: httpx.Response, limit: int = 64 * 1024) -> bytes:
+    """The start of an error body: enough for its message, never the whole of a huge one."""
+    parts: list[bytes] = []
+    size = 0
+    async for data in response.aiter_bytes():
+        parts.append(data)
+        size += len(data)
+        if size >= limit:
+            break
+    return b"".join(parts)[:limit]
 
 
 def _excerpt(raw: bytes | str) -> str:

@@ -24,7 +24,7 @@ from ai import Planner, RunMetrics, Wire
 from ai import write_summary as write_metrics
 from ai.serving import ModelConnection, check_llm, connect_model
 from ai.serving._cli import add_server_flags, server_spec
-from engine import start_run
+from engine import Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
 from engine.cli import non_negative_int, positive_int
 
 from ._progress import ArenaProgress, progress_mode
@@ -44,22 +44,26 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--agents", type=positive_int, default=None, help="total agents (default: the scenario's, 100)")
     p.add_argument("--ticks", type=positive_int, default=None, help="tick limit (default: the scenario's time limit)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="world seed (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=None, help="world seed (default 0)")
     p.add_argument("--scenario", type=Path, default=None, help="scenario .toml/.json (default: the shipped arena)")
     p.add_argument(
-        "--planner", choices=["llm", "heuristic"], default="llm",
+        "--planner", choices=["llm", "heuristic"], default=None,
         help="who plans: a language model, falling back to the heuristic per agent (default), or the heuristic alone",
     )  # fmt: skip
     p.add_argument("--llm", default="local", help="'local' (the embedded model, default) or a server URL")
     p.add_argument("--backend", choices=["openai", "ollama"], default="openai", help="API of a --llm URL (default openai)")
     p.add_argument("--model", default=None, help="model name to ask a --llm URL for")
     p.add_argument(
-        "--mode", choices=["lockstep", "realtime"], default="realtime",
+        "--mode", choices=["lockstep", "realtime"], default=None,
         help="realtime (default): the world keeps moving while the model thinks; lockstep: it waits for every plan",
     )  # fmt: skip
     p.add_argument("--speed", type=_positive_float, default=1.0, help="realtime: sim seconds per wall second (default 1)")
     p.add_argument("--wire", choices=["json", "lines"], default=None, help="answer format (default: lines for local, json for a URL)")
     p.add_argument("--parallel", type=positive_int, default=None, help="requests in flight (default: what the server batches)")
+    p.add_argument(
+        "--llm-timeout", type=_positive_float, default=120.0, metavar="SECONDS",
+        help="give up on a model request after this long; its agents fall to the next tier (default 120)",
+    )  # fmt: skip
     p.add_argument("--replan-every", type=positive_int, default=None, help="ticks before a running plan is reconsidered")
     p.add_argument(
         "--metrics-port", type=non_negative_int, default=None,
@@ -68,6 +72,11 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_server_flags(p)
     p.add_argument("--out", type=Path, default=Path("runs/arena"), help="run directory (default runs/arena)")
     p.add_argument("--force", action="store_true", help="overwrite the run files in a non-empty --out")
+    p.add_argument(
+        "--resume", action="store_true",
+        help="continue the stopped run in --out (replayed and checked first), reconnecting its model; "
+        "--ticks then counts the ticks to add",
+    )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress display (the summary is still printed)")
     p.set_defaults(handler=_run)
 
@@ -82,43 +91,40 @@ def _positive_float(text: str) -> float:
     return value
 
 
+#: Flags that shape the world: a resumed run takes them from its journal instead.
+_WORLD_FLAGS = ("agents", "seed", "scenario", "planner", "mode", "wire", "replan_every")
+
+
 def _run(args: argparse.Namespace) -> int:
-    llm = args.planner == "llm"
-    config: dict[str, object] = {"planner": args.planner}
-    if llm:
-        check_llm(args.llm)
-        wire = args.wire or ("lines" if args.llm == "local" else "json")
-        config.update(mode=args.mode, wire=wire, agents_per_request=None)
-    if args.replan_every is not None:
-        config["replan_every"] = args.replan_every
-    if args.agents is not None:
-        config["agents"] = args.agents
-    if args.scenario is not None:
-        config["scenario"] = str(args.scenario)
-    scenario = arena_scenario(config)
-    limit = args.ticks if args.ticks is not None else scenario.sim.max_ticks
-    tally = PlanTally()
-    stopped = "interrupted"
-    started = time.perf_counter()
-    run = start_run(build_arena, config, args.seed, args.out, force=args.force)
+    if args.resume:
+        run, config, seed, limit = _resumed(args)
+    else:
+        config, seed = _config(args), args.seed or 0
+        scenario = arena_scenario(config)
+        limit = args.ticks if args.ticks is not None else scenario.sim.max_ticks
+        run = start_run(build_arena, config, seed, args.out, force=args.force)
+    llm = config.get("planner", "llm") == "llm"
     world = run.world
+    tally = PlanTally.from_journal(read_journal(run.run_dir).records, world.tick) if args.resume else PlanTally()
     world.on_input_applied(tally.on_applied)
     outcome = world.resource(ArenaOutcome)
+    stopped = "interrupted"
+    started = time.perf_counter()
     try:
         with run, contextlib.ExitStack() as model_scope:
             pace = None
             if llm:
                 metrics = RunMetrics()
-                model_scope.callback(_write_metrics, metrics, run.run_dir, config, args.seed)
+                model_scope.callback(_write_metrics, metrics, run.run_dir, config, seed)
                 if args.metrics_port is not None:
                     host, port = metrics.serve_metrics(args.metrics_port)
                     print(f"metrics: http://{host}:{port}/metrics", flush=True)
-                model = model_scope.enter_context(_connect(args, config["wire"], run.run_dir, metrics))  # type: ignore[arg-type]
+                model = model_scope.enter_context(_connect(args, config["wire"], run.run_dir, metrics))
                 planner = world.resource(Planner)
                 planner.attach(model.executor)
                 planner.metrics = metrics
-                if args.mode == "realtime":
-                    pace = _Pace(world.dt / args.speed)
+                if config.get("mode") == "realtime":
+                    pace = _Pace(world.dt / args.speed, world.tick)
             with ArenaProgress(limit, tally, progress_mode(sys.stdout, args.quiet)) as progress:
                 while world.tick < limit and outcome.winner is None:
                     world.step()
@@ -126,16 +132,63 @@ def _run(args: argparse.Namespace) -> int:
                     if pace is not None:
                         pace.wait(world.tick)
         stopped = "winner" if outcome.winner is not None else "tick_limit"
+    except KeyboardInterrupt:
+        print(f"stopped; continue the run with: tickmind arena --resume --out {args.out}", file=sys.stderr)
+        raise
     finally:
         # Also on Ctrl-C ("stopped": "interrupted"), once the run's files are closed: the
         # interrupted tick may have run without being recorded, so count what is on disk.
         summary = build_summary(
-            world, tally, seed=args.seed, agents=scenario.agent_count, wall_s=time.perf_counter() - started,
-            stopped=stopped, ticks=recorded_ticks(run.run_dir) if stopped == "interrupted" else None,
-        )
+            world, tally, seed=seed, agents=arena_scenario(config).agent_count,
+            wall_s=time.perf_counter() - started, stopped=stopped,
+            ticks=recorded_ticks(run.run_dir) if stopped == "interrupted" else None,
+        )  # fmt: skip
         write_summary(run.run_dir, summary)
     print_summary(summary, args.out)
     return 0
+
+
+def _config(args: argparse.Namespace) -> dict[str, object]:
+    """A new run's world config, from the flags (what the journal header records)."""
+    config: dict[str, object] = {"planner": args.planner or "llm"}
+    if config["planner"] == "llm":
+        check_llm(args.llm)
+        wire = args.wire or ("lines" if args.llm == "local" else "json")
+        config.update(mode=args.mode or "realtime", wire=wire, agents_per_request=None)
+    if args.replan_every is not None:
+        config["replan_every"] = args.replan_every
+    if args.agents is not None:
+        config["agents"] = args.agents
+    if args.scenario is not None:
+        config["scenario"] = str(args.scenario)
+    return config
+
+
+def _resumed(args: argparse.Namespace) -> tuple[Run, dict[str, object], int, int]:
+    """Reopen the arena run in ``--out`` at its last complete tick: ``(run, config, seed, limit)``.
+
+    The world comes from the journal (its factory, config and seed); the model flags choose
+    how to reach a model again, since a server does not outlive its run.
+    """
+    given = [f"--{name.replace('_', '-')}" for name in _WORLD_FLAGS if getattr(args, name) is not None]
+    if given:
+        raise TickmindError(f"--resume continues the run as recorded; drop {', '.join(given)} (the journal has them)")
+    header = read_journal(args.out).header
+    if header.factory != factory_path(build_arena):
+        raise RunDirError(f"{args.out} is a run of {header.factory}, not of the arena; continue it with tickmind resume")
+    config = dict(header.config)
+    if config.get("planner", "llm") == "llm":
+        check_llm(args.llm)
+    run = resume_run(args.out)
+    for warning in run.warnings:
+        print(f"warning: {warning}", flush=True)
+    tick = run.world.tick
+    print(f"resumed {args.out} at tick {tick} (replayed and checked {tick} ticks)", flush=True)
+    if args.ticks is not None:
+        limit = tick + args.ticks
+    else:
+        limit = arena_scenario(config).sim.max_ticks
+    return run, config, header.seed, limit
 
 
 def _connect(
@@ -146,7 +199,7 @@ def _connect(
     connection = connect_model(
         args.llm, backend=args.backend, model=args.model, wire=wire, parallel=args.parallel,
         server=server_spec(args) if local else None, log_path=run_dir / "model-server.log" if local else None,
-        metrics=metrics,
+        timeout=args.llm_timeout, metrics=metrics,
     )  # fmt: skip
     return _announced(connection)
 
@@ -173,9 +226,9 @@ class _Pace:
     arrive meanwhile are journaled with the tick they landed at.
     """
 
-    def __init__(self, seconds_per_tick: float) -> None:
+    def __init__(self, seconds_per_tick: float, first_tick: int = 0) -> None:
         self._seconds_per_tick = seconds_per_tick
-        self._start = time.monotonic()
+        self._start = time.monotonic() - first_tick * seconds_per_tick  # a resumed run starts mid-way
 
     def wait(self, tick: int) -> None:
         ahead = self._start + tick * self._seconds_per_tick - time.monotonic()

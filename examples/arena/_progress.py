@@ -98,7 +98,7 @@ class ArenaProgress:
                 self._bar.update(self._task, completed=tick, status=self.status(world))  # type: ignore[arg-type]
 
     def status(self, world: World) -> str:
-        """One line: sim time, survivors, plans by tier, model jobs in flight, recent ms/tick."""
+        """One line: sim time, survivors, plans by tier, model requests and waiting agents, ms/tick."""
         tick, now = world.tick, time.perf_counter()
         last_tick, last_wall = self._last
         ms = 1000 * (now - last_wall) / (tick - last_tick) if tick > last_tick else 0.0
@@ -111,6 +111,6 @@ class ArenaProgress:
         parts.append(f"plans {plans or 0}")
         planner = world.try_resource(Planner)
         if planner is not None and planner.config.llm_tiers:
-            parts.append(f"in flight {planner.jobs_in_flight}")
+            parts.append(f"requests {planner.jobs_in_flight}, agents waiting {planner.waiting}")
         parts.append(f"{ms:.1f} ms/tick")
         return "  ".join(parts)

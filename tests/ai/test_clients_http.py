@@ -288,6 +288,34 @@ def test_a_stalled_server_is_a_timeout(server: LoopbackServer) -> None:
     assert isinstance(err, LLMTimeout) and isinstance(err.__cause__, httpx.TimeoutException)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_answer_past_max_response_bytes_is_refused_before_it_is_all_read(server: LoopbackServer, stream: bool) -> None:
+    """Chaos finding: answers were read whole, whatever their size (a runaway model, a
+    wrong endpoint serving a file); now the read stops at the cap, even in one long line."""
+    runaway = '{"plans":[' + '{"act":"wait","ticks":1},' * 20_000  # ~500 KB, one line
+    body = [b"data: " + json.dumps({"choices": [{"delta": {"content": runaway}}]}).encode()] if stream else openai_body(runaway)
+    server.respond = lambda seen: Canned(body)
+    err = failure(OpenAIClient(server.url + "/v1", max_response_bytes=100_000), request(stream=stream))
+    assert isinstance(err, LLMBadResponse) and "max_response_bytes=100,000" in str(err) and not err.retryable
+    if not stream:  # the same answer under a cap it fits
+        assert complete(OpenAIClient(server.url + "/v1", max_response_bytes=1_000_000), request()).text == runaway
+
+
+@pytest.mark.parametrize("backend", ["openai", "ollama"])
+def test_a_stream_cut_before_its_end_marker_is_unavailable_not_an_answer(server: LoopbackServer, backend: str) -> None:
+    """Chaos finding: a stream whose connection closed mid-answer was taken as the whole
+    answer; it is a transport failure (retryable), like a body shorter than its length."""
+    if backend == "openai":
+        body = sse({"choices": [{"delta": {"content": '{"plans":[{"agent_id":1,'}, "finish_reason": None}]})[:-1]
+        client: LLMClient = OpenAIClient(server.url + "/v1")
+    else:
+        body = [json.dumps({"message": {"content": '{"plans":['}, "done": False}).encode() + b"\n"]
+        client = OllamaClient(server.url)
+    server.respond = lambda seen: Canned(body)
+    err = failure(client, request(stream=True))
+    assert isinstance(err, LLMUnavailable) and err.retryable and "end marker" in str(err)
+
+
 def test_executor_drives_a_real_http_backend(server: LoopbackServer) -> None:
     server.respond = lambda seen: Canned(openai_body(f'{{"echo":"{seen.json["messages"][1]["content"]}"}}'))
     client = OpenAIClient(server.url + "/v1", "smol")

@@ -40,6 +40,7 @@ def run_llm_arena(
     seed: int = 3,
     config: dict | None = None,
     latency: tuple[float, float] | None = None,
+    concurrency: int = 4,
 ) -> tuple[ScriptedClient, Planner, list[dict]]:
     client = ScriptedClient(script, latency=latency, seed=seed)
     settings = {"planner": "llm", **(config or {})}
@@ -48,7 +49,7 @@ def run_llm_arena(
         # max_pending covers a whole wave even at one agent per request: back-pressure (tested
         # on its own below) depends on thread timing and would make runs differ.
         with BatchExecutor(
-            client, max_concurrency=4, max_pending=256, retry=RetryPolicy(max_attempts=1), timeout=10.0
+            client, max_concurrency=concurrency, max_pending=256, retry=RetryPolicy(max_attempts=1), timeout=10.0
         ) as executor:
             planner.attach(executor)
             run.world.run(ticks)
@@ -177,18 +178,34 @@ def test_batch_and_single_agent_requests_give_the_same_run(tmp_path: Path) -> No
     assert len(client.requests) >= 100
 
 
-def test_a_full_queue_sends_agents_down_the_tiers_instead_of_growing_memory(tmp_path: Path) -> None:
+def test_a_stalled_server_holds_agents_in_the_planner_not_in_the_request_queue(tmp_path: Path) -> None:
+    """Realtime back-pressure: no more jobs than request slots; the other agents wait in the
+    planner (one entry each, so memory is bounded by the agent count) on heuristic gap plans."""
     client = ScriptedClient(lambda request: STALL)
     with start_run(build_arena, {"planner": "llm", "mode": "realtime", "agents_per_request": 1}, 3, tmp_path / "run") as run:
         planner = run.world.resource(Planner)
         with BatchExecutor(client, max_concurrency=2, max_pending=8, timeout=60.0) as executor:
             planner.attach(executor)
-            run.world.run(2)
-            assert executor.pending == 8 and planner.jobs_in_flight == 8
+            run.world.run(30)
+            assert executor.pending == 2 and planner.jobs_in_flight == 2
+            assert planner.waiting == 98
     records = [json.loads(line) for line in (tmp_path / "run" / "journal.jsonl").read_text().splitlines()[1:]]
-    fell = [r for r in records if r["meta"].get("reason") == "queue_full"]
-    assert len(fell) == 92 and {r["meta"]["tier"] for r in fell} == {"heuristic"}
-    assert {r["meta"]["fallback_from"] for r in fell} == {"simple_llm"}
+    covered = {r["entity"] for r in records if r["meta"].get("gap")}
+    assert len(covered) == 100 and {r["meta"]["tier"] for r in records} == {"heuristic"}
+    assert not [r for r in records if r["meta"].get("reason") == "queue_full"]
+    assert verify(tmp_path / "run").ok
+
+
+def test_waiting_agents_go_out_together_when_a_slot_frees(tmp_path: Path) -> None:
+    """A serialising server (one slot) gets the agents that fell due meanwhile in one request."""
+    _, planner, records = run_llm_arena(
+        tmp_path / "run", follow_schema, ticks=90, config={"mode": "realtime", "agents_per_request": None},
+        latency=(0.05, 0.05), concurrency=1,
+    )
+    sizes = Counter(r["meta"]["job"] for r in records if r["meta"].get("tier") == "llm")
+    # The first wave fills the one slot with 25 agents; the other 75 wait and go out in
+    # full requests as the slot frees, never as a queue of one-agent requests.
+    assert sorted(sizes.values(), reverse=True)[:4] == [25, 25, 25, 25], sizes
     assert verify(tmp_path / "run").ok
 
 
