@@ -79,6 +79,8 @@ class AssignPlan(Input):
     @field_validator("steps", mode="before")
     @classmethod
     def _parse_steps(cls, value: Any) -> tuple[ActionStep, ...]:
+        if not isinstance(value, list | tuple):  # iterating a number would raise TypeError, not a validation error
+            raise ValueError(f"steps must be a list of steps, not {type(value).__name__}")
         return tuple(parse_step(step) for step in value)
 
     @field_serializer("steps")

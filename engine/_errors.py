@@ -20,6 +20,8 @@ The CLI prints any TickmindError as one line and exits non-zero without a traceb
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 __all__ = [
     "ComponentError",
     "DuplicateSystemError",
@@ -35,6 +37,7 @@ __all__ = [
     "UnhashableComponentError",
     "UnknownInputKindError",
     "UnknownStageError",
+    "first_problem",
 ]
 
 
@@ -92,3 +95,10 @@ class JournalCorruptError(JournalError):
 
 class RunDirError(TickmindError):
     pass
+
+
+def first_problem(exc: ValidationError) -> str:
+    """``field.path: why`` of pydantic's first error: one line, as the CLI prints errors."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "record"
+    return " ".join(f"{where}: {err['msg']}".split())

@@ -39,6 +39,7 @@ class HashFileWriter:
             self._detail = (run_dir / "hashes.detail").open("ab" if append else "xb")
             if not append:
                 self._detail.write(_DETAIL_MAGIC)
+        self.flush()  # the headers reach the OS now, as the journal's does: a run killed in tick 0 resumes
 
     def write(self, record: HashRecord) -> None:
         if self._detail is not None:
@@ -62,17 +63,22 @@ class HashFileWriter:
 
 
 def read_hashes(path: Path) -> list[str]:
-    """Root hashes by tick (index = tick). Stops at a partial last line."""
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    if lines[-1] != "":
-        lines.pop()  # partial last line from a crash
+    """Root hashes by tick (index = tick). Stops at a partial last line; any other damage is a
+    JournalCorruptError naming the line."""
+    lines = path.read_bytes().split(b"\n")
+    lines.pop()  # b"" after the last newline, or a partial last line from a crash
     roots: list[str] = []
-    for lineno, line in enumerate(lines, start=1):
+    for lineno, raw in enumerate(lines, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JournalCorruptError(f"{path}:{lineno}: not UTF-8 (byte {exc.start})") from exc
         if not line or line.startswith("#"):
             continue
         parts = line.split("\t")
-        if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) != len(roots):
+        tick = parts[0]
+        # isascii: str.isdigit() is also true of digits like "²" that int() refuses
+        if len(parts) != 2 or not (tick.isascii() and tick.isdigit()) or int(tick) != len(roots):
             raise JournalCorruptError(
                 f"{path}:{lineno}: expected 'tick<TAB>hash' for tick {len(roots)}, got {line!r}"
             )
@@ -115,8 +121,10 @@ def cut_hash_files(run_dir: Path, ticks: int) -> None:
         keep += len(line) + 1
     truncate_file(tsv, keep)
     detail = run_dir / "hashes.detail"
-    if detail.exists():
-        truncate_file(detail, ([len(_DETAIL_MAGIC)] + detail_ends(detail))[ticks])
+    if detail.exists() and ticks == 0:
+        detail.write_bytes(_DETAIL_MAGIC)  # the magic itself may be missing or torn
+    elif detail.exists():
+        truncate_file(detail, detail_ends(detail)[ticks - 1])
 
 
 def truncate_file(path: Path, size: int) -> None:
@@ -126,6 +134,10 @@ def truncate_file(path: Path, size: int) -> None:
 
 
 def _check_magic(path: Path, data: bytes) -> int:
+    """Where records start; a file holding part of the magic is one a crash left before its
+    first flush, with no record."""
+    if _DETAIL_MAGIC.startswith(data):
+        return len(data)
     if not data.startswith(_DETAIL_MAGIC):
         raise JournalCorruptError(f"{path}: not a tickmind hash detail file")
     return len(_DETAIL_MAGIC)

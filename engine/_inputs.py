@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ._errors import InputError, UnknownInputKindError
+from ._errors import InputError, UnknownInputKindError, first_problem
 
 if TYPE_CHECKING:
     from ._world import World
@@ -62,7 +62,7 @@ def decode_input(kind: str, data: dict[str, Any]) -> Input:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        raise InputError(f"input kind {kind!r} does not validate: {exc}") from exc
+        raise InputError(f"input kind {kind!r} does not validate: {first_problem(exc)}") from exc
 
 
 @dataclass(order=True)

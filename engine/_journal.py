@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._errors import JournalCorruptError, JournalError, JournalVersionError
+from ._errors import JournalCorruptError, JournalError, JournalVersionError, first_problem
 from ._version import __version__
 
 __all__ = [
@@ -184,16 +184,28 @@ def _parse_header(path: Path, line: bytes, allow_version_mismatch: bool) -> Jour
     try:
         return JournalHeader.model_validate(obj)
     except ValidationError as exc:
-        raise JournalCorruptError(f"{path}:1: bad header: {_first_error(exc)}") from exc
+        raise JournalCorruptError(f"{path}:1: bad header: {first_problem(exc)}") from exc
 
 
 def _parse_records(path: Path, lines: list[bytes]) -> Iterator[JournalRecord]:
+    """Each line's record, checking what resume relies on to find the tick a record belongs
+    to: ``at`` never decreases (records are written tick by tick) and never passes ``t`` (an
+    input is written by the end of the tick it applies in)."""
+    last_at = -1
     for lineno, line in enumerate(lines, start=2):
         obj = _loads(path, lineno, line)
         try:
-            yield JournalRecord.model_validate(obj)
+            record = JournalRecord.model_validate(obj)
         except ValidationError as exc:
-            raise JournalCorruptError(f"{path}:{lineno}: bad record: {_first_error(exc)}") from exc
+            raise JournalCorruptError(f"{path}:{lineno}: bad record: {first_problem(exc)}") from exc
+        if record.at is not None:
+            if record.at < last_at or record.at > record.t:
+                raise JournalCorruptError(
+                    f"{path}:{lineno}: bad record: written at tick {record.at}, but it applies at tick "
+                    f"{record.t} and the record before it was written at tick {last_at}"
+                )
+            last_at = record.at
+        yield record
 
 
 def _loads(path: Path, lineno: int, line: bytes) -> Any:
@@ -203,9 +215,6 @@ def _loads(path: Path, lineno: int, line: bytes) -> Any:
         raise JournalCorruptError(f"{path}:{lineno}: not UTF-8 (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise JournalCorruptError(f"{path}:{lineno}: not JSON ({exc.msg} at column {exc.colno})") from exc
+    except (ValueError, RecursionError) as exc:  # an integer past 4300 digits; nesting past the stack
+        raise JournalCorruptError(f"{path}:{lineno}: not a journal line ({type(exc).__name__}: {exc})") from exc
 
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "record"
-    return f"{where}: {err['msg']}"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import RunDirError, TickmindError
+from ._errors import InputError, JournalCorruptError, RunDirError, TickmindError
 from ._hashfile import HashFileWriter, read_detail, read_hashes
 from ._hashing import HashRecord, registered_components
 from ._inputs import PendingInput, decode_input
@@ -251,23 +251,53 @@ def replay_world(run_dir: str | Path, *, allow_version_mismatch: bool = False) -
     ``world.run(n)`` then re-plays the first ``n`` ticks exactly, with no model.
     """
     journal = open_journal(Path(run_dir), allow_version_mismatch=allow_version_mismatch)
-    return replay_records(journal.header, journal.records)
+    return replay_records(journal.header, journal.records, source=journal.path)
 
 
-def replay_records(header: JournalHeader, records: Iterable[JournalRecord]) -> World:
+def replay_records(header: JournalHeader, records: Iterable[JournalRecord], *, source: Path | None = None) -> World:
     """Rebuild the run's world with every journaled input queued for its tick.
 
     Live submits are discarded while replaying (the journal is the only source of inputs),
     so systems that would ask a model for plans run unchanged and change nothing.
+    ``records`` are the journal's from its line 2 on; ``source`` (the journal's path) lets
+    an error name the line of the header or record it cannot rebuild.
     """
-    world = load_factory(header.factory)(header.config, header.seed)
-    if not isinstance(world, World):
-        raise RunDirError(f"factory {header.factory} returned {type(world).__name__}, not an engine.World")
-    if world.dt != header.dt:
-        raise RunDirError(f"factory built a world with dt={world.dt}, the run used {header.dt}")
+    where = f"{source}:" if source is not None else "journal line "
+    world = _rebuild(header, f"{where}1")
     world.replaying = True
-    for rec in records:
-        world._enqueue(PendingInput(rec.entity, rec.seq, rec.t, decode_input(rec.kind, rec.data), rec.meta))
+    for lineno, rec in enumerate(records, start=2):
+        try:
+            inp = decode_input(rec.kind, rec.data)
+        except InputError as exc:
+            world.close()
+            raise JournalCorruptError(f"{where}{lineno}: {exc}") from exc
+        world._enqueue(PendingInput(rec.entity, rec.seq, rec.t, inp, rec.meta))
+    return world
+
+
+def _rebuild(header: JournalHeader, where: str) -> World:
+    """The world ``header`` describes, at tick 0.
+
+    A journal is data anyone can edit, and its header names code to run on its config: any
+    failure to rebuild is reported as the header line's fault, with the factory's own error.
+    """
+    try:
+        factory = load_factory(header.factory)
+    except RunDirError as exc:
+        raise RunDirError(f"{where}: {exc}") from exc
+    try:
+        world = factory(header.config, header.seed)
+    except Exception as exc:  # user code on journaled data: name the line, keep the cause
+        why = str(exc) if isinstance(exc, TickmindError) else f"{type(exc).__name__}: {exc}"
+        raise RunDirError(
+            f"{where}: the run's factory {header.factory} cannot rebuild the world from this header: "
+            + " ".join(why.split())
+        ) from exc
+    if not isinstance(world, World):
+        raise RunDirError(f"{where}: factory {header.factory} returned {type(world).__name__}, not an engine.World")
+    if world.dt != header.dt:
+        world.close()
+        raise RunDirError(f"{where}: factory built a world with dt={world.dt}, the run used {header.dt}")
     return world
 
 
@@ -331,7 +361,7 @@ def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> Veri
         raise RunDirError(f"{run_dir} has a journal but no {HASHES}; nothing to verify against")
     roots = read_hashes(run_dir / HASHES)
     report = VerifyReport(run_dir, len(roots), 0, None, list(journal.warnings))
-    world = replay_records(journal.header, journal.records)
+    world = replay_records(journal.header, journal.records, source=journal.path)
     for tick, recorded in enumerate(roots):
         world.step()
         record = world.state_hash(tick)

@@ -14,7 +14,8 @@ order concurrent requests arrive in, and a retry of the same request draws anew.
 
 The server is bounded: it stops itself after ``max_requests`` requests or ``max_seconds``
 (later connections are refused), and a hanging request ends when its client hangs up or
-the server stops. ``counts`` says how many requests got each fault (``"clean"`` for none).
+the server stops. ``counts`` says how many requests got each fault (``"clean"`` for none);
+``authorizations`` which ``Authorization`` headers they carried.
 
 Load it as the tests load their helpers (``--import-mode=importlib`` puts no test folder on
 ``sys.path``)::
@@ -360,6 +361,7 @@ class ChaosServer:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._seen: Counter[str] = Counter()
+        self._authorizations: Counter[str] = Counter()
         self._stopping = threading.Event()
         self._started_at = 0.0
         self.requests = 0
@@ -428,6 +430,13 @@ class ChaosServer:
         with self._lock:
             return Counter(self._counts)
 
+    @property
+    def authorizations(self) -> Counter[str]:
+        """``Authorization`` header values planner requests carried ("" for none), a copy:
+        what a test of API-key handling checks the key arrived as."""
+        with self._lock:
+            return Counter(self._authorizations)
+
     def faults_injected(self) -> int:
         """Requests that got any fault."""
         counts = self.counts
@@ -445,6 +454,7 @@ class ChaosServer:
         digest = hashlib.blake2b(raw, digest_size=8).hexdigest()
         with self._lock:
             self.requests += 1
+            self._authorizations[handler.headers.get("Authorization", "")] += 1
             over = self.requests > self.config.max_requests
             nth = self._seen[digest]
             self._seen[digest] += 1
