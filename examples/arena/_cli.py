@@ -77,6 +77,7 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="continue the stopped run in --out (replayed and checked first), reconnecting its model; "
         "--ticks then counts the ticks to add",
     )  # fmt: skip
+    p.add_argument("--durable", action="store_true", help="fsync the journal at every tick end (bench/RESULTS.md §15)")
     p.add_argument("--quiet", action="store_true", help="no progress display (the summary is still printed)")
     p.set_defaults(handler=_run)
 
@@ -102,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
         config, seed = _config(args), args.seed or 0
         scenario = arena_scenario(config)
         limit = args.ticks if args.ticks is not None else scenario.sim.max_ticks
-        run = start_run(build_arena, config, seed, args.out, force=args.force)
+        run = start_run(build_arena, config, seed, args.out, force=args.force, durable=args.durable)
     llm = config.get("planner", "llm") == "llm"
     world = run.world
     tally = PlanTally.from_journal(read_journal(run.run_dir).records, world.tick) if args.resume else PlanTally()
@@ -179,7 +180,7 @@ def _resumed(args: argparse.Namespace) -> tuple[Run, dict[str, object], int, int
     config = dict(header.config)
     if config.get("planner", "llm") == "llm":
         check_llm(args.llm)
-    run = resume_run(args.out)
+    run = resume_run(args.out, durable=args.durable)
     for warning in run.warnings:
         print(f"warning: {warning}", flush=True)
     tick = run.world.tick

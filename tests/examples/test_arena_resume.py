@@ -31,7 +31,7 @@ def test_a_resumed_heuristic_run_hashes_like_one_that_never_stopped(tmp_path: Pa
     common = ["--planner", "heuristic", "--agents", "20", "--seed", "5"]
     assert _arena(*common, "--ticks", "150", "--out", str(whole)) == 0
     assert _arena(*common, "--ticks", "90", "--out", str(pieces)) == 0
-    assert _arena("--resume", "--ticks", "60", "--out", str(pieces)) == 0
+    assert _arena("--resume", "--durable", "--ticks", "60", "--out", str(pieces)) == 0
     assert (pieces / "hashes.tsv").read_text() == (whole / "hashes.tsv").read_text()
     resumed, straight = (json.loads((d / "summary.json").read_text()) for d in (pieces, whole))
     assert resumed["ticks"] == 150 and resumed["plans_per_tier"] == straight["plans_per_tier"]
