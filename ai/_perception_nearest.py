@@ -28,7 +28,7 @@ K points, or whose K-th lies beyond the viewer's range, returned everything in r
 
 Line of sight is oriented as in the kernel (from the lower point index; an object's end is
 pulled back by its radius), so a pair gets the same answer as there. Unlike the kernel,
-``line_of_sight`` is called up to twice per query pass (usually 2 to 4 times a tick), not
+``line_of_sight`` is called up to twice per query pass (usually once or twice a tick), not
 once.
 """
 
@@ -92,7 +92,10 @@ def nearest_sightings(
     rules = _Rules(points, viewers, ranges, _Cone(heading, cos_half), ids)
     sight = _SightCache(points, viewers, radius, line_of_sight)
     found: list[_Edges] = []
-    want = k + 1  # room for the viewer itself in its allies' pool
+    # Room for the viewer itself in its allies' pool, and for the K-th, which is never
+    # trusted (see _query): with K = k + 1 every crowded allies' row came back one short and
+    # paid for a second query at 4x the K.
+    want = k + 2
     while jobs:
         cand = _Candidates([_query(job, rules, want) for job in jobs])
         done, more = _resolve(cand, sight, k)
@@ -174,34 +177,39 @@ def _query(job: _Job, rules: _Rules, want: int) -> tuple[np.ndarray, ...]:
     assert pool.tree is not None
     dist, at = pool.tree.query(rules.points[rules.viewers[slots]], k=kq, distance_upper_bound=reach)
     dist, at = dist.reshape(len(slots), kq), at.reshape(len(slots), kq)
-    present = at < pool.size
-    target = pool.members[np.where(present, at, 0)]
-    slot2 = np.broadcast_to(slots[:, None], target.shape)
-    d2, ok = rules.measure(slot2.ravel(), target.ravel())
-    d2, ok = d2.reshape(target.shape), ok.reshape(target.shape) & present
+    # Only what the tree found within reach is measured (in a crowd most enemy and object
+    # slots come back empty); row-major, so each row's candidates stay in tree order.
+    row, col = np.nonzero(at < pool.size)
+    target = pool.members[at[row, col]]
+    d2, ok = rules.measure(slots[row], target)
     # Trusted: strictly nearer than anything the tree left out.
     last = dist[:, -1]
     complete = (kq >= pool.size) | (last > _padded(rules.ranges[slots]))
     bound = np.where(complete, np.inf, last * (1.0 - _SHRINK) - _SHRINK)
     trusted = np.where(bound > 0.0, bound, 0.0)
-    ok &= (d2 < (trusted * trusted)[:, None]) | complete[:, None]
-    d2 = np.where(ok, d2, np.inf)
-    _sort_rows(d2, target)
-    keep = np.isfinite(d2)
-    counts = keep.sum(axis=1)
-    unit = np.repeat(slots * 3 + job.kinds, counts)
-    return unit, target[keep], d2[keep], counts, ~complete
+    ok &= (d2 < (trusted * trusted)[row]) | complete[row]
+    row, target, d2 = row[ok], target[ok], d2[ok]
+    counts = np.bincount(row, minlength=len(slots))
+    _sort_runs(row, d2, target)
+    return np.repeat(slots * 3 + job.kinds, counts), target, d2, counts, ~complete
 
 
-def _sort_rows(d2: np.ndarray, target: np.ndarray) -> None:
-    """Sort each row by (d2, target) in place; most rows already are (tree order)."""
-    later, earlier = d2[:, 1:], d2[:, :-1]
-    swapped = (later == earlier) & (target[:, 1:] < target[:, :-1]) & np.isfinite(later)
-    bad = np.flatnonzero(((later < earlier) | swapped).any(axis=1))
-    if bad.size:
-        order = np.lexsort((target[bad], d2[bad]), axis=-1)
-        d2[bad] = np.take_along_axis(d2[bad], order, axis=-1)
-        target[bad] = np.take_along_axis(target[bad], order, axis=-1)
+def _sort_runs(row: np.ndarray, d2: np.ndarray, target: np.ndarray) -> None:
+    """Sort each row's run by (d2, target) in place.
+
+    The tree returns candidates by its own distance, so runs are already in order except
+    at near-ties (its rounding, its order among equal distances); only runs with a
+    misplaced neighbour are sorted. Checked on the kept candidates alone: a rejected one
+    (the viewer itself, first in its allies' row) must not mark every row as unsorted.
+    """
+    same = row[1:] == row[:-1]
+    later, earlier = d2[1:], d2[:-1]
+    bad = same & ((later < earlier) | ((later == earlier) & (target[1:] < target[:-1])))
+    if not bad.any():
+        return
+    at = np.flatnonzero(np.isin(row, row[1:][bad]))
+    order = at[np.lexsort((target[at], d2[at], row[at]))]
+    d2[at], target[at] = d2[order], target[order]
 
 
 class _Candidates:
@@ -264,7 +272,7 @@ class _SightCache:
             return np.ones(target.size, dtype=bool)
         source = self.viewers[slot]
         lo, hi = np.minimum(source, target), np.maximum(source, target)
-        keys, back = np.unique(lo.astype(np.int64) * self.n + hi, return_inverse=True)
+        keys, back = _unique(lo.astype(np.int64) * self.n + hi)
         answer = np.empty(len(keys), dtype=bool)
         at = np.searchsorted(self.keys, keys)
         known = at < len(self.keys)
@@ -277,4 +285,20 @@ class _SightCache:
             merged = np.concatenate((self.keys, new))
             order = np.argsort(merged, kind="stable")
             self.keys, self.values = merged[order], np.concatenate((self.values, answer[ask]))[order]
-        return answer[back.reshape(-1)]
+        return answer[back]
+
+
+def _unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)``, about twice as fast here: pair keys arrive
+    nearly sorted (grouped by ascending viewer), which a stable sort (timsort) exploits and
+    numpy's default quicksort does not (10,000 agents, 160k keys: 4.3 ms against 8.6 ms)."""
+    if keys.size == 0:
+        return keys, np.empty(0, dtype=np.intp)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.empty(len(keys), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    back = np.empty(len(keys), dtype=np.intp)
+    back[order] = np.cumsum(first) - 1
+    return ordered[first], back

@@ -155,6 +155,7 @@ class _PerceptionSystem:
         self.every = every
         self.max_listed = max_listed
         self._layout: _Layout | None = None
+        self._shown = _Shown()
 
     def __call__(self, world: World, ctx: TickContext) -> None:
         layout = self._current_layout(world)
@@ -176,22 +177,26 @@ class _PerceptionSystem:
             "line_of_sight": self.line_of_sight,
         }
         n_agents = len(layout.agent_ids)
-        seen: Sightings | None = None
-        if self.max_listed is not None and len(points) > _NEAREST_FROM * self.max_listed:
-            seen = nearest_sightings(points, viewers, ranges, teams, self.max_listed, **rules)
-        if seen is not None:  # already capped and in list order
-            order, bounds, visible, visible_bounds = _arrange_listed(seen.viewer, seen.target, teams, viewers, n_agents, len(points))
-            cap = None
-        else:
-            seen = sightings(points, viewers, ranges, **rules)
-            cap = self.max_listed
-            order, bounds, visible, visible_bounds = _arrange(
-                seen.viewer, seen.target, seen.d2, teams, viewers, n_agents, len(points), visible=cap is None
-            )
+        cap = self.max_listed
+        if cap is not None:
+            nearest = None
+            if len(points) > _NEAREST_FROM * cap:
+                nearest = nearest_sightings(points, viewers, ranges, teams, cap, **rules)
+            if nearest is None:  # a small world, or more teams than the k-nearest path takes
+                viewer, target = _first_k(sightings(points, viewers, ranges, **rules), teams, viewers, len(points), cap)
+            else:  # already capped and in list order
+                viewer, target = nearest.viewer, nearest.target
+            table = _listed_table(viewer, target, teams, viewers, n_agents, cap)
+            self._shown.write(world, layout, slots, ctx.tick, table)
+            return
+        seen = sightings(points, viewers, ranges, **rules)
+        order, bounds, visible, visible_bounds = _arrange(
+            seen.viewer, seen.target, seen.d2, teams, viewers, n_agents, len(points)
+        )
         ids = layout.ids
         _write(
             world, layout, slots, ctx.tick, ids[seen.target[order]].tolist(), bounds,
-            ids[seen.target[visible]].tolist(), visible_bounds, cap,
+            ids[seen.target[visible]].tolist(), visible_bounds,
         )
 
     def _current_layout(self, world: World) -> _Layout:
@@ -257,7 +262,8 @@ def _gather_senses(
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Range of each due perceiver; heading and cos(fov/2) when any has a cone (else None)."""
     all_senses, slot_list = layout.senses, slots.tolist()
-    senses = [all_senses[s] for s in slot_list]
+    # Distinct ascending slots: as many as perceivers means all of them (every=1).
+    senses = all_senses if len(slot_list) == len(all_senses) else [all_senses[s] for s in slot_list]
     count = len(senses)
     ranges = np.fromiter([s.range for s in senses], dtype=np.float64, count=count)
     fovs = np.fromiter([s.fov_deg for s in senses], dtype=np.float64, count=count)
@@ -299,7 +305,7 @@ def _arrange(
     distance, then target index — which ascends with entity id inside each category) with
     its run starts ``bounds`` (3 per viewer, plus the end), and ``visible`` (agent
     sightings by viewer, then target) with its run starts; ``visible=False`` skips that
-    sort (a capped ``_write`` derives visible from the capped lists) and returns it empty.
+    sort (the capped path derives visible from the capped lists) and returns it empty.
     """
     n_slots = len(viewers)
     is_object = target >= n_agents
@@ -317,15 +323,89 @@ def _arrange(
     return order, bounds, listed, _run_starts(viewer[agents], n_slots)
 
 
-def _arrange_listed(
-    viewer: np.ndarray, target: np.ndarray, teams: np.ndarray, viewers: np.ndarray, n_agents: int, n_points: int
-) -> tuple[np.ndarray, list[int], np.ndarray, list[int]]:
-    """``_arrange`` for sightings that already come in list order (``nearest_sightings``):
-    only ``visible`` needs a sort, of the few listed agents."""
+def _first_k(
+    seen: Sightings, teams: np.ndarray, viewers: np.ndarray, n_points: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """All-pairs sightings cut to each viewer's ``k`` nearest enemies, allies and objects,
+    in list order (what ``_listed_table`` takes): (viewer, target) per kept sighting."""
+    order, bounds, _, _ = _arrange(*seen, teams, viewers, len(teams), n_points, visible=False)
+    rank = np.arange(len(order)) - np.repeat(bounds[:-1], np.diff(bounds))  # place in its run
+    first = order[rank < k]
+    return seen.viewer[first], seen.target[first]
+
+
+def _listed_table(
+    viewer: np.ndarray, target: np.ndarray, teams: np.ndarray, viewers: np.ndarray, n_agents: int, k: int
+) -> np.ndarray:
+    """Sightings that already come in list order (``nearest_sightings``, at most ``k`` per
+    kind) as one row per viewer slot: the point indices of its enemies, allies and objects
+    in ``k`` columns each, then its visible agents in ``2k`` ascending columns (agent
+    points ascend with entity id); -1 pads every block."""
+    n_slots = len(viewers)
     group = viewer * 3 + _category(viewer, target, teams, viewers, n_agents)
-    agents = np.flatnonzero(target < n_agents)
-    visible = agents[np.argsort(viewer[agents] * n_points + target[agents])]
-    return np.arange(len(target)), _run_starts(group, 3 * len(viewers)), visible, _run_starts(viewer[agents], len(viewers))
+    starts = np.zeros(3 * n_slots + 1, dtype=np.int64)
+    np.cumsum(np.bincount(group, minlength=3 * n_slots), out=starts[1:])
+    rank = np.arange(len(group)) - starts[group]  # place inside its (viewer, kind) run
+    table = np.full((n_slots, 5 * k), -1, dtype=np.int64)
+    table.reshape(-1)[viewer * 5 * k + (group - viewer * 3) * k + rank] = target
+    agents = table[:, : 2 * k]
+    table[:, 3 * k :] = np.sort(np.where(agents < 0, n_agents, agents), axis=1)
+    table[:, 3 * k :][table[:, 3 * k :] == n_agents] = -1
+    return table
+
+
+class _Shown:
+    """What the capped path (``max_listed``) last wrote into each perceiver's
+    ``Perception``, so a tick rewrites only the lists that changed.
+
+    Why: building ~4 tuples of Python ints per agent per tick was a quarter of perception's
+    cost at 1,000 agents, yet from one tick to the next about half the ally lists and
+    almost all enemy, object and visible lists stay the same. The memory is tied to one
+    ``_Layout``: any structural change (a deletion that makes ``Perception.forget`` edit
+    lists, a new or replaced ``Perception``) builds a new layout and starts from nothing
+    known, so a list is skipped only when the component still holds exactly what was
+    written. Rows are the layout's perceiver slots.
+    """
+
+    _FIELDS = ("enemies", "allies", "objects", "visible")
+
+    def __init__(self) -> None:
+        self.layout: _Layout | None = None
+        self.table = np.empty((0, 0), dtype=np.int64)
+
+    def write(self, world: World, layout: _Layout, slots: np.ndarray, tick: int, table: np.ndarray) -> None:
+        """Set ``tick`` on every due perceiver and the lists that differ from the last write."""
+        if self.layout is not layout or self.table.shape[1] != table.shape[1]:
+            self.layout = layout
+            self.table = np.full((len(layout.perceiver_ids), table.shape[1]), -2, dtype=np.int64)  # -2: unknown
+        k = table.shape[1] // 5
+        changed = table != self.table[slots]
+        self.table[slots] = table
+        perception = layout.perception
+        slot_list = slots.tolist()
+        comps = [perception[s] for s in slot_list]
+        created: list[tuple[int, Perception]] = []
+        for i, comp in enumerate(comps):
+            if comp is None:
+                comp = comps[i] = Perception(tick)
+                created.append((int(layout.perceiver_ids[slot_list[i]]), comp))
+                changed[i] = True
+            comp.tick = tick
+        ids = layout.ids
+        for name, lo, hi in zip(self._FIELDS, (0, k, 2 * k, 3 * k), (k, 2 * k, 3 * k, 5 * k), strict=True):
+            rows = np.flatnonzero(changed[:, lo:hi].any(axis=1))
+            if not rows.size:
+                continue
+            block = table[rows, lo:hi]
+            present = block >= 0
+            values = ids[block[present]].tolist()
+            ends = np.cumsum(present.sum(axis=1)).tolist()
+            start = 0
+            for row, end in zip(rows.tolist(), ends, strict=True):
+                setattr(comps[row], name, tuple(values[start:end]))
+                start = end
+        for entity, comp in created:
+            world.add_component(entity, comp)
 
 
 def _category(viewer: np.ndarray, target: np.ndarray, teams: np.ndarray, viewers: np.ndarray, n_agents: int) -> np.ndarray:
@@ -351,7 +431,6 @@ def _write(
     bounds: list[int],
     visible: list[int],
     visible_bounds: list[int],
-    max_listed: int | None = None,
 ) -> None:
     """Fill each due perceiver's ``Perception`` (new ones are added in ascending id)."""
     perception = layout.perception
@@ -369,15 +448,9 @@ def _write(
             comp = Perception(tick)
             created.append((int(layout.perceiver_ids[slot]), comp))
         comp.tick = tick
-        if max_listed is None:
-            comp.visible = tuple(visible[v0:v1])
-            comp.enemies = tuple(listed[e0:a0])
-            comp.allies = tuple(listed[a0:o0])
-            comp.objects = tuple(listed[o0:end])
-        else:
-            comp.enemies = tuple(listed[e0 : min(a0, e0 + max_listed)])
-            comp.allies = tuple(listed[a0 : min(o0, a0 + max_listed)])
-            comp.objects = tuple(listed[o0 : min(end, o0 + max_listed)])
-            comp.visible = tuple(sorted(comp.enemies + comp.allies))
+        comp.visible = tuple(visible[v0:v1])
+        comp.enemies = tuple(listed[e0:a0])
+        comp.allies = tuple(listed[a0:o0])
+        comp.objects = tuple(listed[o0:end])
     for entity, comp in created:
         world.add_component(entity, comp)

@@ -46,6 +46,9 @@ __all__ = ["Planner", "PlannerConfig", "PlannerStats", "Policies", "Policy"]
 
 Policy = Callable[[World, int], Sequence[ActionStep]]
 Salience = Callable[[World, int, Plan], bool]
+#: Realtime: ticks a wave waits for its lead agent's plan at most (3 s at 60 Hz); a healthy
+#: server answers one agent in well under that (bench/RESULTS.md §17: 0.5-0.7 s here).
+_LEAD_PATIENCE_TICKS = 180
 _AWAITING = math.inf  # pending until a job answers; its apply tick is not known yet
 _LLM_TIERS = (Tier.LLM, Tier.SIMPLE_LLM)
 
@@ -65,6 +68,10 @@ class PlannerConfig:
     one request on a serialising one. In realtime mode, agents that fall due while every
     request slot is taken wait in the planner and go out together when one frees, so a
     slow or serialising server gets fewer, larger requests instead of a queue of small ones.
+    With ``lead_request``, a realtime wave that starts on an idle server sends one agent
+    alone first and the rest once its plan is in: on this machine prompt processing, not
+    writing, is most of a wave, so the first plan lands after one agent's prompt instead of
+    everyone's (bench/RESULTS.md §17), for a wave about that one request longer.
     """
 
     mode: Literal["lockstep", "realtime"] = "lockstep"
@@ -78,6 +85,7 @@ class PlannerConfig:
     seed: int = 0
     wire: Wire = "json"
     stream: bool = True
+    lead_request: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in ("lockstep", "realtime"):
@@ -159,6 +167,7 @@ class Planner:
         self._delivered: dict[str, set[int]] = {}  # job -> agents already planned from its stream
         self._held: set[int] = set()
         self._waiting: dict[int, int] = {}  # realtime: entity -> tick it fell due, until a slot frees
+        self._lead: tuple[int, int] | None = None  # realtime: (agent asked alone ahead of its wave, tick)
         self.metrics: RunMetrics | None = None  #: optional: plans, parse verdicts, queue per tick
 
     def attach(self, executor: BatchExecutor) -> None:
@@ -188,8 +197,7 @@ class Planner:
         if self.executor is not None and self.config.mode == "realtime":
             self._cover_gap(world, self._perceiving(world, self._awaiting_since_before(tick)), tick)
         if self.metrics is not None and self.executor is not None:
-            queued = self.executor.pending + len(self._waiting)
-            self.metrics.record_tick(queue_depth=queued, in_flight=self.executor.in_flight)
+            self.metrics.record_tick(queue_depth=self.executor.pending, in_flight=self.executor.in_flight)
         if self.executor is not None and self.config.mode == "lockstep":
             self._settle_lockstep(world, tick)
 
@@ -261,13 +269,17 @@ class Planner:
             del self._waiting[entity]
             self._pending.pop(entity, None)
         free = self.executor.max_concurrency - self.executor.pending
-        if free <= 0 or not self._waiting:
+        if free <= 0 or not self._waiting or self._lead_is_out(world, tick):
             return
         # Longest-waiting first; among equals, spread over entity ids (a multiplicative hash),
         # so agents spawned together, a whole team say, are not always asked first.
         order = sorted(self._waiting, key=lambda e: (self._waiting[e], (e * 2654435761) % 2**32, e))
-        k = self.config.agents_per_request or batch_shape(len(order), free)[0]
-        chosen = sorted(order[: k * free])
+        fresh_wave = not self._jobs and self._waiting[order[0]] == tick  # no backlog: all fell due now
+        if self.config.lead_request and fresh_wave and len(order) > 1:
+            self._lead, k, chosen = (order[0], tick), 1, [order[0]]
+        else:
+            k = self.config.agents_per_request or batch_shape(len(order), free)[0]
+            chosen = sorted(order[: k * free])
         for entity in chosen:
             del self._waiting[entity]
         self._ask(world, chosen, self.config.llm_tiers[0], tick, submit_tick=tick, per_request=k)
@@ -354,6 +366,16 @@ class Planner:
             if self.metrics is not None:
                 self.metrics.record_verdicts([plan])
             self._submit(world, plan.agent_id, plan.steps, job.tier, self._apply_tick(job.submit_tick, tick), {"job": job_id, "streamed": True})
+
+    def _lead_is_out(self, world: World, tick: int) -> bool:
+        """Whether the wave still waits for its lead agent's plan; a lead that has not
+        answered within ``_LEAD_PATIENCE_TICKS`` (a stalled server) holds nobody back."""
+        if self._lead is not None:
+            lead, since = self._lead
+            if tick - since < _LEAD_PATIENCE_TICKS and world.entity_exists(lead) and self._pending.get(lead) == _AWAITING:
+                return True
+            self._lead = None
+        return False
 
     def _awaiting_since_before(self, tick: int) -> list[int]:
         """Agents still waiting for the model that fell due before ``tick`` (those due at

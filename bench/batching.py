@@ -9,12 +9,19 @@ ticks, so they see enemies, friends and cover):
   streaming;
 - **json**: tickmind's compact cached prefix and state lines, the tight per-batch JSON schema,
   streaming, packed and concurrent as the server suits (see "shape" below);
-- **lines**: the same with the plan-lines wire and its GBNF grammar (llama.cpp servers).
+- **lines**: the same with the plan-lines wire and its GBNF grammar (llama.cpp servers);
+- **lead**: plan lines, with the planner's realtime lead request (``PlannerConfig.lead_request``):
+  one agent asked alone first, the other N-1 (shaped as above) once its answer is in.
 
 Every request goes through ``ai.BatchExecutor`` as in a run, built by ``ai.batch_request``
 (what the planner sends). Per row: wall time of the wave, time to the first valid plan
 (streamed entries judged as they close, ``ai.StreamingPlans``), valid-plan rate (the
 validator of a run), prompt/answer tokens per agent as the server counts them.
+
+Each row first warms the server with its own system prompt (one tiny request per slot it
+will use), then sends agents no earlier row sent: what a run sees once under way, where the
+fixed prefix is cached and every agent's state line is new. (Without this, a row reusing the
+previous row's agents found their lines in the server's cache.)
 
 Shape: ``m`` requests in flight and ``k`` agents per request come from
 ``ai.batch_shape(N, parallel)``: a server that batches (llama-server, ``parallel`` slots)
@@ -155,8 +162,13 @@ def run_wave(
     k: int,
     m: int,
 ) -> Row:
-    """Submit the wave as jobs of ``k`` agents, ``m`` in flight; wait for all."""
-    chunks = [tuple(snaps[i : i + k]) for i in range(0, len(snaps), k)]
+    """Submit the wave as jobs of ``k`` agents, ``m`` in flight; wait for all. ``lead``: the
+    first agent goes alone and the rest (``k``, ``m`` shaped for N-1) after it answers."""
+    lead = setup == "lead"
+    rest = snaps[1:] if lead else snaps
+    chunks = ([tuple(snaps[:1])] if lead else []) + [tuple(rest[i : i + k]) for i in range(0, len(rest), k)]
+    wire = "lines" if setup in ("lines", "lead") else "json"
+
     first_plan: list[float] = []
     lock = threading.Lock()
     started = time.monotonic()
@@ -176,18 +188,20 @@ def run_wave(
             request, on_text = naive_request(chunk[0], job_id), None
         else:
             request = batch_request(
-                job_id, chunk, tier=Tier.LLM, wire=setup, max_tokens_per_agent=120 if setup == "json" else 40, stream=True
+                job_id, chunk, tier=Tier.LLM, wire=wire, max_tokens_per_agent=120 if wire == "json" else 40, stream=True
             )
-            on_text = reader(StreamingPlans([s.agent_id for s in chunk], chunk, wire=setup))
+            on_text = reader(StreamingPlans([s.agent_id for s in chunk], chunk, wire=wire))
         jobs.append(BatchJob(job_id=job_id, request=request, agent_ids=tuple(s.agent_id for s in chunk), submit_tick=0, on_text=on_text))
 
     # A fresh client per wave: an httpx pool belongs to the event loop (executor) that used it.
     executor = BatchExecutor(make_client(), max_concurrency=m, max_pending=len(jobs) + 1, timeout=TIMEOUT_S)
     with executor:
         started = time.monotonic()
-        for job in jobs:
-            executor.submit(job)
-        results = executor.wait([job.job_id for job in jobs], TIMEOUT_S * len(jobs))
+        results = []
+        for batch in ([jobs[:1], jobs[1:]] if lead else [jobs]):
+            for job in batch:
+                executor.submit(job)
+            results += executor.wait([job.job_id for job in batch], TIMEOUT_S * len(batch))
     wall = time.monotonic() - started
 
     valid = prompt_tokens = answer_tokens = prompt_chars = 0
@@ -198,11 +212,29 @@ def run_wave(
             continue
         prompt_tokens += result.result.prompt_tokens
         answer_tokens += result.result.completion_tokens
-        wire = "lines" if setup == "lines" else "json"
         outcome = parse_batch_response(result.result.text, job.agent_ids, chunk, wire=wire)
         valid += len(outcome.plans)
     first = min(first_plan) if first_plan else None
     return Row(len(snaps), setup, k, m, wall, first, valid, prompt_tokens, answer_tokens, prompt_chars)
+
+
+#: Agents used only to warm the server's prompt caches before each timed row.
+WARM_UP_AGENTS = 8
+
+
+class _Rotation:
+    """Hands out agents no earlier row used, wrapping around (with a note) once all are used."""
+
+    def __init__(self, agents: Sequence[AgentSnapshot]) -> None:
+        self._agents, self._next = list(agents), 0
+
+    def take(self, count: int) -> list[AgentSnapshot]:
+        if self._next + count > len(self._agents):
+            print(f"  (agents reused from here: {count} more than the {len(self._agents)} fresh ones)", file=sys.stderr)
+            self._next = 0
+        taken = self._agents[self._next : self._next + count]
+        self._next += count
+        return taken
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -217,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=None, help="requests the server runs at once")
     parser.add_argument("--slots", type=int, default=8, help="llama-server slots (embedded)")
     parser.add_argument("--agents", type=int, nargs="+", default=[1, 5, 10, 20, 50])
-    parser.add_argument("--setups", nargs="+", default=["naive", "json", "lines"], choices=["naive", "json", "lines"])
+    parser.add_argument("--setups", nargs="+", default=["naive", "json", "lines", "lead"], choices=["naive", "json", "lines", "lead"])
     parser.add_argument("--skip-naive-above", type=int, default=50, help="no naive baseline above this N")
     args = parser.parse_args(argv)
 
@@ -239,19 +271,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(HEADER)
     rows: list[Row] = []
     try:
-        pool = snapshots(max(args.agents))
+        pool = snapshots(100)
+        warm, fresh = pool[:WARM_UP_AGENTS], _Rotation(pool[WARM_UP_AGENTS:])
         for count in args.agents:
-            snaps = pool[:count]
             baseline = None
             for setup in args.setups:
+                if (setup == "naive" and count > args.skip_naive_above) or (setup == "lead" and count < 2):
+                    continue
                 if setup == "naive":
-                    if count > args.skip_naive_above:
-                        continue
-                    row = run_wave(make_client, snaps, "naive", 1, 1)
-                    baseline = row.wall_s
+                    k, m = 1, 1
                 else:
-                    k, m = batch_shape(count, parallel)
-                    row = run_wave(make_client, snaps, setup, k, m)
+                    k, m = batch_shape(count - 1 if setup == "lead" else count, parallel)
+                # Steady state of a run: the setup's system prompt cached in every slot, and
+                # agents no earlier row has sent (a server also caches a prompt's agent lines).
+                run_wave(make_client, warm[: max(m, 1)], "lines" if setup == "lead" else setup, 1, m)
+                row = run_wave(make_client, fresh.take(count), setup, k, m)
+                baseline = row.wall_s if setup == "naive" else baseline
                 rows.append(row)
                 print(row.line(baseline), flush=True)
     finally:

@@ -58,6 +58,11 @@ class World:
 
         self._context = f"tickmind-{next(_context_ids)}"
         self._use()
+        # This context's entity -> {type: component} dict. esper swaps its module globals on
+        # switch_world but keeps each context's dict object for the context's lifetime
+        # (clear_database empties it in place), so per-entity lookups can read it directly
+        # without a context switch: they run thousands of times a tick in executors.
+        self._db: dict[int, dict[type, Any]] = esper._entities
         self._query_cache: dict[tuple[type, ...], list[Any]] = {}
         self._doomed: set[int] = set()
         self._despawn_hooks: list[Callable[[World, int], None]] = []
@@ -83,6 +88,7 @@ class World:
             if esper.current_world == self._context:
                 esper.switch_world("default")
             esper.delete_world(self._context)
+        self._db = {}  # a closed world has no entities (its dict was esper's)
 
     def __del__(self) -> None:
         try:
@@ -162,19 +168,18 @@ class World:
         return removed
 
     def component_for_entity(self, entity: int, component_type: type[C]) -> C:
-        self._use()
         try:
-            return esper.component_for_entity(entity, component_type)
+            return self._db[entity][component_type]  # type: ignore[no-any-return]
         except KeyError as exc:
             raise ComponentError(f"entity {entity} has no {component_type.__name__}") from exc
 
     def try_component(self, entity: int, component_type: type[C]) -> C | None:
-        self._use()
-        return esper.try_component(entity, component_type)
+        comps = self._db.get(entity)
+        return None if comps is None else comps.get(component_type)
 
     def has_component(self, entity: int, component_type: type) -> bool:
-        self._use()
-        return esper.has_component(entity, component_type)
+        """Whether ``entity`` has the component; KeyError for an unknown entity (as esper)."""
+        return component_type in self._db[entity]
 
     def components_for_entity(self, entity: int) -> tuple[Any, ...]:
         self._use()

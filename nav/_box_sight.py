@@ -38,16 +38,16 @@ class BoxSight:
         Symmetric to the bit: each segment is oriented by its lexicographically smaller end
         before any arithmetic, so A->B and B->A are the same computation.
         """
-        a = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
-        b = np.asarray(ends, dtype=np.float64).reshape(-1, 2)
-        swap = (b[:, 0] < a[:, 0]) | ((b[:, 0] == a[:, 0]) & (b[:, 1] < a[:, 1]))
-        s = np.where(swap[:, None], b, a)
-        e = np.where(swap[:, None], a, b)
-        sx, sy = s[:, 0], s[:, 1]
-        dx, dy = e[:, 0] - sx, e[:, 1] - sy
-        lo_x, hi_x = np.minimum(sx, e[:, 0]), np.maximum(sx, e[:, 0])
-        lo_y, hi_y = np.minimum(sy, e[:, 1]), np.maximum(sy, e[:, 1])
-        clear = np.ones(len(a), dtype=bool)
+        # Contiguous columns first: every later pass reads one, and strided (N, 2) columns
+        # cost about twice as much per pass.
+        ax, ay = np.asarray(starts, dtype=np.float64).reshape(-1, 2).T.copy()
+        bx, by = np.asarray(ends, dtype=np.float64).reshape(-1, 2).T.copy()
+        swap = (bx < ax) | ((bx == ax) & (by < ay))
+        sx, sy = np.where(swap, bx, ax), np.where(swap, by, ay)
+        dx, dy = np.where(swap, ax, bx) - sx, np.where(swap, ay, by) - sy
+        lo_x, hi_x = np.minimum(ax, bx), np.maximum(ax, bx)
+        lo_y, hi_y = np.minimum(ay, by), np.maximum(ay, by)
+        clear = np.ones(len(ax), dtype=bool)
         for x0, y0, x1, y1 in self.boxes.tolist():
             near = np.flatnonzero((lo_x < x1) & (hi_x > x0) & (lo_y < y1) & (hi_y > y0) & clear)
             if near.size:

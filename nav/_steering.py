@@ -40,13 +40,19 @@ def neighbour_pairs(pos: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndar
         return np.zeros((0, 2), dtype=np.int64), np.zeros((0, 2)), np.zeros(0)
     # a hair wider than asked, then cut with our own lengths: which pairs count never
     # depends on how a scipy build rounds a distance right at the radius
-    pairs = cKDTree(pos).query_pairs(radius * (1 + 1e-9), output_type="ndarray").astype(np.int64)
-    if len(pairs) == 0:
-        return pairs.reshape(0, 2), np.zeros((0, 2)), np.zeros(0)
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    # An unbalanced tree without compacted nodes builds about twice as fast and finds the
+    # same pairs (their order differs, and they are sorted next).
+    tree = cKDTree(pos, balanced_tree=False, compact_nodes=False)
+    found = tree.query_pairs(radius * (1 + 1e-9), output_type="ndarray")
+    if len(found) == 0:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros((0, 2)), np.zeros(0)
+    key = np.sort(found[:, 0].astype(np.int64) * n + found[:, 1])  # (i, j) order, one sort
+    pairs = np.stack((key // n, key % n), axis=1)
     delta = pos[pairs[:, 1]] - pos[pairs[:, 0]]
     dist = norms(delta)
     keep = dist < radius
+    if keep.all():
+        return pairs, delta, dist
     return pairs[keep], delta[keep], dist[keep]
 
 
@@ -65,8 +71,13 @@ def separation_push(n: int, pairs: np.ndarray, delta: np.ndarray, dist: np.ndarr
     unit[ok] = delta[ok] / dist[ok, None]
     unit[~ok] = (1.0, 0.0)
     force = unit * (1.0 - dist / radius)[:, None]
-    np.add.at(push, pairs[:, 0], -force)
-    np.add.at(push, pairs[:, 1], force)
+    # One bincount per axis over (firsts, seconds) adds into each agent in exactly the order
+    # np.add.at(push, i, -force) then np.add.at(push, j, force) did, so the same bits, at a
+    # fraction of add.at's cost.
+    at = np.concatenate((pairs[:, 0], pairs[:, 1]))
+    both = np.concatenate((-force, force))
+    push[:, 0] = np.bincount(at, weights=both[:, 0], minlength=n)
+    push[:, 1] = np.bincount(at, weights=both[:, 1], minlength=n)
     return push
 
 

@@ -33,7 +33,7 @@ from engine import DesiredVelocity, Position, TickContext, World
 
 from ._components import NavGoal, NavPath, NavStatus
 from ._errors import NavError
-from ._flowfield import FlowFieldCache
+from ._flowfield import FlowField, FlowFieldCache
 from ._grid import GridMap
 from ._search import _settled, default_snap_radius, find_path
 from ._steering import arrival_speed, dot, neighbour_pairs, norms, separation_push
@@ -124,6 +124,15 @@ class _NavRuntime:
         self.cfg = cfg
         self.scanned: tuple[Any, Any] | None = None
         self.nearest = grid.nearest_free[1].ravel()  #: nearest movement-free cell per cell
+        self._rows: list[Row] | None = None
+        self._desired: list[DesiredVelocity] = []
+
+    def desired(self, rows: list[Row]) -> list[DesiredVelocity]:
+        """Each row's DesiredVelocity, kept while the world's query list is the same object
+        (it is replaced on every structural change, so this is never stale)."""
+        if rows is not self._rows:
+            self._rows, self._desired = rows, [comps[4] for _, comps in rows]
+        return self._desired
 
 
 def _nav_system(world: World, ctx: TickContext) -> None:
@@ -220,10 +229,15 @@ def _gather(rows: list[Row], tick: int, interval: int) -> tuple[np.ndarray, list
             if (entity + phase) % interval == 0:
                 recheck.append(i)
             wps = path.waypoints
-            k = path.index
-            if k + 1 < len(wps):  # the hot case, inlined: a path agent between waypoints
-                t, n, f = wps[k], wps[k + 1], wps[-1]
-                append((pos.x, pos.y, t[0], t[1], n[0], n[1], f[0], f[1], goal.speed, goal.arrive_radius, _PATH, 0, gx, gy))
+            if wps:  # the hot case, _columns inlined: following a path or a flow field
+                k = path.index
+                t, f = wps[k], wps[-1]
+                last = k + 1 >= len(wps)
+                n = t if last else wps[k + 1]
+                mode = _FLOW if path.flow else _PATH
+                append(
+                    (pos.x, pos.y, t[0], t[1], n[0], n[1], f[0], f[1], goal.speed, goal.arrive_radius, mode, last, gx, gy)
+                )
                 continue
         append(_columns(pos, goal, status, path))
     return np.array(out, dtype=np.float64).reshape(-1, _NCOLS), stale, recheck
@@ -258,9 +272,7 @@ def _plan(rt: _NavRuntime, cache: FlowFieldCache, rows: list[Row], data: np.ndar
     for cell in sorted(by_field):  # sorted keys: build order never depends on dict order
         members = by_field[cell]
         field = cache.get(cell)
-        pts = np.array([(rows[i][1][0].x, rows[i][1][0].y) for i in members], dtype=np.float64)
-        ok = field.reachable(pts)
-        for i, reachable in zip(members, ok.tolist(), strict=True):
+        for i, reachable in zip(members, _reachable(field, rows, members), strict=True):
             _, (_, goal, status, path, dv) = rows[i]
             if not reachable:
                 _set(status, path, dv, "unreachable", goal, tick)
@@ -276,21 +288,30 @@ def _lost_their_way(rt: _NavRuntime, cache: FlowFieldCache, rows: list[Row], rec
     grid = rt.grid
     lost: list[int] = []
     starts, ends, path_rows = [], [], []
+    by_field: dict[tuple[int, int], list[int]] = {}  # flow agents per goal cell: one call each
     for i in recheck:
         _, (pos, _, _, path, _) = rows[i]
         if path.flow:
-            final = path.waypoints[-1]
-            field = cache.get(grid.world_to_cell(*final))
-            if not field.reachable(np.array([[pos.x, pos.y]]))[0]:
-                lost.append(i)
+            by_field.setdefault(grid.world_to_cell(*path.waypoints[-1]), []).append(i)
         elif path.waypoints:
             starts.append((pos.x, pos.y))
             ends.append(path.waypoints[path.index])
             path_rows.append(i)
+    for cell in sorted(by_field):  # sorted keys: cache use never depends on dict order
+        members = by_field[cell]
+        lost.extend(i for i, fine in zip(members, _reachable(cache.get(cell), rows, members), strict=True) if not fine)
     if path_rows:
         ok = _can_walk(rt, np.array(starts), np.array(ends))
         lost.extend(i for i, fine in zip(path_rows, ok.tolist(), strict=True) if not fine)
     return lost
+
+
+def _reachable(field: FlowField, rows: list[Row], members: list[int]) -> list[bool]:
+    """Whether the goal of ``field`` can be reached from each member row's position (one
+    vectorised lookup for the lot)."""
+    pts = np.array([(rows[i][1][0].x, rows[i][1][0].y) for i in members], dtype=np.float64)
+    out: list[bool] = field.reachable(pts).tolist()
+    return out
 
 
 def _can_walk(rt: _NavRuntime, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -422,10 +443,9 @@ def _steer(rt: _NavRuntime, cache: FlowFieldCache, rows: list[Row], data: np.nda
     vel[over] *= (speed[over] / mag[over])[:, None]
     vel[~moving | arrived] = 0.0
 
-    vx, vy = vel[:, 0].tolist(), vel[:, 1].tolist()
-    for i, (_, (_, _, _, _, dv)) in enumerate(rows):
-        dv.vx = vx[i]
-        dv.vy = vy[i]
+    for dv, x, y in zip(rt.desired(rows), vel[:, 0].tolist(), vel[:, 1].tolist(), strict=True):
+        dv.vx = x
+        dv.vy = y
     for i in np.flatnonzero(arrived).tolist():
         status = rows[i][1][2]
         status.state, status.since = "arrived", tick

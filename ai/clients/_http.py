@@ -22,6 +22,7 @@ into ``repr``.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import email.utils
 import json
 import time
@@ -231,20 +232,23 @@ class HTTPBackend:
         start: float,
         on_text: TextCallback | None,
     ) -> None:
-        async for line in self._lines(response, request):
-            if not line.strip():
-                continue
-            chunk = self._shape(lambda text: self._decode_line(text, request), line, request)
-            if chunk is None:
-                continue
-            if chunk.text:
-                if answer.ttfb is None:
-                    answer.ttfb = time.monotonic() - start
-                if on_text is not None:
-                    on_text(chunk.text)
-            answer.add(chunk)
-            if chunk.done:
-                return
+        # aclosing: leaving at the end marker closes the line reader (and the byte reader
+        # inside it) now, in this loop, not in a finalizer after the loop has gone.
+        async with contextlib.aclosing(self._lines(response, request)) as lines:
+            async for line in lines:
+                if not line.strip():
+                    continue
+                chunk = self._shape(lambda text: self._decode_line(text, request), line, request)
+                if chunk is None:
+                    continue
+                if chunk.text:
+                    if answer.ttfb is None:
+                        answer.ttfb = time.monotonic() - start
+                    if on_text is not None:
+                        on_text(chunk.text)
+                answer.add(chunk)
+                if chunk.done:
+                    return
         if answer.finish_reason is None:
             # Neither the end marker ([DONE], "done": true) nor a finish reason: the connection
             # was cut mid-answer. Retryable, so the agents not yet streamed are asked again.
@@ -281,13 +285,14 @@ class HTTPBackend:
         """
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         partial: list[str] = []  # the current line's pieces, joined once its newline arrives
-        async for data in self._bounded(response, request):
-            *ended, rest = decoder.decode(data).split("\n")
-            for line in ended:
-                partial.append(line)
-                yield "".join(partial).rstrip("\r")
-                partial = []
-            partial.append(rest)
+        async with contextlib.aclosing(self._bounded(response, request)) as chunks:
+            async for data in chunks:
+                *ended, rest = decoder.decode(data).split("\n")
+                for line in ended:
+                    partial.append(line)
+                    yield "".join(partial).rstrip("\r")
+                    partial = []
+                partial.append(rest)
         tail = "".join(partial) + decoder.decode(b"", final=True)
         if tail:
             yield tail.rstrip("\r")

@@ -54,10 +54,12 @@ class ArenaBounds:
 
     def clamp(self, x: float, y: float) -> tuple[float, float]:
         m = self.margin
+        if m <= x <= self.width - m and m <= y <= self.height - m:
+            return x, y  # the common case, once per moving agent per tick
         return min(max(x, m), self.width - m), min(max(y, m), self.height - m)
 
 
-@dataclass
+@dataclass(slots=True)
 class StepContext:
     world: World
     entity: int
@@ -79,16 +81,17 @@ def register_executor(action: type[ActionStep], executor: Executor) -> None:
 
 def execute_steps(world: World, ctx: TickContext) -> None:
     """Advance every running plan by one tick, in ascending entity id."""
+    tick, executors = ctx.tick, _executors
     for entity, (plan, pos, seen, body) in world.get_components(Plan, Position, Perception, Body):
         step = plan.current
         if step is None:
             _stop(world, entity)
             continue
-        executor = _executors.get(type(step))
+        executor = executors.get(type(step))
         if executor is None:
             plan.fail(f"no executor for action {step.act!r}")
             continue
-        executor(StepContext(world, entity, plan, pos, seen, ctx.tick, body.max_speed), step)
+        executor(StepContext(world, entity, plan, pos, seen, tick, body.max_speed), step)
         if plan.current is None:
             _stop(world, entity)
 
@@ -113,11 +116,13 @@ def _go(sc: StepContext, x: float, y: float, arrive_radius: float = 0.5) -> str:
     return status.state if status is not None else "moving"
 
 
-def _follow_nav(sc: StepContext, state: str, what: str) -> None:
+def _follow_nav(sc: StepContext, state: str, what: str, *args: object) -> None:
+    """Advance on arrival, fail when unreachable. ``what.format(*args)`` names the goal in
+    the failure; formatted only then, since this runs for every moving agent every tick."""
     if state == "arrived":
         sc.plan.advance(sc.tick)
     elif state == "unreachable":
-        sc.plan.fail(f"{what} is unreachable")
+        sc.plan.fail(f"{what.format(*args)} is unreachable")
 
 
 def _position_of(world: World, entity: int | None) -> Position | None:
@@ -132,7 +137,7 @@ def _distance(a: Position, b: Position) -> float:
 
 
 def _move_to(sc: StepContext, step: MoveTo) -> None:
-    _follow_nav(sc, _go(sc, step.x, step.y), f"point ({step.x:.1f}, {step.y:.1f})")
+    _follow_nav(sc, _go(sc, step.x, step.y), "point ({:.1f}, {:.1f})", step.x, step.y)
 
 
 def _approach(sc: StepContext, step: Approach) -> None:
@@ -145,7 +150,7 @@ def _approach(sc: StepContext, step: Approach) -> None:
     if _distance(sc.pos, target) <= reach:
         sc.plan.advance(sc.tick)
         return
-    _follow_nav(sc, _go(sc, target.x, target.y, arrive_radius=reach), f"target {step.target}")
+    _follow_nav(sc, _go(sc, target.x, target.y, arrive_radius=reach), "target {}", step.target)
 
 
 def _retreat(sc: StepContext, step: Retreat) -> None:
@@ -176,7 +181,7 @@ def _take_cover(sc: StepContext, step: TakeCover) -> None:
     norm = math.hypot(away_x, away_y) or 1.0
     size = _cover_reach(sc.world, cover_id)
     x, y = cover.x + away_x / norm * size, cover.y + away_y / norm * size
-    _follow_nav(sc, _go(sc, x, y, arrive_radius=0.75), f"cover {cover_id}")
+    _follow_nav(sc, _go(sc, x, y, arrive_radius=0.75), "cover {}", cover_id)
 
 
 def _nearest_cover(sc: StepContext) -> int | None:

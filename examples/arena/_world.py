@@ -48,7 +48,7 @@ PLANNERS = ("heuristic", "llm", "none")
 CONFIG_KEYS = frozenset(
     {
         "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
-        "mode", "agents_per_request", "wire",
+        "mode", "agents_per_request", "wire", "lead_request",
     }
 )
 
@@ -136,6 +136,7 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
             replan_every=int(config.get("replan_every", 240)),
             agents_per_request=_optional_int(config.get("agents_per_request", 4)),
             wire=config.get("wire", "json"),
+            lead_request=bool(config.get("lead_request", True)),
             llm_tiers=() if planner == "heuristic" else (Tier.LLM, Tier.SIMPLE_LLM),
         )
         brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import ai._perception_nearest as nearest
 import ai._perception_system as system
-from ai._perception import Faction, Perceivable, Senses
+from ai._perception import Faction, Perceivable, Perception, Senses
 from ai._perception_system import install_perception
 from engine import Position, Velocity, World
 
@@ -180,4 +180,33 @@ def test_line_of_sight_is_asked_once_per_pair_and_oriented_as_the_kernel(always_
     assert len(pairs) == len(asked)  # never both directions of one pair
     assert all(a[0] < b[0] or b == (3.0, 4.0) for a, b in asked)  # from the lower id; objects last
     assert ref.perceived(world) == capped(world, spy, 2)
+    world.close()
+
+
+@pytest.mark.parametrize("nearest_from", [0, 1000])  # the k-nearest path, the all-pairs one
+@pytest.mark.parametrize("every", [1, 2])
+def test_lists_stay_exact_tick_after_tick_while_agents_move_and_die(
+    every: int, nearest_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With max_listed, perception rewrites only the lists that changed since its last
+    write: check every refreshed perception on every tick while agents move (some lists
+    change, most do not), one agent dies mid-run and one agent is added."""
+    monkeypatch.setattr(system, "_NEAREST_FROM", nearest_from)
+    calls = spy_nearest(monkeypatch)
+    world = ref.random_world(5, n_agents=60, n_objects=15)
+    install_perception(world, line_of_sight=ref.walls_los, every=every, max_listed=3)
+    world.add_system(ref.mover, stage="apply_inputs")  # moves before perception looks
+    victim = next(e for e, _ in world.get_component(Faction))
+    for tick in range(10):
+        if tick == 4:
+            world.delete_entity(victim)
+        if tick == 6:
+            world.create_entity(Position(20.0, 20.0), Faction(1), Senses(30.0))
+        world.step()
+        expected = capped(world, ref.walls_los, 3)
+        fresh = {e for e, p in world.get_component(Perception) if p.tick == tick}
+        assert fresh, "nobody was refreshed"
+        got = ref.perceived(world)
+        assert {e: got[e] for e in fresh} == {e: expected[e] for e in fresh}
+    assert bool(calls) == (nearest_from == 0)
     world.close()

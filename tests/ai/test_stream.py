@@ -116,7 +116,7 @@ class HalfStreamingClient:
 
 def test_realtime_applies_streamed_plans_before_the_batch_ends_and_replays(tmp_path: Path) -> None:
     client = HalfStreamingClient()
-    config = {"agents": 4, "planner": "llm", "mode": "realtime", "wire": "lines", "agents_per_request": 2}
+    config = {"agents": 4, "planner": "llm", "mode": "realtime", "wire": "lines", "agents_per_request": 2, "lead_request": False}
     with start_run(build_arena, config, seed=2, out=tmp_path / "run") as run, BatchExecutor(client) as executor:
         planner = run.world.resource(Planner)
         planner.attach(executor)
