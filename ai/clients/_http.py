@@ -267,11 +267,12 @@ class HTTPBackend:
         if declared.isdigit() and int(declared) > self.max_response_bytes:
             raise self._too_long(int(declared), request)
         size = 0
-        async for data in response.aiter_bytes():
-            size += len(data)
-            if size > self.max_response_bytes:
-                raise self._too_long(size, request)
-            yield data
+        async with contextlib.aclosing(response.aiter_bytes()) as body:
+            async for data in body:
+                size += len(data)
+                if size > self.max_response_bytes:
+                    raise self._too_long(size, request)
+                yield data
 
     async def _read_body(self, response: httpx.Response, request: CompletionRequest) -> bytes:
         return b"".join([data async for data in self._bounded(response, request)])
@@ -310,11 +311,12 @@ async def _head(response: httpx.Response, limit: int = 64 * 1024) -> bytes:
     """The start of an error body: enough for its message, never the whole of a huge one."""
     parts: list[bytes] = []
     size = 0
-    async for data in response.aiter_bytes():
-        parts.append(data)
-        size += len(data)
-        if size >= limit:
-            break
+    async with contextlib.aclosing(response.aiter_bytes()) as body:
+        async for data in body:
+            parts.append(data)
+            size += len(data)
+            if size >= limit:
+                break
     return b"".join(parts)[:limit]
 
 
