@@ -29,3 +29,16 @@ def test_write_your_own_system_example_runs_and_verifies(tmp_path: Path) -> None
         [sys.executable, "-m", "engine", "verify", "runs/stoves"], cwd=tmp_path, capture_output=True, text=True
     )
     assert again.returncode == 0, again.stderr
+
+
+def test_ci_runs_the_test_command_the_readme_gives() -> None:
+    """.ci/run finds its command in the README: a reworded heading must not leave CI with none."""
+    script = (README.parent / ".ci" / "run").read_text()
+    finder = next(line for line in script.splitlines() if line.startswith("test_command=$("))
+    found = subprocess.run(
+        ["bash", "-c", finder.removeprefix("test_command=$(").removesuffix(")")],
+        cwd=README.parent, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    text = README.read_text()
+    section = text[text.index("Run the tests") :]
+    assert found and found.endswith("pytest") and found in section.split("```")[1], found
