@@ -17,7 +17,7 @@ from ._actions import (
     parse_step,
     register_action,
 )
-from ._adaptive import batch_shape, probe_parallelism
+from ._adaptive import AgentPace, batch_shape, probe_parallelism
 from ._executor import (
     BatchExecutor,
     BatchJob,
@@ -70,6 +70,7 @@ __all__ = [
     "SIMPLE_TIER",
     "WIRES",
     "ActionStep",
+    "AgentPace",
     "AgentSnapshot",
     "AgentView",
     "Approach",

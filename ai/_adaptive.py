@@ -26,7 +26,7 @@ from engine import TickmindError
 
 from .clients import CompletionRequest, CompletionResult, LLMClient, LLMError
 
-__all__ = ["batch_shape", "probe_parallelism"]
+__all__ = ["AgentPace", "batch_shape", "probe_parallelism"]
 
 
 def batch_shape(agents: int, parallel: int, *, max_per_request: int = 25) -> tuple[int, int]:
@@ -36,6 +36,36 @@ def batch_shape(agents: int, parallel: int, *, max_per_request: int = 25) -> tup
     m = min(parallel, agents)
     k = min(math.ceil(agents / m), max_per_request)
     return k, m
+
+
+class AgentPace:
+    """Seconds a request takes per agent it carries, learned from answered requests.
+
+    On a small local model a request's time grows with its agents (each adds its state line
+    to process and its plan to write), so a latency target caps agents per request: a smaller
+    request's plans are fresher when they land. An exponential average follows a server whose
+    speed changes (load, a warm cache); the fixed cost of a request is folded in, which errs
+    towards smaller requests.
+    """
+
+    def __init__(self, smoothing: float = 0.3) -> None:
+        if not 0 < smoothing <= 1:
+            raise TickmindError(f"AgentPace smoothing must be in (0, 1], got {smoothing!r}")
+        self.smoothing = smoothing
+        self.seconds_per_agent: float | None = None
+
+    def observe(self, agents: int, seconds: float) -> None:
+        if agents < 1 or not seconds > 0 or not math.isfinite(seconds):
+            return
+        sample = seconds / agents
+        previous = self.seconds_per_agent
+        self.seconds_per_agent = sample if previous is None else previous + self.smoothing * (sample - previous)
+
+    def agents_within(self, target_s: float, ceiling: int) -> int:
+        """Agents per request that should answer within ``target_s`` (1..``ceiling``)."""
+        if self.seconds_per_agent is None:
+            return ceiling
+        return max(1, min(ceiling, int(target_s / self.seconds_per_agent)))
 
 
 async def probe_parallelism(

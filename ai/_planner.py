@@ -30,7 +30,7 @@ from typing import Any, Literal
 from engine import TickContext, TickmindError, World
 
 from ._actions import ActionStep
-from ._adaptive import batch_shape
+from ._adaptive import AgentPace, batch_shape
 from ._executor import BatchExecutor, BatchJob, JobResult, QueueFull
 from ._metrics import RunMetrics
 from ._perception import Perception
@@ -72,6 +72,9 @@ class PlannerConfig:
     alone first and the rest once its plan is in: on this machine prompt processing, not
     writing, is most of a wave, so the first plan lands after one agent's prompt instead of
     everyone's (bench/RESULTS.md §17), for a wave about that one request longer.
+    ``latency_target_s`` (realtime) caps agents per request by the seconds per agent the
+    server has been taking (:class:`ai.AgentPace`), so no request should take much longer:
+    its last plan would be stale by the time it lands. None: no cap but the shape's.
     """
 
     mode: Literal["lockstep", "realtime"] = "lockstep"
@@ -86,6 +89,7 @@ class PlannerConfig:
     wire: Wire = "json"
     stream: bool = True
     lead_request: bool = True
+    latency_target_s: float | None = 5.0
 
     def __post_init__(self) -> None:
         if self.mode not in ("lockstep", "realtime"):
@@ -96,6 +100,8 @@ class PlannerConfig:
             raise TickmindError("agents_per_request, replan_every and max_tokens_per_agent must be >= 1")
         if any(t not in _LLM_TIERS for t in self.llm_tiers) or len(set(self.llm_tiers)) != len(self.llm_tiers):
             raise TickmindError(f"llm_tiers takes distinct values of {[t.value for t in _LLM_TIERS]}")
+        if self.latency_target_s is not None and not self.latency_target_s > 0:
+            raise TickmindError(f"latency_target_s must be positive (or None), got {self.latency_target_s!r}")
         if self.wire not in WIRES:
             raise TickmindError(f"planner wire must be one of {list(WIRES)}, got {self.wire!r}")
 
@@ -167,6 +173,7 @@ class Planner:
         self._delivered: dict[str, set[int]] = {}  # job -> agents already planned from its stream
         self._held: set[int] = set()
         self._waiting: dict[int, int] = {}  # realtime: entity -> tick it fell due, until a slot frees
+        self._pace = AgentPace()  # realtime: seconds per agent, for latency_target_s
         self._lead: tuple[int, int] | None = None  # realtime: (agent asked alone ahead of its wave, tick)
         self.metrics: RunMetrics | None = None  #: optional: plans, parse verdicts, queue per tick
 
@@ -279,6 +286,8 @@ class Planner:
             self._lead, k, chosen = (order[0], tick), 1, [order[0]]
         else:
             k = self.config.agents_per_request or batch_shape(len(order), free)[0]
+            if self.config.latency_target_s is not None:
+                k = self._pace.agents_within(self.config.latency_target_s, k)
             chosen = sorted(order[: k * free])
         for entity in chosen:
             del self._waiting[entity]
@@ -420,6 +429,7 @@ class Planner:
                 self._fall_through(world, [(a, kind) for a in job.agent_ids if a not in streamed], job.tier, tick, apply_tick, job.submit_tick)
                 continue
             answer = result.result
+            self._pace.observe(len(job.agent_ids), answer.total_s)
             # Journaled once per job, for audit and the run summary; never read by the world.
             meta.update(
                 raw=answer.text,

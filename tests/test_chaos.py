@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +170,31 @@ def test_a_long_run_under_every_fault(tmp_path: Path, backend: str, mode: str) -
         run = arena(srv, tmp_path / "run", backend=backend, mode=mode, ticks=600)
     tiers = assert_sound(tmp_path / "run", run, ticks=600)
     assert set(run["faults"]) >= {f.value for f in (*TRANSPORT, *CONTENT)} and tiers["llm"] > 0
+
+
+def _peak_rss_mb(srv: Any, out: Path, ticks: int) -> tuple[float, dict[str, Any]]:
+    """Run the arena in its own process against ``srv``; its peak resident memory (MB) and summary."""
+    argv = [
+        sys.executable, "-m", "tickmind", "arena", "--llm", srv.openai_url, "--mode", "lockstep", "--agents", "100",
+        "--ticks", str(ticks), "--parallel", "4", "--replan-every", "25", "--llm-timeout", "5",
+        "--out", str(out), "--quiet",
+    ]  # fmt: skip
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, child.stderr.read().decode() if child.stderr else ""
+    return usage.ru_maxrss / 1024, json.loads((out / "summary.json").read_text())
+
+
+def test_memory_stays_bounded_under_a_stream_of_10_mb_answers(tmp_path: Path) -> None:
+    """Every answer a runaway 10 MB: each is cut off at the client's cap and dropped, so the
+    run's peak memory stays that of a clean run plus a few capped bodies, however many come."""
+    with chaos.ChaosServer() as clean_srv:
+        clean_mb, _ = _peak_rss_mb(clean_srv, tmp_path / "clean", 200)
+    with chaos.ChaosServer(chaos.ChaosConfig.only(Fault.HUGE)) as huge_srv:
+        huge_mb, summary = _peak_rss_mb(huge_srv, tmp_path / "huge", 200)
+        answered = huge_srv.counts[Fault.HUGE.value]
+    assert answered >= 100, huge_srv.counts  # enough runaway answers (1 GB+) that a leak would show
+    assert summary["plans_per_tier"]["llm"] == 0 and summary["plans_per_tier"]["heuristic"] > 0, summary
+    # 4 requests in flight x the 8 MiB cap (plus the text decoded from it) is the most held at once.
+    assert huge_mb - clean_mb < 64, (clean_mb, huge_mb, answered)  # measured: +3 MB for 160 answers
+    assert main(["verify", str(tmp_path / "huge")]) == 0

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from ai import batch_shape, probe_parallelism
+from ai import AgentPace, batch_shape, probe_parallelism
 from ai.clients import LLMBadResponse, LLMUnavailable, ScriptedClient, fail_then
 
 
@@ -40,3 +40,18 @@ def test_a_server_that_never_answers_or_refuses_the_request_is_reported_at_once(
     with pytest.raises(type(error)):
         probe(client)
     assert client.calls == (3 if error.retryable else 1)  # type: ignore[attr-defined]
+
+
+def test_agent_pace_caps_agents_per_request_by_the_seconds_each_has_taken() -> None:
+    pace = AgentPace(smoothing=0.5)
+    assert pace.agents_within(5.0, 25) == 25  # nothing observed yet: the shape decides
+    pace.observe(10, 5.0)  # 0.5 s an agent
+    assert pace.agents_within(5.0, 25) == 10 and pace.agents_within(5.0, 4) == 4
+    pace.observe(1, 2.5)  # a slower answer moves the estimate halfway: 1.5 s an agent
+    assert pace.seconds_per_agent == 1.5 and pace.agents_within(5.0, 25) == 3
+    pace.observe(0, 1.0)
+    pace.observe(3, float("nan"))  # nonsense is ignored, not learned
+    assert pace.seconds_per_agent == 1.5 and AgentPace().agents_within(0.01, 25) == 25
+    assert AgentPace(smoothing=1.0).agents_within(0.01, 25) == 25
+    pace.observe(1, 60.0)
+    assert pace.agents_within(5.0, 25) == 1  # never below one agent

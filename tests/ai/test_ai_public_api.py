@@ -10,6 +10,7 @@ def test_ai_exports_exactly_the_public_api() -> None:
         "SIMPLE_TIER",
         "WIRES",
         "ActionStep",
+        "AgentPace",
         "AgentSnapshot",
         "AgentView",
         "Approach",

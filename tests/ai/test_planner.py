@@ -16,6 +16,7 @@ from ai import BatchExecutor, Plan, Planner, RetryPolicy, Tier
 from ai.clients import (
     STALL,
     CompletionRequest,
+    CompletionResult,
     LLMUnavailable,
     ScriptedClient,
     drop_agents,
@@ -249,3 +250,41 @@ def test_a_live_llm_planner_without_an_executor_says_how_to_fix_it() -> None:
     with pytest.raises(TickmindError, match=r"planner.attach\(BatchExecutor"):
         world.step()
     world.close()
+
+
+class SecondsPerAgentClient:
+    """Answers validly at once, but reports each request as taking ``per_agent`` s an agent."""
+
+    backend = "paced"
+
+    def __init__(self, per_agent: float) -> None:
+        self.per_agent = per_agent
+        self.sizes: list[int] = []
+
+    async def complete(self, request: CompletionRequest, *, on_text: Any = None) -> CompletionResult:
+        agents = len(request.user.splitlines()) - 1  # a header line, then one line an agent
+        self.sizes.append(agents)
+        text = follow_schema(request)
+        if on_text is not None:
+            on_text(text)
+        return CompletionResult(text=text, prompt_tokens=1, completion_tokens=1, model="m", total_s=self.per_agent * agents)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_realtime_requests_shrink_to_the_latency_target(tmp_path: Path) -> None:
+    """At 1 s an agent and the default 5 s target, requests after the first answers carry 5."""
+    client = SecondsPerAgentClient(per_agent=1.0)
+    config = {"planner": "llm", "mode": "realtime", "agents_per_request": None}
+    with start_run(build_arena, config, 3, tmp_path / "run") as run:
+        planner = run.world.resource(Planner)
+        with BatchExecutor(client, max_concurrency=1, max_pending=256, timeout=10.0) as executor:
+            planner.attach(executor)
+            for _ in range(400):
+                run.world.step()
+                if len(client.sizes) >= 7:
+                    break
+    assert client.sizes[0] == 1, client.sizes  # the lead, which teaches the pace: 1 s an agent
+    assert client.sizes[1:6] == [5, 5, 5, 5, 5], client.sizes
+    assert verify(tmp_path / "run").ok
