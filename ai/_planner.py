@@ -275,7 +275,9 @@ class Planner:
         for entity in [e for e in self._waiting if e in self._held or e not in alive]:
             del self._waiting[entity]
             self._pending.pop(entity, None)
-        free = self.executor.max_concurrency - self.executor.pending
+        # Jobs not yet collected count as busy: what was learned from an answer (its pace)
+        # is known before its slot is reused, whatever the thread timing.
+        free = self.executor.max_concurrency - len(self._jobs)
         if free <= 0 or not self._waiting or self._lead_is_out(world, tick):
             return
         # Longest-waiting first; among equals, spread over entity ids (a multiplicative hash),
