@@ -118,10 +118,35 @@ def build_summary(
         "rejections": dict(sorted(stats.rejections.items())) if stats is not None else {},
         "job_errors": dict(sorted(stats.job_errors.items())) if stats is not None else {},
         "model_jobs": stats.jobs if stats is not None else None,
-        "llm_latency_ms": _latency_ms(tally, planner),
-        "tokens": tally.tokens() or _stats_tokens(stats),
+        "llm_latency_ms": _metrics_latency_ms(planner) or _latency_ms(tally, planner),
+        "tokens": _metrics_tokens(planner) or tally.tokens() or _stats_tokens(stats),
         "ms_per_tick_by_system": {name: round(1000 * s / ticks, 4) for name, s in world.timings.items()} if ticks else {},
     }
+
+
+def _run_metrics(planner: Planner | None) -> dict[str, Any] | None:
+    """The live run's model metrics (every request), when it kept them.
+
+    Preferred to the journal's per-job numbers: a job whose plans all streamed in early has
+    no plan left to carry its latency and tokens into the journal.
+    """
+    metrics = getattr(planner, "metrics", None)
+    return metrics.summary() if metrics is not None else None
+
+
+def _metrics_latency_ms(planner: Planner | None) -> dict[str, float] | None:
+    summary = _run_metrics(planner)
+    if summary is None or not summary["latency_s"]["count"]:
+        return None
+    latency = summary["latency_s"]
+    return _ms(latency["count"], latency["mean"], latency["p50"], latency["p95"])
+
+
+def _metrics_tokens(planner: Planner | None) -> dict[str, int] | None:
+    summary = _run_metrics(planner)
+    if summary is None or not summary["tokens"]["total"]:
+        return None
+    return {"prompt": int(summary["tokens"]["prompt"]), "completion": int(summary["tokens"]["completion"])}
 
 
 def _latency_ms(tally: PlanTally, planner: Planner | None) -> dict[str, float] | None:
