@@ -190,7 +190,8 @@ class Planner:
             return  # the journal supplies every plan
         if self.config.llm_tiers and self.executor is None:
             raise TickmindError(
-                "the planner asks a model but has no executor: planner.attach(BatchExecutor(client).start())"
+                "the planner asks a model but has no executor: planner.attach(BatchExecutor(client).start()); "
+                "a resumed model-planned run needs its model again (for the arena: tickmind arena --resume)"
             )
         tick = ctx.tick
         if self.executor is not None and self.config.mode == "realtime":

@@ -67,3 +67,15 @@ def test_resume_refuses_world_flags_and_runs_that_are_not_the_arena(tmp_path: Pa
         )
         assert done.returncode != 0 and message in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_the_generic_resume_of_a_model_run_points_at_the_arena_resume(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with chaos_server.ChaosServer() as server:
+        assert _arena("--llm", server.openai_url, "--mode", "lockstep", "--agents", "6", "--ticks", "10", "--out", str(out)) == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "resume", str(out), "--ticks", "5"], capture_output=True, text=True, cwd=REPO
+    )
+    assert done.returncode == 2 and "tickmind arena --resume" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert main(["verify", str(out)]) == 0  # the refused resume recorded nothing wrong
