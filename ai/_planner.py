@@ -46,9 +46,6 @@ __all__ = ["Planner", "PlannerConfig", "PlannerStats", "Policies", "Policy"]
 
 Policy = Callable[[World, int], Sequence[ActionStep]]
 Salience = Callable[[World, int, Plan], bool]
-#: Realtime: ticks a wave waits for its lead agent's plan at most (3 s at 60 Hz); a healthy
-#: server answers one agent in well under that (bench/RESULTS.md §17: 0.5-0.7 s here).
-_LEAD_PATIENCE_TICKS = 180
 _AWAITING = math.inf  # pending until a job answers; its apply tick is not known yet
 _LLM_TIERS = (Tier.LLM, Tier.SIMPLE_LLM)
 
@@ -71,7 +68,9 @@ class PlannerConfig:
     With ``lead_request``, a realtime wave that starts on an idle server sends one agent
     alone first and the rest once its plan is in: on this machine prompt processing, not
     writing, is most of a wave, so the first plan lands after one agent's prompt instead of
-    everyone's (bench/RESULTS.md §17), for a wave about that one request longer.
+    everyone's (bench/RESULTS.md §17), for a wave about that one request longer; its answer
+    also teaches the pace below before the wave is shaped. A lead unanswered after
+    ``lead_patience_ticks`` (a stalled server) holds nobody back.
     ``latency_target_s`` (realtime) caps agents per request by the seconds per agent the
     server has been taking (:class:`ai.AgentPace`), so no request should take much longer:
     its last plan would be stale by the time it lands. None: no cap but the shape's.
@@ -89,6 +88,7 @@ class PlannerConfig:
     wire: Wire = "json"
     stream: bool = True
     lead_request: bool = True
+    lead_patience_ticks: int = 1800
     latency_target_s: float | None = 5.0
 
     def __post_init__(self) -> None:
@@ -100,6 +100,8 @@ class PlannerConfig:
             raise TickmindError("agents_per_request, replan_every and max_tokens_per_agent must be >= 1")
         if any(t not in _LLM_TIERS for t in self.llm_tiers) or len(set(self.llm_tiers)) != len(self.llm_tiers):
             raise TickmindError(f"llm_tiers takes distinct values of {[t.value for t in _LLM_TIERS]}")
+        if self.lead_patience_ticks < 1:
+            raise TickmindError(f"lead_patience_ticks must be >= 1, got {self.lead_patience_ticks!r}")
         if self.latency_target_s is not None and not self.latency_target_s > 0:
             raise TickmindError(f"latency_target_s must be positive (or None), got {self.latency_target_s!r}")
         if self.wire not in WIRES:
@@ -174,7 +176,7 @@ class Planner:
         self._held: set[int] = set()
         self._waiting: dict[int, int] = {}  # realtime: entity -> tick it fell due, until a slot frees
         self._pace = AgentPace()  # realtime: seconds per agent, for latency_target_s
-        self._lead: tuple[int, int] | None = None  # realtime: (agent asked alone ahead of its wave, tick)
+        self._lead: tuple[str, int] | None = None  # realtime: (the job asking one agent ahead of its wave, tick)
         self.metrics: RunMetrics | None = None  #: optional: plans, parse verdicts, queue per tick
 
     def attach(self, executor: BatchExecutor) -> None:
@@ -279,14 +281,15 @@ class Planner:
         # Jobs not yet collected count as busy: what was learned from an answer (its pace)
         # is known before its slot is reused, whatever the thread timing.
         free = self.executor.max_concurrency - len(self._jobs)
-        if free <= 0 or not self._waiting or self._lead_is_out(world, tick):
+        if free <= 0 or not self._waiting or self._lead_is_out(tick):
             return
         # Longest-waiting first; among equals, spread over entity ids (a multiplicative hash),
         # so agents spawned together, a whole team say, are not always asked first.
         order = sorted(self._waiting, key=lambda e: (self._waiting[e], (e * 2654435761) % 2**32, e))
         fresh_wave = not self._jobs and self._waiting[order[0]] == tick  # no backlog: all fell due now
-        if self.config.lead_request and fresh_wave and len(order) > 1:
-            self._lead, k, chosen = (order[0], tick), 1, [order[0]]
+        lead = self.config.lead_request and fresh_wave and len(order) > 1
+        if lead:
+            k, chosen = 1, [order[0]]
         else:
             k = self.config.agents_per_request or batch_shape(len(order), free)[0]
             if self.config.latency_target_s is not None:
@@ -294,13 +297,16 @@ class Planner:
             chosen = sorted(order[: k * free])
         for entity in chosen:
             del self._waiting[entity]
-        self._ask(world, chosen, self.config.llm_tiers[0], tick, submit_tick=tick, per_request=k)
+        jobs = self._ask(world, chosen, self.config.llm_tiers[0], tick, submit_tick=tick, per_request=k)
+        if lead and jobs:
+            self._lead = (jobs[0], tick)
 
     def _ask(
         self, world: World, agents: list[int], tier: Tier, tick: int, *, submit_tick: int, per_request: int | None = None
-    ) -> None:
+    ) -> list[str]:
         """Submit model jobs for ``agents`` at ``tier``, ``per_request`` agents a job (default:
-        the configured or the shaped size); whoever cannot be asked falls through."""
+        the configured or the shaped size); whoever cannot be asked falls through. Returns the
+        submitted jobs' ids."""
         assert self.executor is not None and self.snapshots is not None
         askable: list[AgentSnapshot] = []
         cannot: list[tuple[int, str]] = []
@@ -313,6 +319,7 @@ class Planner:
         k = per_request or self.config.agents_per_request
         if k is None:
             k, _ = batch_shape(max(len(askable), 1), self.executor.max_concurrency)
+        submitted: list[str] = []
         for start in range(0, len(askable), k):
             chunk = tuple(askable[start : start + k])
             job_id = f"t{submit_tick:09d}-{self._job_counter:06d}-{tier.value}"
@@ -324,11 +331,13 @@ class Planner:
                 cannot.extend((s.agent_id, "queue_full") for s in chunk)
                 continue
             self._jobs[job_id] = job
+            submitted.append(job_id)
             self.stats.jobs += 1
             for snap in chunk:
                 self._pending[snap.agent_id] = _AWAITING
         if cannot:
             self._fall_through(world, cannot, tier, tick, self._apply_tick(submit_tick, tick))
+        return submitted
 
     def _job(self, chunk: tuple[AgentSnapshot, ...], tier: Tier, submit_tick: int) -> _Job:
         wire = wire_for(chunk, tier, self.config.wire)
@@ -379,12 +388,12 @@ class Planner:
                 self.metrics.record_verdicts([plan])
             self._submit(world, plan.agent_id, plan.steps, job.tier, self._apply_tick(job.submit_tick, tick), {"job": job_id, "streamed": True})
 
-    def _lead_is_out(self, world: World, tick: int) -> bool:
-        """Whether the wave still waits for its lead agent's plan; a lead that has not
-        answered within ``_LEAD_PATIENCE_TICKS`` (a stalled server) holds nobody back."""
+    def _lead_is_out(self, tick: int) -> bool:
+        """Whether the wave still waits for its lead job: until the job is collected, not
+        just its plan streamed, so the pace it teaches shapes the wave."""
         if self._lead is not None:
-            lead, since = self._lead
-            if tick - since < _LEAD_PATIENCE_TICKS and world.entity_exists(lead) and self._pending.get(lead) == _AWAITING:
+            job_id, since = self._lead
+            if tick - since < self.config.lead_patience_ticks and job_id in self._jobs:
                 return True
             self._lead = None
         return False

@@ -58,7 +58,7 @@ class ServerSpec:
     kind: ServerKind | Literal["auto"] = "auto"
     model: Path | None = None
     slots: int = 8
-    context_per_slot: int = 2048
+    context_per_slot: int = 4096  # 25 agents' state lines (<= ~130 tokens each) + the prefix
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     host: str = "127.0.0.1"
     port: int | None = None
