@@ -24,7 +24,7 @@ from ai import Planner, RunMetrics, Wire
 from ai import write_summary as write_metrics
 from ai.serving import ModelConnection, check_llm, connect_model
 from ai.serving._cli import add_server_flags, server_spec
-from engine import Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
+from engine import JournalHeader, JournalRecord, Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
 from engine.cli import non_negative_int, positive_int
 
 from ._progress import ArenaProgress, progress_mode
@@ -97,16 +97,24 @@ _WORLD_FLAGS = ("agents", "seed", "scenario", "planner", "mode", "wire", "replan
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.resume:
-        run, config, seed, limit = _resumed(args)
+    recorded = _arena_journal(args) if args.resume else None
+    if recorded is not None:
+        config, seed = dict(recorded[0].config), recorded[0].seed
     else:
         config, seed = _config(args), args.seed or 0
-        scenario = arena_scenario(config)
-        limit = args.ticks if args.ticks is not None else scenario.sim.max_ticks
-        run = start_run(build_arena, config, seed, args.out, force=args.force, durable=args.durable)
     llm = config.get("planner", "llm") == "llm"
+    if llm:
+        check_llm(args.llm)
+    scenario = arena_scenario(config)  # a bad scenario fails here, before any run file is written
+    if recorded is not None:
+        run = _reopened(args.out, args.durable)
+        tally = PlanTally.from_journal(recorded[1], run.world.tick)
+    else:
+        run = start_run(build_arena, config, seed, args.out, force=args.force, durable=args.durable)
+        tally = PlanTally()
+    # --ticks: the ticks to run now (a new run starts at tick 0), else up to the time limit.
+    limit = run.world.tick + args.ticks if args.ticks is not None else scenario.sim.max_ticks
     world = run.world
-    tally = PlanTally.from_journal(read_journal(run.run_dir).records, world.tick) if args.resume else PlanTally()
     world.on_input_applied(tally.on_applied)
     outcome = world.resource(ArenaOutcome)
     stopped = "interrupted"
@@ -140,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
         # Also on Ctrl-C ("stopped": "interrupted"), once the run's files are closed: the
         # interrupted tick may have run without being recorded, so count what is on disk.
         summary = build_summary(
-            world, tally, seed=seed, agents=arena_scenario(config).agent_count,
+            world, tally, seed=seed, agents=scenario.agent_count,
             wall_s=time.perf_counter() - started, stopped=stopped,
             ticks=recorded_ticks(run.run_dir) if stopped == "interrupted" else None,
         )  # fmt: skip
@@ -153,7 +161,6 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
     """A new run's world config, from the flags (what the journal header records)."""
     config: dict[str, object] = {"planner": args.planner or "llm"}
     if config["planner"] == "llm":
-        check_llm(args.llm)
         wire = args.wire or ("lines" if args.llm == "local" else "json")
         config.update(mode=args.mode or "realtime", wire=wire, agents_per_request=None)
     if args.replan_every is not None:
@@ -165,31 +172,30 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
     return config
 
 
-def _resumed(args: argparse.Namespace) -> tuple[Run, dict[str, object], int, int]:
-    """Reopen the arena run in ``--out`` at its last complete tick: ``(run, config, seed, limit)``.
+def _arena_journal(args: argparse.Namespace) -> tuple[JournalHeader, list[JournalRecord]]:
+    """The journal (header, records) of the arena run ``--resume`` continues, checked before
+    the catch-up replay.
 
-    The world comes from the journal (its factory, config and seed); the model flags choose
-    how to reach a model again, since a server does not outlive its run.
+    The world comes from it (factory, config and seed); the model flags choose how to reach a
+    model again, since a server does not outlive its run.
     """
     given = [f"--{name.replace('_', '-')}" for name in _WORLD_FLAGS if getattr(args, name) is not None]
     if given:
         raise TickmindError(f"--resume continues the run as recorded; drop {', '.join(given)} (the journal has them)")
-    header = read_journal(args.out).header
-    if header.factory != factory_path(build_arena):
-        raise RunDirError(f"{args.out} is a run of {header.factory}, not of the arena; continue it with tickmind resume")
-    config = dict(header.config)
-    if config.get("planner", "llm") == "llm":
-        check_llm(args.llm)
-    run = resume_run(args.out, durable=args.durable)
+    journal = read_journal(args.out)
+    if journal.header.factory != factory_path(build_arena):
+        raise RunDirError(f"{args.out} is a run of {journal.header.factory}, not of the arena; continue it with tickmind resume")
+    return journal.header, list(journal.records)
+
+
+def _reopened(run_dir: Path, durable: bool) -> Run:
+    """The stopped run caught up to its last complete tick (see :func:`engine.resume_run`)."""
+    run = resume_run(run_dir, durable=durable)
     for warning in run.warnings:
         print(f"warning: {warning}", flush=True)
     tick = run.world.tick
-    print(f"resumed {args.out} at tick {tick} (replayed and checked {tick} ticks)", flush=True)
-    if args.ticks is not None:
-        limit = tick + args.ticks
-    else:
-        limit = arena_scenario(config).sim.max_ticks
-    return run, config, header.seed, limit
+    print(f"resumed {run_dir} at tick {tick} (replayed and checked {tick} ticks)", flush=True)
+    return run
 
 
 def _connect(

@@ -85,6 +85,7 @@ def build_summary(
     score = world.try_resource(ArenaScore)
     planner = world.try_resource(Planner)
     stats = planner.stats if planner is not None else None
+    metrics = _run_metrics(planner)
     teams = list(outcome.teams) if outcome is not None else []
     ticks = world.tick if ticks is None else ticks
 
@@ -118,8 +119,8 @@ def build_summary(
         "rejections": dict(sorted(stats.rejections.items())) if stats is not None else {},
         "job_errors": dict(sorted(stats.job_errors.items())) if stats is not None else {},
         "model_jobs": stats.jobs if stats is not None else None,
-        "llm_latency_ms": _metrics_latency_ms(planner) or _latency_ms(tally, planner),
-        "tokens": _metrics_tokens(planner) or tally.tokens() or _stats_tokens(stats),
+        "llm_latency_ms": _metrics_latency_ms(metrics) or _latency_ms(tally, planner),
+        "tokens": _metrics_tokens(metrics) or tally.tokens() or _stats_tokens(stats),
         "ms_per_tick_by_system": {name: round(1000 * s / ticks, 4) for name, s in world.timings.items()} if ticks else {},
     }
 
@@ -134,16 +135,14 @@ def _run_metrics(planner: Planner | None) -> dict[str, Any] | None:
     return metrics.summary() if metrics is not None else None
 
 
-def _metrics_latency_ms(planner: Planner | None) -> dict[str, float] | None:
-    summary = _run_metrics(planner)
+def _metrics_latency_ms(summary: dict[str, Any] | None) -> dict[str, float] | None:
     if summary is None or not summary["latency_s"]["count"]:
         return None
     latency = summary["latency_s"]
     return _ms(latency["count"], latency["mean"], latency["p50"], latency["p95"])
 
 
-def _metrics_tokens(planner: Planner | None) -> dict[str, int] | None:
-    summary = _run_metrics(planner)
+def _metrics_tokens(summary: dict[str, Any] | None) -> dict[str, int] | None:
     if summary is None or not summary["tokens"]["total"]:
         return None
     return {"prompt": int(summary["tokens"]["prompt"]), "completion": int(summary["tokens"]["completion"])}
