@@ -47,8 +47,9 @@ class ActionStep(BaseModel):
     #: One line the prompt shows the model for this action (set by each subclass).
     summary: ClassVar[str] = ""
 
-    def __tickmind_hash__(self) -> bytes:
-        return canonical_bytes(self)
+    #: The engine's own encoder by its runtime fields, as is: the hash recognises exactly this
+    #: hook on a frozen model and caches each step's bytes by identity across ticks.
+    __tickmind_hash__ = canonical_bytes
 
 
 _actions: dict[str, type[ActionStep]] = {}

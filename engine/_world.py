@@ -17,7 +17,7 @@ from typing import Any, TypeVar, overload
 import esper
 
 from ._errors import ComponentError, PastTickError, TickmindError
-from ._hashing import HashRecord, hash_state, registered_components
+from ._hashing import HashMemo, HashRecord, hash_state, registered_components
 from ._inputs import Input, PendingInput
 from ._schedule import DEFAULT_STAGES, Schedule, System, SystemSpec, TickContext, keyed_rng
 
@@ -71,6 +71,7 @@ class World:
         self._in_tick = False
         self._inputs_applied = False
         self._hash_sources: dict[str, Callable[[], bytes]] = {}
+        self._hash_memo = HashMemo()  # this world's, so worlds hashed in turn keep theirs
         self._tick_listeners: list[TickListener] = []
         self._applied_listeners: list[AppliedListener] = []
         self._resources: dict[type, Any] = {}
@@ -356,7 +357,7 @@ class World:
             if (pairs := self.get_component(info.cls))
         )
         sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
-        return hash_state(self.tick - 1 if tick is None else tick, components, sources)
+        return hash_state(self.tick - 1 if tick is None else tick, components, sources, self._hash_memo)
 
     def __repr__(self) -> str:
         return f"<World seed={self.seed} tick={self.tick} entities={len(self.entities())}>"
