@@ -39,7 +39,7 @@ from ._request import batch_request, wire_for
 from ._snapshot import AgentSnapshot, SnapshotConfig, build_snapshot
 from ._stream import StreamingPlans
 from ._validate import Rejection, ValidPlan, parse_batch_response
-from ._view import view_of
+from ._view import TierProfile, profile_for, view_of
 from ._wire import WIRES, Wire
 
 __all__ = ["Planner", "PlannerConfig", "PlannerStats", "Policies", "Policy"]
@@ -55,7 +55,12 @@ class PlannerConfig:
     """How the planner batches, waits and falls back.
 
     ``delay`` is D, the ticks between a plan's submission and its application. ``llm_tiers``
-    lists the model tiers to try in order (empty: heuristic only, no model at all).
+    lists the model tiers to try in order (empty: heuristic only, no model at all), each a
+    ``Tier`` (its library profile, :data:`ai.FULL_TIER` / :data:`ai.SIMPLE_TIER`, which
+    offer every registered action) or a :class:`ai.TierProfile` saying which actions that
+    tier offers the model: a game that executes only some actions passes profiles naming
+    exactly those, so the prompt, the schema or grammar and the validation of the answer
+    all offer what it can carry out (see ``examples.arena.arena_tiers``).
     ``wire`` is the answer format: ``"json"`` (constrained by a JSON schema; every backend)
     or ``"lines"`` (plan lines constrained by a GBNF grammar: llama.cpp servers only, about
     a quarter of the output tokens). With ``stream`` in realtime mode, each agent's plan is
@@ -81,7 +86,7 @@ class PlannerConfig:
     replan_every: int = 240
     agents_per_request: int | None = 4
     max_tokens_per_agent: int = 120
-    llm_tiers: tuple[Tier, ...] = _LLM_TIERS
+    llm_tiers: tuple[Tier | TierProfile, ...] = _LLM_TIERS
     lockstep_timeout: float = 120.0
     temperature: float = 0.0
     seed: int = 0
@@ -98,14 +103,35 @@ class PlannerConfig:
             raise TickmindError(f"planner delay must be at least 1 tick, got {self.delay}")
         if (self.agents_per_request is not None and self.agents_per_request < 1) or self.replan_every < 1 or self.max_tokens_per_agent < 1:
             raise TickmindError("agents_per_request, replan_every and max_tokens_per_agent must be >= 1")
-        if any(t not in _LLM_TIERS for t in self.llm_tiers) or len(set(self.llm_tiers)) != len(self.llm_tiers):
-            raise TickmindError(f"llm_tiers takes distinct values of {[t.value for t in _LLM_TIERS]}")
+        tiers = [t.tier if isinstance(t, TierProfile) else t for t in self.llm_tiers]
+        if any(t not in _LLM_TIERS for t in tiers) or len(set(tiers)) != len(tiers):
+            raise TickmindError(
+                f"llm_tiers takes distinct tiers of {[t.value for t in _LLM_TIERS]}, each a Tier or a TierProfile"
+            )
+        for entry in self.llm_tiers:
+            if isinstance(entry, TierProfile):
+                entry.action_names()  # an unregistered action fails here, not at the first model call
         if self.lead_patience_ticks < 1:
             raise TickmindError(f"lead_patience_ticks must be >= 1, got {self.lead_patience_ticks!r}")
         if self.latency_target_s is not None and not self.latency_target_s > 0:
             raise TickmindError(f"latency_target_s must be positive (or None), got {self.latency_target_s!r}")
         if self.wire not in WIRES:
             raise TickmindError(f"planner wire must be one of {list(WIRES)}, got {self.wire!r}")
+
+    @property
+    def tier_order(self) -> tuple[Tier, ...]:
+        """The model tiers in the order they are tried (a profile counts as its tier)."""
+        return tuple(profile_for(entry).tier for entry in self.llm_tiers)
+
+    def profile(self, tier: Tier) -> TierProfile:
+        """What ``tier`` offers and shows the model: its profile in ``llm_tiers``, else the
+        library default. Prompt, schema, grammar and validation all take this one profile,
+        so the model is never offered an action that validation would refuse, or the reverse."""
+        for entry in self.llm_tiers:
+            profile = profile_for(entry)
+            if profile.tier == tier:
+                return profile
+        return profile_for(tier)
 
 
 @dataclass(frozen=True)
@@ -131,11 +157,15 @@ class PlannerStats:
 
 @dataclass(frozen=True)
 class _Job:
-    tier: Tier
+    profile: TierProfile  # what the prompt offered: the answer is judged by the same profile
     submit_tick: int
     snapshots: tuple[AgentSnapshot, ...]
     wire: Wire
     stream: StreamingPlans | None = None  # realtime streaming: judges entries as they close
+
+    @property
+    def tier(self) -> Tier:
+        return self.profile.tier
 
     @property
     def agent_ids(self) -> tuple[int, ...]:
@@ -263,7 +293,7 @@ class Planner:
                 self._waiting.setdefault(entity, tick)
                 self._pending[entity] = _AWAITING
             return
-        self._ask(world, due, self.config.llm_tiers[0], tick, submit_tick=tick)
+        self._ask(world, due, self.config.tier_order[0], tick, submit_tick=tick)
 
     def _ask_waiting(self, world: World, tick: int) -> None:
         """Realtime: ask for the waiting agents, as far as free request slots go; the rest keep
@@ -297,7 +327,7 @@ class Planner:
             chosen = sorted(order[: k * free])
         for entity in chosen:
             del self._waiting[entity]
-        jobs = self._ask(world, chosen, self.config.llm_tiers[0], tick, submit_tick=tick, per_request=k)
+        jobs = self._ask(world, chosen, self.config.tier_order[0], tick, submit_tick=tick, per_request=k)
         if lead and jobs:
             self._lead = (jobs[0], tick)
 
@@ -308,11 +338,12 @@ class Planner:
         the configured or the shaped size); whoever cannot be asked falls through. Returns the
         submitted jobs' ids."""
         assert self.executor is not None and self.snapshots is not None
+        profile = self.config.profile(tier)
         askable: list[AgentSnapshot] = []
         cannot: list[tuple[int, str]] = []
         for entity in agents:
             snap = build_snapshot(world, entity, config=self.snapshots)
-            if view_of(snap, tier).actions:
+            if view_of(snap, profile).actions:
                 askable.append(snap)
             else:
                 cannot.append((entity, "no_action"))
@@ -324,9 +355,9 @@ class Planner:
             chunk = tuple(askable[start : start + k])
             job_id = f"t{submit_tick:09d}-{self._job_counter:06d}-{tier.value}"
             self._job_counter += 1
-            job = self._job(chunk, tier, submit_tick)
+            job = self._job(chunk, profile, submit_tick)
             try:
-                self.executor.submit(self._batch_job(job_id, job))
+                self._submit_job(world, job_id, job, submitted, tick)
             except QueueFull:
                 cannot.extend((s.agent_id, "queue_full") for s in chunk)
                 continue
@@ -339,18 +370,37 @@ class Planner:
             self._fall_through(world, cannot, tier, tick, self._apply_tick(submit_tick, tick))
         return submitted
 
-    def _job(self, chunk: tuple[AgentSnapshot, ...], tier: Tier, submit_tick: int) -> _Job:
-        wire = wire_for(chunk, tier, self.config.wire)
+    def _submit_job(self, world: World, job_id: str, job: _Job, submitted: list[str], tick: int) -> None:
+        """Hand ``job`` to the executor. In lockstep, a full request queue first settles the
+        oldest job this call submitted (its plans apply at the same tick either way), so a
+        wave larger than the queue goes through the model in queue-sized rounds instead of
+        falling through to the heuristic, and no more than ``max_pending`` requests and
+        their answers are held at once. Raises QueueFull only when there is nothing of this
+        call's own to settle (realtime keeps agents waiting before they get this far)."""
+        assert self.executor is not None
+        batch_job = self._batch_job(job_id, job)
+        while True:
+            try:
+                self.executor.submit(batch_job)
+                return
+            except QueueFull:
+                mine = [j for j in submitted if j in self._jobs]
+                if self.config.mode != "lockstep" or not mine:
+                    raise
+                self._deliver(world, self.executor.wait(mine[:1], self.config.lockstep_timeout), tick)
+
+    def _job(self, chunk: tuple[AgentSnapshot, ...], profile: TierProfile, submit_tick: int) -> _Job:
+        wire = wire_for(chunk, profile, self.config.wire)
         streaming = self.config.stream and self.config.mode == "realtime"
-        stream = StreamingPlans([s.agent_id for s in chunk], chunk, tier=tier, wire=wire) if streaming else None
-        return _Job(tier, submit_tick, chunk, wire, stream)
+        stream = StreamingPlans([s.agent_id for s in chunk], chunk, tier=profile, wire=wire) if streaming else None
+        return _Job(profile, submit_tick, chunk, wire, stream)
 
     def _batch_job(self, job_id: str, job: _Job) -> BatchJob:
         config = self.config
         request = batch_request(
             job_id,
             job.snapshots,
-            tier=job.tier,
+            tier=job.profile,
             wire=job.wire,
             max_tokens_per_agent=config.max_tokens_per_agent,
             temperature=config.temperature,
@@ -449,7 +499,7 @@ class Planner:
                 prompt_tokens=answer.prompt_tokens,
                 completion_tokens=answer.completion_tokens,
             )
-            outcome = parse_batch_response(result.result.text, job.agent_ids, job.snapshots, tier=job.tier, wire=job.wire)
+            outcome = parse_batch_response(result.result.text, job.agent_ids, job.snapshots, tier=job.profile, wire=job.wire)
             if self.metrics is not None:
                 self.metrics.record_verdicts(v for v in outcome.results if v.agent_id not in streamed)
             failed: list[tuple[int, str]] = []
@@ -486,7 +536,7 @@ class Planner:
 
     def _next_llm_tier(self, tier: Tier) -> Tier | None:
         """The model tier after ``tier`` in ``llm_tiers``, or None when only instant ones remain."""
-        tiers = self.config.llm_tiers
+        tiers = self.config.tier_order
         later = tiers[tiers.index(tier) + 1 :] if tier in tiers else ()
         return later[0] if later else None
 

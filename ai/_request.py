@@ -13,14 +13,14 @@ from ._plan import Tier
 from ._prompt import encode_batch
 from ._schema import batch_schema
 from ._snapshot import AgentSnapshot
-from ._view import profile_for, view_of
+from ._view import TierProfile, profile_for, view_of
 from ._wire import Wire, WireUnsupported, lines_grammar
 from .clients import CompletionRequest
 
 __all__ = ["batch_request", "wire_for"]
 
 
-def wire_for(snapshots: Sequence[AgentSnapshot], tier: Tier, wire: Wire) -> Wire:
+def wire_for(snapshots: Sequence[AgentSnapshot], tier: Tier | TierProfile, wire: Wire) -> Wire:
     """``wire``, unless it is plan lines and an offered action cannot be written as a line."""
     if wire == "lines":
         try:
@@ -34,7 +34,7 @@ def batch_request(
     request_id: str,
     snapshots: Sequence[AgentSnapshot],
     *,
-    tier: Tier,
+    tier: Tier | TierProfile,
     wire: Wire,
     max_tokens_per_agent: int,
     temperature: float = 0.0,
@@ -42,7 +42,8 @@ def batch_request(
     stream: bool = False,
 ) -> CompletionRequest:
     """The request planning ``snapshots`` (in order) at ``tier``, answered over ``wire``:
-    plan lines carry a GBNF grammar, JSON the per-batch schema."""
+    plan lines carry a GBNF grammar, JSON the per-batch schema. Pass the same ``tier`` (a
+    profile, for a game that restricts its actions) to ``parse_batch_response``."""
     prompt = encode_batch(snapshots, tier, wire)
     constraint: dict[str, Any]
     if wire == "lines":
@@ -61,5 +62,5 @@ def batch_request(
     )
 
 
-def _grammar(snapshots: Sequence[AgentSnapshot], tier: Tier) -> str:
+def _grammar(snapshots: Sequence[AgentSnapshot], tier: Tier | TierProfile) -> str:
     return lines_grammar([view_of(s, tier) for s in snapshots], max_steps=profile_for(tier).max_steps)

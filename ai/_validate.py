@@ -8,8 +8,9 @@ expected agent, in the batch's order:
 
 * :class:`ValidPlan` — every step parsed into its registered ``ActionStep`` and checked
   against the agent's own snapshot, as the tier showed it (:func:`ai._view.view_of`): the
-  action is offered to this agent, id fields name entities listed on its line, coordinates
-  lie on the map, the plan has 1..``max_steps`` steps;
+  action is offered to this agent (by the tier's profile and the game's ``allowed``: the
+  set the prompt lists and the schema or grammar admits), id fields name entities listed
+  on its line, coordinates lie on the map, the plan has 1..``max_steps`` steps;
 * :class:`Rejection` — the agent falls to the next tier, with one :class:`RejectReason` and a
   short detail. One bad step rejects the agent's whole plan: a world never gets half a plan.
 
@@ -361,7 +362,7 @@ def _step(i: int, raw: Any, view: AgentView) -> ActionStep:
     if act not in action_types():
         raise _Refused(RejectReason.UNKNOWN_ACTION, f"step {i}: unknown action {act[:40]!r}")
     if act not in view.permitted:
-        raise _Refused(RejectReason.ACTION_NOT_ALLOWED, f"step {i}: action {act!r} is not allowed here")
+        raise _Refused(RejectReason.ACTION_NOT_ALLOWED, f"step {i}: {_not_permitted(act, view)}")
     for role in _roles_of(view, act):
         if not role.is_coordinate and isinstance(raw.get(role.field), bool):
             raise _Refused(RejectReason.BAD_FIELDS, f"step {i}: {act}.{role.field} must be an id, not a boolean")
@@ -374,6 +375,15 @@ def _step(i: int, raw: Any, view: AgentView) -> ActionStep:
     for role in _roles_of(view, act):
         _check_role(i, step, role, view)
     return step
+
+
+def _not_permitted(act: str, view: AgentView) -> str:
+    """Why a registered action is refused: the tier never offered it (a game restricting its
+    tier to the actions it executes), or the game does not allow it for this agent. The two
+    need different fixes, so the detail says which."""
+    if act not in view.profile.action_names():
+        return f"action {act!r} is not offered by tier {view.profile.tier.value}"
+    return f"action {act!r} is not allowed for this agent"
 
 
 def _roles_of(view: AgentView, act: str) -> Iterable[FieldRole]:

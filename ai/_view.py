@@ -45,8 +45,14 @@ __all__ = [
 class TierProfile:
     """How much one prompt tier says and allows.
 
-    ``actions``: the action names offered, in prompt order (None: every registered action,
-    in registry order). ``max_listed``: entities shown per list (enemies, allies, objects).
+    ``actions``: the action names offered, in prompt order. None offers every registered
+    action, in registry order, *as registered when the prompt is built*: fine for a library
+    user whose world executes every action it registers, wrong for a game that executes a
+    fixed set, since any action registered later (by another module, a plugin, a test)
+    would then be offered, accepted by validation and fail at execution. Such a game names
+    its actions here (the arena derives them from its executor table, see
+    ``examples.arena.arena_tiers``) and passes its profiles as ``PlannerConfig.llm_tiers``;
+    validation refuses any other action (``action_not_allowed``). ``max_listed``: entities shown per list (enemies, allies, objects).
     ``max_steps``: longest plan. ``budget``: characters an agent may add to the prompt (its
     line and newline, see ``agent_chars``); beyond it the farthest allies, then objects,
     then enemies are dropped (never the last enemy), and what is dropped is neither promised
@@ -89,7 +95,9 @@ class TierProfile:
         return tuple(dict.fromkeys(self.actions))
 
 
-#: The full tier: every action, five entities per list, plans of up to three steps.
+#: The full tier: every registered action (``actions=None``, resolved at each use), five
+#: entities per list, plans of up to three steps. A game with a fixed set of executable
+#: actions offers ``dataclasses.replace(FULL_TIER, actions=...)`` instead.
 FULL_TIER = TierProfile(Tier.LLM)
 #: The simplified tier: a shorter prompt for when the full one fails or is too slow.
 SIMPLE_TIER = TierProfile(

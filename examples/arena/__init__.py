@@ -20,7 +20,7 @@ from ._scenario import AgentStats, MapSpec, Objective, Scenario, SimSettings, Sp
 from ._scenario_base import MAX_AGENTS, MAX_CELLS
 from ._heuristic import ARENA_POLICIES, Objectives, arena_salient, emergency_plan, heuristic_plan
 from ._spawning import spawn_positions
-from ._world import ArenaOutcome, arena_scenario, arena_snapshots, build_arena
+from ._world import ArenaOutcome, arena_scenario, arena_snapshots, arena_tiers, build_arena
 from .scenarios import DEFAULT_SCENARIO
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "arena_salient",
     "arena_scenario",
     "arena_snapshots",
+    "arena_tiers",
     "build_arena",
     "emergency_plan",
     "heuristic_plan",

@@ -6,6 +6,10 @@ One executor per action type, looked up by the step's class. A game that adds an
 registers its executor with ``register_executor`` — the arena's own are registered the same
 way. Executors never raise on bad targets: an invalid situation fails the plan with a reason,
 which the planner reads on its next turn.
+
+This table is also what the arena offers its model (:func:`executed_actions`, read by
+``arena_tiers`` when a world is built): an action registered elsewhere without an executor
+here is never offered, since a plan naming it could only fail.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ai import (
     Scan,
     TakeCover,
     Wait,
+    action_types,
 )
 from engine import Position, TickContext, World
 from nav import NavGoal, NavStatus
@@ -35,7 +40,7 @@ from physics import Body, Wall
 
 from ._combat import Weapon
 
-__all__ = ["ArenaBounds", "StepContext", "execute_steps", "register_executor"]
+__all__ = ["ArenaBounds", "StepContext", "execute_steps", "executed_actions", "register_executor"]
 
 SCAN_TICKS = 30
 RETREAT_DISTANCE = 8.0
@@ -75,8 +80,25 @@ _executors: dict[type[ActionStep], Executor] = {}
 
 
 def register_executor(action: type[ActionStep], executor: Executor) -> None:
-    """Make ``executor(step_ctx, step)`` run every tick an agent's current step is ``action``."""
+    """Make ``executor(step_ctx, step)`` run every tick an agent's current step is ``action``.
+
+    Register before ``build_arena``: the worlds built afterwards offer ``action`` to their
+    model (if it is a registered action, ``@ai.register_action``), worlds built before do not.
+    """
     _executors[action] = executor
+
+
+def executed_actions() -> tuple[str, ...]:
+    """The ``act`` names of the registered actions the arena has an executor for, in the
+    order their executors were registered: exactly what the arena may offer its model.
+
+    Matched by class, as ``execute_steps`` looks executors up: a model's step is parsed into
+    the registry's class, so only that class's executor can ever run it. An executor for a
+    class that is not a registered action still runs plans your own code assigns, but the
+    model cannot write that action, so it is not offered.
+    """
+    names = {cls: name for name, cls in action_types().items()}
+    return tuple(names[cls] for cls in _executors if cls in names)
 
 
 def execute_steps(world: World, ctx: TickContext) -> None:

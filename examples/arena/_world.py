@@ -6,7 +6,8 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
     scenario          path to a .toml/.json scenario (default: the shipped 100-agent arena)
     agents            total agent count; scales the scenario (and its map if needed)
     planner           "heuristic" (the utility controller, no model), "llm" (a model plans,
-                      falling back to the heuristic; attach an executor to
+                      offered the actions the arena executes, see ``arena_tiers``, falling
+                      back to the heuristic; attach an executor to
                       ``world.resource(Planner)`` before running live), or "none" (plans
                       arrive only as submitted AssignPlan inputs)
     mode              "lockstep" (default) or "realtime", for planner "llm"
@@ -24,17 +25,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ai import Faction, MapBounds, Perceivable, Planner, PlannerConfig, Senses, SnapshotConfig, Tier, install_perception
+from ai import (
+    FULL_TIER,
+    SIMPLE_TIER,
+    Faction,
+    MapBounds,
+    Perceivable,
+    Planner,
+    PlannerConfig,
+    Senses,
+    SnapshotConfig,
+    TierProfile,
+    install_perception,
+)
 from engine import Position, TickContext, TickmindError, World
 from nav import BoxSight, GridMap, install_nav
 from physics import Body, Wall, install_physics
 
 from ._combat import ArenaScore, Health, Weapon, resolve_deaths, resolve_shots
-from ._execution import ArenaBounds, execute_steps
+from ._execution import ArenaBounds, execute_steps, executed_actions
 from ._heuristic import ARENA_POLICIES, Objectives
 from ._loading import load_scenario
 from ._scaling import scale_agents
@@ -42,7 +55,7 @@ from ._scenario import Scenario
 from ._spawning import spawn_positions
 from .scenarios import DEFAULT_SCENARIO
 
-__all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "build_arena"]
+__all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "arena_tiers", "build_arena"]
 
 PLANNERS = ("heuristic", "llm", "none")
 CONFIG_KEYS = frozenset(
@@ -137,7 +150,7 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
             agents_per_request=_optional_int(config.get("agents_per_request", 4)),
             wire=config.get("wire", "json"),
             lead_request=bool(config.get("lead_request", True)),
-            llm_tiers=() if planner == "heuristic" else (Tier.LLM, Tier.SIMPLE_LLM),
+            llm_tiers=() if planner == "heuristic" else arena_tiers(),
         )
         brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings)
         world.insert_resource(brain)
@@ -158,6 +171,21 @@ def _optional_int(value: Any) -> int | None:
 def arena_snapshots() -> SnapshotConfig:
     """What the model sees of an arena agent: the map, and its own hp (percent) and ammo."""
     return SnapshotConfig(bounds=_bounds, describe=_describe)
+
+
+def arena_tiers() -> tuple[TierProfile, TierProfile]:
+    """The arena's model tiers (full, then simplified), offering only actions it executes.
+
+    The library's tiers offer every registered action, and the registry is process-wide: an
+    action registered by another module or a test would be offered to the arena's model,
+    accepted by validation, and fail at execution ("no executor"). So the full tier offers
+    exactly :func:`executed_actions` — one source of truth: register an executor for your
+    own action (``register_executor``) before ``build_arena`` and the model is offered it —
+    and the simplified tier keeps the library's short list, less anything not executed.
+    """
+    executed = executed_actions()
+    simple = tuple(name for name in SIMPLE_TIER.action_names() if name in executed)
+    return replace(FULL_TIER, actions=executed), replace(SIMPLE_TIER, actions=simple)
 
 
 def _bounds(world: World) -> MapBounds:

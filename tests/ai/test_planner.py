@@ -43,6 +43,7 @@ def run_llm_arena(
     config: dict | None = None,
     latency: tuple[float, float] | None = None,
     concurrency: int = 4,
+    max_pending: int = 256,
 ) -> tuple[ScriptedClient, Planner, list[dict]]:
     client = ScriptedClient(script, latency=latency, seed=seed)
     settings = {"planner": "llm", **(config or {})}
@@ -51,7 +52,7 @@ def run_llm_arena(
         # max_pending covers a whole wave even at one agent per request: back-pressure (tested
         # on its own below) depends on thread timing and would make runs differ.
         with BatchExecutor(
-            client, max_concurrency=concurrency, max_pending=256, retry=RetryPolicy(max_attempts=1), timeout=10.0
+            client, max_concurrency=concurrency, max_pending=max_pending, retry=RetryPolicy(max_attempts=1), timeout=10.0
         ) as executor:
             planner.attach(executor)
             run.world.run(ticks)
@@ -71,6 +72,19 @@ def test_batch_success_every_agent_gets_a_model_plan_in_batches(tmp_path: Path) 
     assert all(r.schema is not None and len(r.schema["properties"]["plans"]["prefixItems"]) == 4 for r in client.requests)
     raws = [r for r in first_wave if "raw" in r["meta"]]
     assert len(raws) == 25, "the raw model text is journaled once per job"
+
+
+def test_a_lockstep_wave_larger_than_the_request_queue_goes_through_the_model_in_rounds(tmp_path: Path) -> None:
+    """25 jobs through a queue of 3: the planner settles its oldest job when the queue is full,
+    so every agent still gets a model plan at the same tick, and the run is the run a queue
+    holding the whole wave gives."""
+    client, planner, records = run_llm_arena(tmp_path / "small", follow_schema, ticks=40, max_pending=3)
+    first_wave = [r for r in records if r["t"] == 1]
+    assert len(first_wave) == 100 and tiers(first_wave) == {"llm": 100}
+    assert not [r for r in records if r["meta"].get("reason") == "queue_full"]
+    run_llm_arena(tmp_path / "large", follow_schema, ticks=40)
+    assert read_hashes(tmp_path / "small" / "hashes.tsv") == read_hashes(tmp_path / "large" / "hashes.tsv")
+    assert verify(tmp_path / "small").ok
 
 
 def test_runs_are_deterministic_over_three_runs(tmp_path: Path) -> None:

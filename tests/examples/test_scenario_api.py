@@ -7,7 +7,7 @@ def test_arena_exports_exactly_the_scenario_api() -> None:
         "ARENA_POLICIES", "DEFAULT_SCENARIO", "MAX_AGENTS", "MAX_CELLS", "AgentStats", "ArenaBounds",
         "ArenaOutcome", "ArenaScore", "Box", "Health", "MapSpec", "Objective", "Objectives",
         "Problem", "Scenario", "ScenarioError", "SimSettings", "SpawnZone", "Team", "Weapon",
-        "Wounded", "arena_salient", "arena_scenario", "arena_snapshots", "build_arena", "emergency_plan", "heuristic_plan",
+        "Wounded", "arena_salient", "arena_scenario", "arena_snapshots", "arena_tiers", "build_arena", "emergency_plan", "heuristic_plan",
         "load_scenario", "parse_scenario", "register_executor", "scale_agents", "spawn_positions",
     ]
     for name in arena.__all__:
