@@ -115,6 +115,8 @@ def test_missing_model_file_and_bad_llm_flag_are_named(tmp_path: Path, monkeypat
     with pytest.raises(ServingError, match="'local' or an http"):
         with connect_model("127.0.0.1:8080"):
             pass
+    with pytest.raises(ServingError, match="cache_ram_mib must be >= 0"):
+        ServerSpec(cache_ram_mib=-1)
 
 
 
