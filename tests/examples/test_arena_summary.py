@@ -167,10 +167,15 @@ def test_a_terminal_gets_a_live_progress_bar(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_still_writes_the_summary_of_what_was_recorded(tmp_path: Path) -> None:
-    out = tmp_path / "run"
+    # A game that cannot end (the teams are walled apart, the objective walled in): on a
+    # busy machine a real battle could be won before the interrupt lands.
+    out, sealed = tmp_path / "run", Path(__file__).parent / "data" / "sealed.toml"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "arena", "--planner", "heuristic", "--agents", "20", "--ticks", "100000", "--out", str(out)],
+        [sys.executable, "-m", "engine", "arena", "--planner", "heuristic", "--scenario", str(sealed), "--ticks", "100000", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        # A suite started in the background (``pytest &``, nohup) ignores SIGINT, and children
+        # inherit that: Ctrl-C must reach the arena as it would from a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdout is not None and "tick    600/" in proc.stdout.readline()
     proc.send_signal(signal.SIGINT)
