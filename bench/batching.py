@@ -55,7 +55,6 @@ from ai import (  # noqa: E402
     BatchJob,
     Perception,
     StreamingPlans,
-    Tier,
     ValidPlan,
     batch_request,
     batch_shape,
@@ -63,9 +62,10 @@ from ai import (  # noqa: E402
     parse_batch_response,
 )
 from ai.clients import CompletionRequest, LLMClient, OpenAIClient  # noqa: E402
-from examples.arena import arena_snapshots, build_arena  # noqa: E402
+from examples.arena import arena_snapshots, arena_tiers, build_arena  # noqa: E402
 
 TIMEOUT_S = 600.0
+FULL = arena_tiers()[0]  # what the arena's planner offers its model: the actions it executes
 
 
 @dataclass
@@ -188,9 +188,9 @@ def run_wave(
             request, on_text = naive_request(chunk[0], job_id), None
         else:
             request = batch_request(
-                job_id, chunk, tier=Tier.LLM, wire=wire, max_tokens_per_agent=120 if wire == "json" else 40, stream=True
+                job_id, chunk, tier=FULL, wire=wire, max_tokens_per_agent=120 if wire == "json" else 40, stream=True
             )
-            on_text = reader(StreamingPlans([s.agent_id for s in chunk], chunk, wire=wire))
+            on_text = reader(StreamingPlans([s.agent_id for s in chunk], chunk, tier=FULL, wire=wire))
         jobs.append(BatchJob(job_id=job_id, request=request, agent_ids=tuple(s.agent_id for s in chunk), submit_tick=0, on_text=on_text))
 
     # A fresh client per wave: an httpx pool belongs to the event loop (executor) that used it.
@@ -212,7 +212,7 @@ def run_wave(
             continue
         prompt_tokens += result.result.prompt_tokens
         answer_tokens += result.result.completion_tokens
-        outcome = parse_batch_response(result.result.text, job.agent_ids, chunk, wire=wire)
+        outcome = parse_batch_response(result.result.text, job.agent_ids, chunk, tier=FULL, wire=wire)
         valid += len(outcome.plans)
     first = min(first_plan) if first_plan else None
     return Row(len(snaps), setup, k, m, wall, first, valid, prompt_tokens, answer_tokens, prompt_chars)
