@@ -121,13 +121,10 @@ def test_out_dir_mistakes_exit_2_with_one_line(tmp_path: Path, capsys: pytest.Ca
     assert "--seeds '3..1'" in capsys.readouterr().err
 
 
-def test_ray_flags_without_ray_name_the_extra(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("ray is installed here")
+def test_ray_flags_without_ray_name_the_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails, installed or not
     assert main(["sweep", "--seeds", "0", *FAST, "--ray", "--out", str(tmp_path / "s")]) == 2
     assert "tickmind[ray]" in capsys.readouterr().err
 
