@@ -63,7 +63,7 @@ def play_back(
     echo(f"replaying {until} of {recorded} ticks of {run_dir} ({header.factory}, seed {header.seed}), no model")
 
     by_tick = Counter(r.t for r in journal.records)
-    world = replay_records(header, journal.records, source=journal.path)
+    world = replay_records(journal)
     report = VerifyReport(run_dir, recorded, 0, None, list(journal.warnings))
     applied = 0
     try:

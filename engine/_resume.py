@@ -44,7 +44,7 @@ def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mism
     keep = _records_before(journal, ticks)
     records = journal.records[:keep]
 
-    world = replay_records(journal.header, records, source=journal.path)
+    world = replay_records(journal, records)
     for tick in range(ticks):
         world.step()
         record = world.state_hash(tick)

@@ -251,21 +251,21 @@ def replay_world(run_dir: str | Path, *, allow_version_mismatch: bool = False) -
     ``world.run(n)`` then re-plays the first ``n`` ticks exactly, with no model.
     """
     journal = open_journal(Path(run_dir), allow_version_mismatch=allow_version_mismatch)
-    return replay_records(journal.header, journal.records, source=journal.path)
+    return replay_records(journal)
 
 
-def replay_records(header: JournalHeader, records: Iterable[JournalRecord], *, source: Path | None = None) -> World:
+def replay_records(journal: JournalReader, records: Iterable[JournalRecord] | None = None) -> World:
     """Rebuild the run's world with every journaled input queued for its tick.
 
     Live submits are discarded while replaying (the journal is the only source of inputs),
     so systems that would ask a model for plans run unchanged and change nothing.
-    ``records`` are the journal's from its line 2 on; ``source`` (the journal's path) lets
-    an error name the line of the header or record it cannot rebuild.
+    ``records`` are the journal's own (from its line 2 on), or the first of them (a resume
+    cuts the rest); errors name the journal's line they cannot rebuild.
     """
-    where = f"{source}:" if source is not None else "journal line "
-    world = _rebuild(header, f"{where}1")
+    where = f"{journal.path}:"
+    world = _rebuild(journal.header, f"{where}1")
     world.replaying = True
-    for lineno, rec in enumerate(records, start=2):
+    for lineno, rec in enumerate(journal.records if records is None else records, start=2):
         try:
             inp = decode_input(rec.kind, rec.data)
         except InputError as exc:
@@ -361,7 +361,7 @@ def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> Veri
         raise RunDirError(f"{run_dir} has a journal but no {HASHES}; nothing to verify against")
     roots = read_hashes(run_dir / HASHES)
     report = VerifyReport(run_dir, len(roots), 0, None, list(journal.warnings))
-    world = replay_records(journal.header, journal.records, source=journal.path)
+    world = replay_records(journal)
     for tick, recorded in enumerate(roots):
         world.step()
         record = world.state_hash(tick)

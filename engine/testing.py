@@ -94,7 +94,7 @@ def assert_replays(
 
 def _check_in_process(run_dir: Path, hashes: list[str]) -> None:
     journal = open_journal(run_dir)
-    _compare("the journal replayed in this process", run_dir, replay_records(journal.header, journal.records, source=journal.path), hashes)
+    _compare("the journal replayed in this process", run_dir, replay_records(journal), hashes)
 
 
 def _check_rerun(run_dir: Path, hashes: list[str], inputs: list[tuple[int, Input]]) -> None:
