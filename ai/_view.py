@@ -52,7 +52,8 @@ class TierProfile:
     would then be offered, accepted by validation and fail at execution. Such a game names
     its actions here (the arena derives them from its executor table, see
     ``examples.arena.arena_tiers``) and passes its profiles as ``PlannerConfig.llm_tiers``;
-    validation refuses any other action (``action_not_allowed``). ``max_listed``: entities shown per list (enemies, allies, objects).
+    validation refuses any other action (``action_not_allowed``).
+    ``max_listed``: entities shown per list (enemies, allies, objects).
     ``max_steps``: longest plan. ``budget``: characters an agent may add to the prompt (its
     line and newline, see ``agent_chars``); beyond it the farthest allies, then objects,
     then enemies are dropped (never the last enemy), and what is dropped is neither promised

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -161,11 +160,8 @@ def measure(agents: int, setup: str, url: str | None, args: argparse.Namespace, 
 
 def _serve_chaos() -> None:
     """Child process: a fault-free chaos server until stdin closes."""
-    spec = importlib.util.spec_from_file_location("chaos_server", ROOT / "tests" / "chaos_server.py")
-    assert spec is not None and spec.loader is not None
-    chaos = importlib.util.module_from_spec(spec)
-    sys.modules["chaos_server"] = chaos
-    spec.loader.exec_module(chaos)
+    from chaos import chaos  # bench/chaos.py loads tests/chaos_server.py (this folder is on sys.path)
+
     config = chaos.ChaosConfig(max_requests=10**7, max_seconds=24 * 3600)
     with chaos.ChaosServer(config) as server:
         print(server.openai_url, flush=True)

@@ -474,9 +474,6 @@ class HashMemo:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def clear(self) -> None:
-        self._entries = {}
-
 
 _shared_memo = HashMemo()  # for hash_state callers that pass none
 
