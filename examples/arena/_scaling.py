@@ -106,7 +106,19 @@ def _grow(data: dict[str, Any], factor: float) -> None:
         for box in data[key]:
             for field in ("x", "y", "w", "h"):
                 box[field] *= factor
+            box["w"] = _fitted(box["x"], box["w"], area["width"])
+            box["h"] = _fitted(box["y"], box["h"], area["height"])
     if data["objective"] is not None:
         for field in ("x", "y", "radius"):
             data["objective"][field] *= factor
     data["sim"]["time_limit"] *= factor
+
+
+def _fitted(start: float, size: float, extent: float) -> float:
+    """``size``, less the last bits rounding added: a box that ended at the map's edge (x + w
+    == width) can end past it once each is scaled (41*1.15 + 9*1.15 > 50*1.15), and the
+    grown scenario would then fail its own check. Only the rounding is taken off: the loaded
+    scenario fitted, so the exact scaled box fits."""
+    while start + size > extent and size > 0.0:
+        size = math.nextafter(size, 0.0)
+    return size

@@ -98,6 +98,17 @@ def test_scaled_default_is_valid_and_fair(default: Scenario, agents: int) -> Non
     assert_sound(scaled, place(scaled, 1))
 
 
+def test_every_agent_count_scales_to_a_valid_map(default: Scenario) -> None:
+    """Walls that end at the map's edge must still end there once scaled: x + w and the
+    width are scaled separately and can round apart (1 in 14 counts from 100 to 2,000 failed
+    with "outside the map", 300 among them)."""
+    assert any(w.top == default.map.height for w in default.walls), "walls along the top edge"
+    for agents in range(100, 2001, 7):
+        scaled = scale_agents(default, agents)
+        assert scaled.agent_count == agents
+        assert max(w.top for w in scaled.walls) <= scaled.map.height
+
+
 def test_scaling_within_room_keeps_the_map(default: Scenario) -> None:
     for agents in (2, 7, 100, 120):
         scaled = scale_agents(default, agents)
