@@ -109,9 +109,13 @@ def test_a_clean_server_plans_every_agent_with_the_model(tmp_path: Path, server:
     assert set(run["faults"]) == {"clean"} and run["metrics"]["parse"]["valid_rate"] == 1.0
 
 
+# Seed 2: the first 16 requests (tick 0's, sent together as the run starts, normally before
+# any answer is back) already draw every transport fault. With seed 1 the later requests had
+# to draw some, and how many reached the server depended on when the circuit breaker tripped
+# (thread timing): under load it tripped before any slow_first_byte was drawn.
 @pytest.mark.parametrize(
     "server, backend",
-    [(chaos.ChaosConfig.mix(TRANSPORT, 0.6, seed=1, slow_s=0.2, stall_s=0.2), "openai")],
+    [(chaos.ChaosConfig.mix(TRANSPORT, 0.6, seed=2, slow_s=0.2, stall_s=0.2), "openai")],
     indirect=["server"],
 )
 def test_transport_faults_fall_back_and_replay_in_lockstep(tmp_path: Path, server: Any, backend: str) -> None:
