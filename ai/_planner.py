@@ -229,7 +229,7 @@ class Planner:
         if self.executor is not None and self.config.mode == "realtime":
             self._deliver_early(world, tick)
             self._deliver(world, self.executor.poll(), tick)
-        due = [e for e, _ in world.get_component(Perception) if self.is_due(world, e, tick)]
+        due = self._due(world, tick)
         if due:
             self._plan(world, due, tick)
         if self._waiting:
@@ -256,21 +256,34 @@ class Planner:
     def held(self) -> frozenset[int]:
         return frozenset(self._held)
 
-    def is_due(self, world: World, entity: int, tick: int) -> bool:
-        if entity in self._held:
-            return False
-        pending = self._pending.get(entity)
-        if pending is not None:
-            if pending >= tick:
-                return False
-            del self._pending[entity]
-        plan = world.try_component(entity, Plan)
-        if plan is None or plan.status is not PlanStatus.RUNNING:
-            return True
-        if tick - plan.assigned_tick >= self.config.replan_every:
-            return True
-        salient = self.policies.salient
-        return salient is not None and salient(world, entity, plan)
+    def _due(self, world: World, tick: int) -> list[int]:
+        """The perceiving agents due to replan, ascending: no plan or a finished one, a plan
+        older than ``replan_every``, or a salient event, unless held or awaiting a plan.
+
+        One loop with everything it reads bound locally: it visits every agent every tick.
+        """
+        held, pending, salient = self._held, self._pending, self.policies.salient
+        every, plans = self.config.replan_every, world.get_component(Plan)
+        plan_of = dict(plans) if plans else {}
+        running = PlanStatus.RUNNING
+        due: list[int] = []
+        for entity, _ in world.get_component(Perception):
+            if entity in held:
+                continue
+            coming = pending.get(entity)
+            if coming is not None:
+                if coming >= tick:
+                    continue
+                del pending[entity]
+            plan = plan_of.get(entity)
+            if (
+                plan is None
+                or plan.status is not running
+                or tick - plan.assigned_tick >= every
+                or (salient is not None and salient(world, entity, plan))
+            ):
+                due.append(entity)
+        return due
 
     @property
     def jobs_in_flight(self) -> int:

@@ -27,6 +27,7 @@ from ai import (
     Perceivable,
     Perception,
     Plan,
+    PlanStatus,
     Regroup,
     Retreat,
     Scan,
@@ -47,6 +48,7 @@ RETREAT_DISTANCE = 8.0
 REGROUP_DISTANCE = 3.0
 GOAL_TOLERANCE = 1.0  #: re-aim a moving goal only when its target moved this far
 ATTACK_PATIENCE = 90  #: ticks an Attack waits for its target to come back into view
+RUNNING = PlanStatus.RUNNING
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class ArenaBounds:
 
 @dataclass(slots=True)
 class StepContext:
+    """What an executor sees of one agent this tick. ``bounds`` is read once per tick, not
+    per agent: ``_go`` clamps every moving agent's goal, every tick."""
+
     world: World
     entity: int
     plan: Plan
@@ -73,6 +78,7 @@ class StepContext:
     seen: Perception
     tick: int
     speed: float
+    bounds: ArenaBounds
 
 
 Executor = Callable[[StepContext, ActionStep], None]
@@ -103,7 +109,7 @@ def executed_actions() -> tuple[str, ...]:
 
 def execute_steps(world: World, ctx: TickContext) -> None:
     """Advance every running plan by one tick, in ascending entity id."""
-    tick, executors = ctx.tick, _executors
+    tick, executors, bounds = ctx.tick, _executors, world.resource(ArenaBounds)
     for entity, (plan, pos, seen, body) in world.get_components(Plan, Position, Perception, Body):
         step = plan.current
         if step is None:
@@ -113,8 +119,8 @@ def execute_steps(world: World, ctx: TickContext) -> None:
         if executor is None:
             plan.fail(f"no executor for action {step.act!r}")
             continue
-        executor(StepContext(world, entity, plan, pos, seen, tick, body.max_speed), step)
-        if plan.current is None:
+        executor(StepContext(world, entity, plan, pos, seen, tick, body.max_speed, bounds), step)
+        if plan.status is not RUNNING or plan.index >= len(plan.steps):
             _stop(world, entity)
 
 
@@ -129,7 +135,7 @@ def _stop(world: World, entity: int) -> None:
 def _go(sc: StepContext, x: float, y: float, arrive_radius: float = 0.5) -> str:
     """Steer towards (x, y); return the nav state ("moving", "arrived", "unreachable")."""
     world = sc.world
-    x, y = world.resource(ArenaBounds).clamp(x, y)
+    x, y = sc.bounds.clamp(x, y)
     goal = world.try_component(sc.entity, NavGoal)
     if goal is None or math.hypot(goal.x - x, goal.y - y) > GOAL_TOLERANCE:
         world.add_component(sc.entity, NavGoal(x, y, sc.speed, arrive_radius))
