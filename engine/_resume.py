@@ -57,8 +57,10 @@ def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mism
                 f"`tickmind verify {run_dir}` shows the whole diff"
             )
     world.replaying = False
-    last_seq = max((r.seq for r in records), default=-1)
-    world._seq = last_seq + 1  # live submits continue the numbering the stopped run used
+    # Live submits continue the numbering the stopped run used, after the journal's inputs
+    # and those the factory queued again when it rebuilt the world.
+    last_seq = max((r.seq for r in records), default=world._seq - 1)
+    world._seq = max(world._seq, last_seq + 1)
 
     warnings = list(journal.warnings)
     if keep < len(journal.records):

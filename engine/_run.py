@@ -215,7 +215,9 @@ def start_run(
         raise TickmindError(f"factory {path} returned {type(world).__name__}, not an engine.World")
     header = JournalHeader(factory=path, config=config, seed=seed, dt=world.dt)
     journal = JournalWriter(run_dir / JOURNAL, header, durable=durable)
-    return Run(world, run_dir, header, journal, HashFileWriter(run_dir, detail=detail))
+    # Inputs the factory queued (a scenario's scheduled events) are part of the world it
+    # builds from config + seed: every rebuild queues them again, so they are not journaled.
+    return Run(world, run_dir, header, journal, HashFileWriter(run_dir, detail=detail), journaled_seq=world._seq - 1)
 
 
 def _prepare_run_dir(run_dir: Path, force: bool) -> Path:
