@@ -299,7 +299,8 @@ class PhysicsBridge:
         bodies = world.get_components(Body, Position)
         walls = world.get_component(Wall)
         driven = world.get_components(Body, DesiredVelocity)
-        seen = (bodies, walls, driven)
+        # Velocity too: a system may replace or remove one with nothing else changing.
+        seen = (bodies, walls, driven, world.get_component(Velocity))
         if len(seen) == len(self._seen) and all(x is y for x, y in zip(seen, self._seen)):
             return
         self._check(world, bodies, walls)
@@ -322,7 +323,7 @@ class PhysicsBridge:
         self._dv_objects = [dv for _, (_, dv) in driven]
         ids = np.fromiter((e for e, _ in driven), np.int64, len(driven))
         self._dv_rows = np.searchsorted(self._ids, ids)
-        self._seen = (world.get_components(Body, Position), world.get_component(Wall), driven)
+        self._seen = (world.get_components(Body, Position), world.get_component(Wall), driven, world.get_component(Velocity))
 
     def _check(self, world: World, bodies: _Pairs, walls: _Pairs) -> None:
         if len(world.get_component(Body)) != len(bodies):

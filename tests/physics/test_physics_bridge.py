@@ -135,6 +135,21 @@ def test_replacing_position_or_body_updates_the_pymunk_body(world: World) -> Non
     assert (position.x, position.y) == (-1.0, -2.0) == tuple(bridge.body(e).position)
 
 
+def test_a_replaced_or_removed_velocity_is_seen_with_no_other_change_that_tick(world: World) -> None:
+    """Replacing a Velocity, with nothing else structural happening, sets the body moving;
+    removing one gets it restored (the body's own)."""
+    bridge = install_physics(world)
+    kicked = world.create_entity(Body(0.5), Position(0.0, 0.0))
+    other = world.create_entity(Body(0.5), Position(10.0, 0.0))
+    world.step()
+    world.add_component(kicked, Velocity(3.0, 0.0))
+    world.remove_component(other, Velocity)
+    world.step()
+    assert world.component_for_entity(kicked, Position).x > 0.0
+    assert bridge.body(kicked).velocity.x > 0.0
+    assert world.has_component(other, Velocity)
+
+
 def test_contacts_are_sorted_pairs_with_a_below_b(world: World) -> None:
     bridge = install_physics(world)
     wall = world.create_entity(Wall(10.0, -20.0, 11.0, 20.0))
