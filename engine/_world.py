@@ -65,6 +65,7 @@ class World:
         self._db: dict[int, dict[type, Any]] = esper._entities
         self._query_cache: dict[tuple[type, ...], list[Any]] = {}
         self._doomed: set[int] = set()
+        self._flushing = False
         self._despawn_hooks: list[Callable[[World, int], None]] = []
         self._pending: dict[int, list[PendingInput]] = {}
         self._seq = 0
@@ -122,16 +123,26 @@ class World:
         self._despawn_hooks.append(hook)
 
     def flush_deletions(self) -> None:
-        """Apply deferred deletions in ascending entity id."""
-        if not self._doomed:
+        """Apply deferred deletions in ascending entity id.
+
+        A deletion hook may delete more (a parent its children): those go in a next round,
+        again in ascending id, until nothing is left; a hook's delete_entity outside a tick
+        joins the running flush instead of starting a second one.
+        """
+        if self._flushing or not self._doomed:
             return
         self._use()
-        for entity in sorted(self._doomed):
-            for hook in self._despawn_hooks:
-                hook(self, entity)
-            self._invalidate(type(c) for c in esper.components_for_entity(entity))
-            esper.delete_entity(entity, immediate=True)
-        self._doomed.clear()
+        self._flushing = True
+        try:
+            while self._doomed:
+                for entity in sorted(self._doomed):
+                    for hook in self._despawn_hooks:
+                        hook(self, entity)
+                    self._invalidate(type(c) for c in esper.components_for_entity(entity))
+                    esper.delete_entity(entity, immediate=True)
+                    self._doomed.discard(entity)
+        finally:
+            self._flushing = False
 
     def _invalidate(self, changed: Iterable[type]) -> None:
         """Forget the cached queries that involve any of the ``changed`` component types.
@@ -155,6 +166,8 @@ class World:
         return sorted(e for e in esper.get_entities() if e not in self._doomed)
 
     def add_component(self, entity: int, component: Any) -> None:
+        if entity not in self._db:  # esper would half-add it and break every later query
+            raise ComponentError(f"entity {entity} does not exist; cannot add {type(component).__name__} to it")
         self._use()
         esper.add_component(entity, component)
         self._invalidate((type(component),))

@@ -88,6 +88,47 @@ def test_delete_outside_a_tick_is_immediate_and_unknown_entities_are_refused(wor
         world.delete_entity(e)
 
 
+
+@component
+class Parent:
+    child: int
+
+
+@pytest.mark.parametrize("in_tick", [True, False], ids=["in a tick", "outside a tick"])
+def test_a_deletion_hook_may_delete_more_entities(world: World, in_tick: bool) -> None:
+    """A parent's hook deletes its child: in a tick the child must not be dropped from the
+    flush, outside one the parent must not be deleted twice (esper's bare KeyError)."""
+    keep = world.create_entity(Position(9.0, 0.0))
+    child = world.create_entity(Position(1.0, 0.0))
+    parent = world.create_entity(Parent(child))
+    removed: list[int] = []
+
+    def cascade(w: World, entity: int) -> None:
+        removed.append(entity)
+        held = w.try_component(entity, Parent)
+        if held is not None:
+            w.delete_entity(held.child)
+
+    world.on_delete(cascade)
+    if in_tick:
+        world.add_system(lambda w, ctx: w.delete_entity(parent) if ctx.tick == 0 else None, stage="update")
+        world.step()
+    else:
+        world.delete_entity(parent)
+    assert world.entities() == [keep]
+    assert removed == [parent, child]
+    assert [e for e, _ in world.get_component(Position)] == [keep]
+
+
+def test_adding_to_a_missing_entity_is_refused_and_leaves_the_world_intact(world: World) -> None:
+    gone = world.create_entity(Position(0.0, 0.0))
+    world.delete_entity(gone)
+    with pytest.raises(ComponentError, match=f"entity {gone} does not exist"):
+        world.add_component(gone, Velocity(1.0, 0.0))
+    other = world.create_entity(Velocity(2.0, 0.0))
+    assert [e for e, _ in world.get_component(Velocity)] == [other]
+    assert world.state_hash().root
+
 def test_resources_are_per_world(world: World) -> None:
     class Grid:
         pass
