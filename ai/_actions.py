@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from engine import TickmindError, canonical_bytes
+from engine import TickmindError, canonical_bytes, same_definition
 
 __all__ = [
     "ActionStep",
@@ -69,7 +69,7 @@ def register_action(cls: type[ActionStep]) -> type[ActionStep]:
         )
     name = names[0]
     previous = _actions.get(name)
-    if previous is not None and previous.__qualname__ != cls.__qualname__:
+    if previous is not None and not same_definition(previous, cls):
         raise TickmindError(
             f"action {name!r} is already registered by {previous.__module__}.{previous.__qualname__}"
         )

@@ -23,6 +23,7 @@ from ._errors import (
 from ._hashing import HashRecord, canonical_bytes, component, register_component
 from ._inputs import Input
 from ._journal import JournalHeader, JournalRecord, read_journal
+from ._origin import same_definition
 from ._playback import Playback, play_back
 from ._resume import resume_run
 from ._run import ComponentDiff, Divergence, Run, VerifyReport, factory_path, replay_world, start_run, verify
@@ -71,6 +72,7 @@ __all__ = [
     "register_component",
     "replay_world",
     "resume_run",
+    "same_definition",
     "start_run",
     "verify",
 ]

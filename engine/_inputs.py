@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ._errors import InputError, UnknownInputKindError, first_problem
+from ._origin import same_definition
 
 if TYPE_CHECKING:
     from ._world import World
@@ -42,12 +43,12 @@ class Input(BaseModel):
         kind = cls.__dict__.get("kind", cls.__name__)
         cls.kind = kind
         previous = _kinds.get(kind)
-        if previous is not None and previous.__qualname__ != cls.__qualname__:
+        if previous is not None and not same_definition(previous, cls):
             raise InputError(
                 f"input kind {kind!r} is already used by {previous.__module__}."
                 f"{previous.__qualname__}; give {cls.__qualname__} its own kind = '...'"
             )
-        _kinds[kind] = cls  # a re-import of the same class replaces its twin
+        _kinds[kind] = cls  # a re-load of the same class replaces its twin
 
 
 

@@ -1,6 +1,7 @@
 import pytest
 
 from engine import Input, InputError, PastTickError, TickContext, World
+from engine._inputs import decode_input
 
 
 class Note(Input):
@@ -60,3 +61,26 @@ def test_submit_refuses_non_inputs_and_kinds_must_be_unique(world: World) -> Non
 
         class Other(Input):
             kind = "test.note"
+
+
+TWIN = """
+class TwinSpawnOfTheRegistryTest(Input):
+    def apply(self, world):
+        pass
+"""
+
+
+def _load_twin(source_file: str, module: str) -> type[Input]:
+    """The class TWIN defines, as if loaded from ``source_file`` as ``module``."""
+    namespace: dict[str, object] = {"Input": Input, "__name__": module}
+    exec(compile(TWIN, source_file, "exec"), namespace)
+    return namespace["TwinSpawnOfTheRegistryTest"]  # type: ignore[return-value]
+
+
+def test_one_class_loaded_twice_keeps_its_kind_but_a_namesake_from_another_file_is_refused() -> None:
+    first = _load_twin("/sims/fire.py", "fire")
+    again = _load_twin("/sims/fire.py", "__main__")  # the script run as __main__, then imported
+    assert decode_input(first.kind, {"entity": 1}).__class__ is again
+    with pytest.raises(InputError, match=r"already used by __main__\.TwinSpawnOfTheRegistryTest"):
+        _load_twin("/sims/water.py", "water")  # same class name, another file: its own kind needed
+    assert decode_input(first.kind, {"entity": 1}).__class__ is again, "the refused class replaced nothing"
