@@ -28,7 +28,9 @@ _kinds: dict[str, type[Input]] = {}
 class Input(BaseModel):
     """Base class for journaled inputs. Subclasses set ``kind`` (default: the class name)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Non-finite floats are journaled as Infinity / NaN, not pydantic's default null, which
+    # the replay could not read back into the float it was.
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
 
     kind: ClassVar[str]
     entity: int

@@ -61,7 +61,7 @@ class JournalHeader(BaseModel):
 class JournalRecord(BaseModel):
     """One applied input."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")  # as Input's
 
     t: int = Field(ge=0)
     seq: int = Field(ge=0)

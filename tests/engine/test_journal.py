@@ -1,9 +1,11 @@
 import json
+import math
 from pathlib import Path
 
 import pytest
 
-from engine import JournalCorruptError, JournalHeader, JournalRecord, JournalVersionError, read_journal
+from engine import Input, JournalCorruptError, JournalHeader, JournalRecord, JournalVersionError, read_journal
+from engine._inputs import decode_input
 from engine._journal import JournalWriter
 
 
@@ -84,3 +86,25 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
         read_journal(empty)
     with pytest.raises(Exception, match="no journal here"):
         read_journal(tmp_path / "missing.jsonl")
+
+
+class Aim(Input):
+    kind = "test.journal.aim"
+    x: float
+    y: float
+
+
+def test_non_finite_input_floats_and_meta_survive_the_journal(tmp_path: Path) -> None:
+    """pydantic writes inf and nan as null by default: the live run took the input, and its
+    replay then failed to read it back ('Input should be a valid number')."""
+    path = tmp_path / "journal.jsonl"
+    writer = JournalWriter(path, JournalHeader(factory="m:f", config={}, seed=0, dt=0.5))
+    aim = Aim(entity=1, x=math.inf, y=math.nan)
+    data = aim.model_dump(mode="json")
+    writer.append(JournalRecord(t=0, seq=0, kind=aim.kind, entity=1, data=data, meta={"score": -math.inf}))
+    writer.close()
+    assert '"x":Infinity' in path.read_text()
+    (record,) = read_journal(path).records
+    back = decode_input(record.kind, record.data)
+    assert isinstance(back, Aim) and back.x == math.inf and math.isnan(back.y)
+    assert record.meta == {"score": -math.inf}
