@@ -118,8 +118,14 @@ def _compare(what: str, run_dir: Path, world: World, hashes: list[str]) -> None:
 
 
 def _check_subprocess(run_dir: Path) -> None:
-    # The child sees this process's import path, so a factory importable here is importable there.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    # The child sees this process's import path, so a factory importable here is importable
+    # there; and another string-hash seed than this process's, fixed or random (tox and many
+    # CI images export one), so an order that hangs on hash() shows as a divergence.
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        "PYTHONHASHSEED": str(_other_hash_seed(os.environ.get("PYTHONHASHSEED"))),
+    }
     done = _subprocess.run(
         [sys.executable, "-m", "engine", "verify", str(run_dir)], capture_output=True, text=True, env=env
     )
@@ -128,3 +134,11 @@ def _check_subprocess(run_dir: Path) -> None:
             f"a fresh Python process did not replay {run_dir} (exit {done.returncode}):\n"
             f"{done.stdout}{done.stderr}".rstrip()
         )
+
+
+def _other_hash_seed(current: str | None) -> int:
+    """A ``PYTHONHASHSEED`` for the child that differs from this process's: random (unset or
+    "random") already differs in the child, but is only a fresh draw; a fixed one is moved."""
+    if current is None or not current.isdigit():
+        return int.from_bytes(os.urandom(4), "little") % 4_294_967_295 + 1
+    return (int(current) + 1) % 4_294_967_296
