@@ -200,9 +200,10 @@ def start_run(
     ``"path/to/sim.py:build"``); the journal records the path so verify can rebuild the world.
     ``out`` must not exist or be empty (``force=True`` replaces the run files inside it).
     """
-    config = dict(config or {})
     try:
-        json.dumps(config, allow_nan=False)
+        # The factory gets the config as the journal gives it back (tuples as lists, keys as
+        # strings), so the recording and every replay build the world from the same values.
+        config = json.loads(json.dumps(dict(config or {}), allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise TickmindError(f"run config must be plain JSON data to be journaled: {exc}") from exc
     if isinstance(factory, str):

@@ -51,3 +51,12 @@ def build_hash_seeded(config: Mapping[str, Any], seed: int) -> World:
 
     world.add_system(salted, stage="update")
     return world
+
+
+def build_shape_sensitive(config: Mapping[str, Any], seed: int) -> World:
+    """Reads its config by Python type: a tuple start is honoured, anything else ignored. The
+    journal gives a tuple back as a list, so the recording must see the list too."""
+    world = World(seed=seed)
+    start = config["start"]
+    world.create_entity(Disc(*start, 0.5) if isinstance(start, tuple) else Disc(0.0, 0.0, 0.5))
+    return world

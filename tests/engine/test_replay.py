@@ -131,3 +131,13 @@ def test_replay_world_rebuilds_tick_zero_with_the_journal_queued(tmp_path: Path)
     assert [p.tick for p in world.pending_inputs()] == sorted(p.tick for p in world.pending_inputs())
     assert len(world.pending_inputs()) >= 3
     world.close()
+
+
+def test_the_factory_gets_the_config_the_journal_gives_back(tmp_path: Path) -> None:
+    """A tuple in the config came back from the journal as a list: the recording built one
+    world from it and every replay another."""
+    factory = f"{HERE / 'flaky_world.py'}:build_shape_sensitive"
+    with start_run(factory, {"start": (1.0, 2.0)}, 0, tmp_path / "run") as run:
+        run.world.run(3)
+    report = verify(tmp_path / "run")
+    assert report.ok, report.format()
