@@ -16,6 +16,7 @@ wounds), so this is paid often.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -95,7 +96,7 @@ def _forget_deleted(world: World, entity: int) -> None:
 class _Layout:
     """Agents, objects and perceivers joined from one set of the world's query lists."""
 
-    def __init__(self, sources: tuple[list[tuple[int, Any]], ...]) -> None:
+    def __init__(self, sources: tuple[Sequence[tuple[int, Any]], ...]) -> None:
         self.sources = sources
         positions, factions, senses, perceivables, perceptions = sources
         position_ids = _ids(positions)
@@ -126,7 +127,7 @@ class _Layout:
         self._velocity_source: list[Any] | None = None
         self._velocity: list[Velocity | None] = []
 
-    def is_current(self, sources: tuple[list[Any], ...]) -> bool:
+    def is_current(self, sources: tuple[Sequence[Any], ...]) -> bool:
         return all(a is b for a, b in zip(self.sources, sources, strict=True))
 
     def due(self, tick: int, every: int) -> np.ndarray:
@@ -212,7 +213,7 @@ class _PerceptionSystem:
         return self._layout
 
 
-def _ids(rows: list[tuple[int, Any]]) -> np.ndarray:
+def _ids(rows: Sequence[tuple[int, Any]]) -> np.ndarray:
     return np.fromiter([e for e, _ in rows], dtype=np.int64, count=len(rows))
 
 

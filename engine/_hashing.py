@@ -34,7 +34,7 @@ import struct
 import types
 import typing
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, dataclass_transform
 
@@ -687,7 +687,7 @@ _first = operator.itemgetter(0)
 _second = operator.itemgetter(1)
 
 
-def _encode_all(info: ComponentInfo, pairs: list[tuple[int, Any]]) -> list[bytes]:
+def _encode_all(info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> list[bytes]:
     try:
         return list(map(info.encode, map(_second, pairs)))
     except ComponentError:

@@ -10,14 +10,16 @@ until the next structural change.
 from __future__ import annotations
 
 import itertools
+import numbers
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
 import esper
 
-from ._errors import ComponentError, PastTickError, TickmindError
-from ._hashing import HashMemo, HashRecord, hash_state, registered_components
+from ._errors import ComponentError, InputError, PastTickError, TickmindError, UnhashedComponentWarning
+from ._hashing import HashMemo, HashRecord, component_info, hash_state, registered_components
 from ._inputs import Input, PendingInput
 from ._schedule import DEFAULT_STAGES, Schedule, System, SystemSpec, TickContext, keyed_rng
 
@@ -43,8 +45,9 @@ class World:
     """
 
     def __init__(self, *, seed: int = 0, dt: float = 1 / 60, stages: Iterable[str] = DEFAULT_STAGES):
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
             raise TickmindError(f"seed must be a non-negative int, got {seed!r}")
+        seed = int(seed)  # numpy's ints too, as RL tooling passes them
         if not dt > 0:
             raise TickmindError(f"dt must be a positive number of seconds, got {dt!r}")
         self.seed = seed
@@ -63,9 +66,10 @@ class World:
         # (clear_database empties it in place), so per-entity lookups can read it directly
         # without a context switch: they run thousands of times a tick in executors.
         self._db: dict[int, dict[type, Any]] = esper._entities
-        self._query_cache: dict[tuple[type, ...], list[Any]] = {}
+        self._query_cache: dict[tuple[type, ...], tuple[Any, ...]] = {}
         self._doomed: set[int] = set()
         self._flushing = False
+        self._unhashed_seen: set[type] = set()  # component types already warned about
         self._despawn_hooks: list[Callable[[World, int], None]] = []
         self._pending: dict[int, list[PendingInput]] = {}
         self._seq = 0
@@ -199,34 +203,39 @@ class World:
         self._use()
         return esper.components_for_entity(entity)
 
-    def get_component(self, component_type: type[C]) -> list[tuple[int, C]]:
-        """All (entity, component) pairs of one type, in ascending entity id."""
+    def get_component(self, component_type: type[C]) -> tuple[tuple[int, C], ...]:
+        """All (entity, component) pairs of one type, in ascending entity id.
+
+        A tuple, cached until the next structural change and shared by every caller in the
+        meantime: sort or filter a ``list(...)`` of it, the shared order must stay ascending.
+        """
         key = (component_type,)
         cached = self._query_cache.get(key)
         if cached is None:
             self._use()
-            cached = sorted(esper.get_component(component_type), key=_first)
+            cached = tuple(sorted(esper.get_component(component_type), key=_first))
             self._query_cache[key] = cached
         return cached
 
     @overload
-    def get_components(self, c1: type[C1], c2: type[C2], /) -> list[tuple[int, tuple[C1, C2]]]: ...
+    def get_components(self, c1: type[C1], c2: type[C2], /) -> tuple[tuple[int, tuple[C1, C2]], ...]: ...
     @overload
     def get_components(
         self, c1: type[C1], c2: type[C2], c3: type[C3], /
-    ) -> list[tuple[int, tuple[C1, C2, C3]]]: ...
+    ) -> tuple[tuple[int, tuple[C1, C2, C3]], ...]: ...
     @overload
     def get_components(
         self, c1: type[C1], c2: type[C2], c3: type[C3], c4: type[C4], /
-    ) -> list[tuple[int, tuple[C1, C2, C3, C4]]]: ...
+    ) -> tuple[tuple[int, tuple[C1, C2, C3, C4]], ...]: ...
     @overload
-    def get_components(self, *types: type) -> list[tuple[int, tuple[Any, ...]]]: ...
-    def get_components(self, *types: type) -> list[tuple[int, tuple[Any, ...]]]:
-        """Entities having all ``types``, with those components, in ascending entity id."""
+    def get_components(self, *types: type) -> tuple[tuple[int, tuple[Any, ...]], ...]: ...
+    def get_components(self, *types: type) -> tuple[tuple[int, tuple[Any, ...]], ...]:
+        """Entities having all ``types``, with those components, in ascending entity id (a
+        shared, cached tuple, as ``get_component``)."""
         cached = self._query_cache.get(types)
         if cached is None:
             self._use()
-            cached = sorted(esper.get_components(*types), key=_first)
+            cached = tuple(sorted(esper.get_components(*types), key=_first))
             self._query_cache[types] = cached
         return cached
 
@@ -315,6 +324,10 @@ class World:
         earliest = self.tick + 1 if self._in_tick and self._inputs_applied else self.tick
         if apply_tick is None:
             apply_tick = earliest
+        elif isinstance(apply_tick, bool) or not isinstance(apply_tick, numbers.Integral):
+            # a float tick was never reached, so the input silently never applied
+            raise InputError(f"input {inp.kind} for entity {inp.entity}: apply_tick must be a whole tick, got {apply_tick!r}")
+        apply_tick = int(apply_tick)
         if apply_tick < earliest:
             raise PastTickError(
                 f"input {inp.kind} for entity {inp.entity} submitted for tick {apply_tick}, "
@@ -364,6 +377,7 @@ class World:
     def state_hash(self, tick: int | None = None) -> HashRecord:
         """The canonical hash of every registered component and hash source, now."""
         self._use()
+        self._warn_unhashed()
         components = (
             (info, pairs)
             for info in registered_components()
@@ -371,6 +385,20 @@ class World:
         )
         sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
         return hash_state(self.tick - 1 if tick is None else tick, components, sources, self._hash_memo)
+
+    def _warn_unhashed(self) -> None:
+        """Warn once per type about components the hash cannot see: a plain dataclass without
+        ``@component`` is left out, so a replay check passes while it diverges."""
+        for cls in esper._components:
+            if cls not in self._unhashed_seen and component_info(cls) is None:
+                self._unhashed_seen.add(cls)
+                warnings.warn(
+                    f"component type {cls.__module__}.{cls.__qualname__} is not in the state hash, so replay "
+                    "checks cannot see it change; decorate it with @engine.component (or register_component) "
+                    "if it is simulation state",
+                    UnhashedComponentWarning,
+                    stacklevel=3,
+                )
 
     def __repr__(self) -> str:
         return f"<World seed={self.seed} tick={self.tick} entities={len(self.entities())}>"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -124,10 +125,10 @@ class _NavRuntime:
         self.cfg = cfg
         self.scanned: tuple[Any, Any] | None = None
         self.nearest = grid.nearest_free[1].ravel()  #: nearest movement-free cell per cell
-        self._rows: list[Row] | None = None
+        self._rows: Sequence[Row] | None = None
         self._desired: list[DesiredVelocity] = []
 
-    def desired(self, rows: list[Row]) -> list[DesiredVelocity]:
+    def desired(self, rows: Sequence[Row]) -> list[DesiredVelocity]:
         """Each row's DesiredVelocity, kept while the world's query list is the same object
         (it is replaced on every structural change, so this is never stale)."""
         if rows is not self._rows:
@@ -210,7 +211,7 @@ def _columns(pos: Position, goal: NavGoal, status: NavStatus, path: NavPath) -> 
     return (pos.x, pos.y, pos.x, pos.y, pos.x, pos.y, *f, 0.0, goal.arrive_radius, mode, 1, goal.x, goal.y)
 
 
-def _gather(rows: list[Row], tick: int, interval: int) -> tuple[np.ndarray, list[int], list[int]]:
+def _gather(rows: Sequence[Row], tick: int, interval: int) -> tuple[np.ndarray, list[int], list[int]]:
     """One pass over the components: the column array, the agents whose goal changed, and
     the moving agents due for a way check this tick (staggered by entity id)."""
     out: list[tuple[float, ...]] = []
@@ -243,7 +244,7 @@ def _gather(rows: list[Row], tick: int, interval: int) -> tuple[np.ndarray, list
     return np.array(out, dtype=np.float64).reshape(-1, _NCOLS), stale, recheck
 
 
-def _plan(rt: _NavRuntime, cache: FlowFieldCache, rows: list[Row], data: np.ndarray, stale: list[int], tick: int) -> list[int]:
+def _plan(rt: _NavRuntime, cache: FlowFieldCache, rows: Sequence[Row], data: np.ndarray, stale: list[int], tick: int) -> list[int]:
     """Plan ``stale`` agents (ascending rows, at most ``max_plans_per_tick``); return them."""
     cfg, grid = rt.cfg, rt.grid
     if cfg.max_plans_per_tick is not None:
@@ -282,7 +283,7 @@ def _plan(rt: _NavRuntime, cache: FlowFieldCache, rows: list[Row], data: np.ndar
     return stale
 
 
-def _lost_their_way(rt: _NavRuntime, cache: FlowFieldCache, rows: list[Row], recheck: list[int]) -> list[int]:
+def _lost_their_way(rt: _NavRuntime, cache: FlowFieldCache, rows: Sequence[Row], recheck: list[int]) -> list[int]:
     """Moving agents that can no longer follow: a path agent whose body cannot get to its
     waypoint in a straight line, a flow agent pushed where its field does not reach."""
     grid = rt.grid
@@ -306,7 +307,7 @@ def _lost_their_way(rt: _NavRuntime, cache: FlowFieldCache, rows: list[Row], rec
     return lost
 
 
-def _reachable(field: FlowField, rows: list[Row], members: list[int]) -> list[bool]:
+def _reachable(field: FlowField, rows: Sequence[Row], members: list[int]) -> list[bool]:
     """Whether the goal of ``field`` can be reached from each member row's position (one
     vectorised lookup for the lot)."""
     pts = np.array([(rows[i][1][0].x, rows[i][1][0].y) for i in members], dtype=np.float64)
@@ -377,7 +378,7 @@ def _same(a: float, b: float) -> bool:
 # --- following, arrival, separation ---------------------------------------------------------
 
 
-def _steer(rt: _NavRuntime, cache: FlowFieldCache, rows: list[Row], data: np.ndarray, tick: int, dt: float) -> None:
+def _steer(rt: _NavRuntime, cache: FlowFieldCache, rows: Sequence[Row], data: np.ndarray, tick: int, dt: float) -> None:
     cfg, grid = rt.cfg, rt.grid
     n = len(rows)
     pos = data[:, _PX : _PX + 2]

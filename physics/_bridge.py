@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PhysicsBridge"]
 
-_Pairs = list[tuple[int, Any]]  # a world query result: (entity, components), ascending
+_Pairs = tuple[tuple[int, Any], ...]  # a world query result: (entity, components), ascending
 _NO_CONTACTS = Contacts.empty()
 _CRAWL = 1e-9  # m/s; a request slower than this is never clamped (and never divides by 0)
 

@@ -1,4 +1,5 @@
 import esper
+import numpy as np
 import pytest
 
 from engine import ComponentError, Position, TickmindError, Velocity, World, component
@@ -37,7 +38,7 @@ def test_two_worlds_in_one_process_do_not_share_entities() -> None:
         assert ea == eb == 1
         assert a.get_component(Position)[0][1] == Position(1.0, 2.0)
         assert b.get_component(Position)[0][1] == Position(5.0, 6.0)
-        assert a.get_component(Velocity) == []
+        assert a.get_component(Velocity) == ()
         a.delete_entity(ea)
         assert a.entities() == [] and b.entities() == [1]
     finally:
@@ -47,11 +48,11 @@ def test_two_worlds_in_one_process_do_not_share_entities() -> None:
 
 def test_query_cache_sees_added_and_removed_components(world: World) -> None:
     e = world.create_entity(Position(0.0, 0.0))
-    assert world.get_components(Position, Velocity) == []
+    assert world.get_components(Position, Velocity) == ()
     world.add_component(e, Velocity(1.0, 1.0))
     assert [x for x, _ in world.get_components(Position, Velocity)] == [e]
     world.remove_component(e, Velocity)
-    assert world.get_components(Position, Velocity) == []
+    assert world.get_components(Position, Velocity) == ()
     with pytest.raises(ComponentError, match="has no Velocity"):
         world.remove_component(e, Velocity)
 
@@ -145,10 +146,20 @@ def test_resources_are_per_world(world: World) -> None:
         other.close()
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, True])
+@pytest.mark.parametrize("seed", [-1, 1.5, True, np.int64(-2)])
 def test_bad_seed_is_refused(seed: object) -> None:
     with pytest.raises(TickmindError, match="seed"):
         World(seed=seed)  # type: ignore[arg-type]
+
+
+def test_a_numpy_integer_seed_is_the_same_seed() -> None:
+    """RL tooling passes numpy ints (gymnasium's seeding): same world as the plain int."""
+    a, b = World(seed=np.int64(7)), World(seed=7)  # type: ignore[arg-type]
+    try:
+        assert type(a.seed) is int and a.rng.random() == b.rng.random()
+    finally:
+        a.close()
+        b.close()
 
 
 def test_a_structural_change_only_invalidates_queries_of_its_component_types(world: World) -> None:
@@ -164,4 +175,17 @@ def test_a_structural_change_only_invalidates_queries_of_its_component_types(wor
     assert [e for e, _ in world.get_components(Position, Tag)] == [a]
     assert [e for e, _ in world.get_component(Tag)] == [a, b]
     world.delete_entity(a)
-    assert world.get_component(Position) == [] and [e for e, _ in world.get_component(Tag)] == [b]
+    assert world.get_component(Position) == () and [e for e, _ in world.get_component(Tag)] == [b]
+
+
+def test_query_results_are_shared_and_cannot_be_reordered(world: World) -> None:
+    """A system sorting a query result in place reordered it for every later system (and
+    the hash) until the next structural change; the shared result is immutable."""
+    for x in (3.0, 1.0, 2.0):
+        world.create_entity(Position(x, 0.0))
+    rows = world.get_component(Position)
+    assert rows is world.get_component(Position), "cached until a structural change"
+    with pytest.raises(AttributeError):
+        rows.sort(key=lambda row: row[1].x)  # type: ignore[attr-defined]
+    assert [e for e, _ in sorted(rows, key=lambda row: row[1].x)] == [2, 3, 1]
+    assert [e for e, _ in world.get_component(Position)] == [1, 2, 3]
