@@ -81,6 +81,11 @@ class Schedule:
 
     def __init__(self, stages: Iterable[str] = DEFAULT_STAGES) -> None:
         self._stages: list[str] = list(stages)
+        twice = sorted({s for s in self._stages if self._stages.count(s) > 1})
+        if twice:
+            raise ScheduleError(f"stages must be distinct, but {twice} appear more than once in {self._stages}")
+        if "apply_inputs" in self._stages and self._stages[0] != "apply_inputs":
+            raise ScheduleError(f"no stage may run before 'apply_inputs'; stages are {self._stages}")
         self._systems: dict[str, SystemSpec] = {}
         self._plan: list[tuple[str, list[SystemSpec]]] | None = None
 

@@ -109,3 +109,18 @@ def test_context_reports_tick_and_time(world: World) -> None:
     assert seen == [(0, 0.0), (1, world.dt), (2, 2 * world.dt)]
     assert world.tick == 3
     assert isinstance(world.rng, np.random.Generator)
+
+
+@pytest.mark.parametrize(
+    "stages, problem",
+    [
+        (["apply_inputs", "update", "update"], r"must be distinct, but \['update'\] appear more than once"),
+        (["update", "apply_inputs"], "no stage may run before 'apply_inputs'"),
+    ],
+    ids=["a stage twice", "a stage before apply_inputs"],
+)
+def test_a_worlds_own_stage_list_is_checked(stages: list[str], problem: str) -> None:
+    """A stage listed twice ran its systems twice a tick; one before apply_inputs saw the
+    tick's inputs unapplied (add_stage already refused both)."""
+    with pytest.raises(ScheduleError, match=problem):
+        World(stages=stages)
