@@ -148,6 +148,14 @@ class Run:
             return
         fresh.sort(key=lambda p: p.seq)
         for pending in fresh:
+            self._append(pending, at)
+        self._journaled_seq = fresh[-1].seq
+        self._applied_unjournaled = []
+
+    def _append(self, pending: PendingInput, at: int) -> None:
+        """Journal one input; one that cannot be written as JSON is named (nothing of it is
+        written: the line is serialised before it is written)."""
+        try:
             self._journal.append(
                 JournalRecord(
                     t=pending.tick,
@@ -159,8 +167,12 @@ class Run:
                     at=at,
                 )
             )
-        self._journaled_seq = fresh[-1].seq
-        self._applied_unjournaled = []
+        except (TypeError, ValueError) as exc:
+            raise TickmindError(
+                f"input {pending.input.kind} for entity {pending.entity} at tick {pending.tick} cannot be "
+                "journaled: its fields and meta must be JSON data (str, int, float, bool, None, and lists "
+                "and dicts of those): " + " ".join(str(exc).split())
+            ) from exc
 
     def _tick_done(self, world: World, record: HashRecord) -> None:
         # Journal first, flushed before the hashes are even written: a tick listed in
@@ -171,11 +183,14 @@ class Run:
         self._hashes.flush()
 
     def close(self) -> None:
-        """Journal inputs submitted after the last tick (a resume applies them), then close."""
-        if not self._journal.closed:
-            self._journal_new_inputs(self.world.tick - 1)
-        self._journal.close()
-        self._hashes.close()
+        """Journal inputs submitted after the last tick (a resume applies them), then close
+        (the files even when one of those inputs cannot be journaled)."""
+        try:
+            if not self._journal.closed:
+                self._journal_new_inputs(self.world.tick - 1)
+        finally:
+            self._journal.close()
+            self._hashes.close()
 
     def __enter__(self) -> Run:
         return self

@@ -1,6 +1,7 @@
+import numpy as np
 import pytest
 
-from engine import Input, InputError, PastTickError, TickContext, World
+from engine import Input, InputError, PastTickError, TickContext, TickmindError, World, start_run, verify
 from engine._inputs import decode_input
 
 
@@ -84,3 +85,31 @@ def test_one_class_loaded_twice_keeps_its_kind_but_a_namesake_from_another_file_
     with pytest.raises(InputError, match=r"already used by __main__\.TwinSpawnOfTheRegistryTest"):
         _load_twin("/sims/water.py", "water")  # same class name, another file: its own kind needed
     assert decode_input(first.kind, {"entity": 1}).__class__ is again, "the refused class replaced nothing"
+
+
+def test_a_fractional_apply_tick_is_refused_at_submit(world: World) -> None:
+    """2.5 was queued under a tick never reached: the input silently never applied."""
+    with pytest.raises(InputError, match=r"apply_tick must be a whole tick, got 2\.5"):
+        world.submit(Note(entity=1, text="x"), 2.5)  # type: ignore[arg-type]
+    log: list[tuple[int, int, str]] = []
+    world.insert_resource(log)
+    world.submit(Note(entity=1, text="numpy"), np.int64(1))  # type: ignore[arg-type]
+    world.run(2)
+    assert log == [(1, 1, "numpy")]
+
+
+class Scored(Input):
+    kind = "test.inputs.scored"
+
+    def apply(self, world: World) -> None:
+        pass
+
+
+def test_an_input_whose_meta_is_not_json_is_named_when_journaled(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from examples.drift import build_world
+
+    named = r"input test\.inputs\.scored for entity 2 at tick 1 cannot be journaled.*float32"
+    with pytest.raises(TickmindError, match=named), start_run(build_world, {"discs": 3}, 0, tmp_path / "run") as run:
+        run.world.submit(Scored(entity=2), 1, meta={"score": np.float32(0.5)})
+        run.world.run(2)
+    assert verify(tmp_path / "run").ok, "the ticks before it are on disk and replay"
