@@ -17,6 +17,7 @@ from ._errors import (
     ScheduleError,
     TickmindError,
     UnhashableComponentError,
+    UnhashedComponentWarning,
     UnknownInputKindError,
     UnknownStageError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "TickContext",
     "TickmindError",
     "UnhashableComponentError",
+    "UnhashedComponentWarning",
     "UnknownInputKindError",
     "UnknownStageError",
     "Velocity",

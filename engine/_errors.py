@@ -15,6 +15,9 @@
     │   └── JournalCorruptError        a record that cannot be read (file and line named)
     └── RunDirError                    a path that is not a usable run directory
 
+    UnhashedComponentWarning           a component type the state hash leaves out (a
+                                       UserWarning, once per type and world)
+
 The CLI prints any TickmindError as one line and exits non-zero without a traceback.
 """
 
@@ -35,6 +38,7 @@ __all__ = [
     "ScheduleError",
     "TickmindError",
     "UnhashableComponentError",
+    "UnhashedComponentWarning",
     "UnknownInputKindError",
     "UnknownStageError",
     "first_problem",
@@ -94,6 +98,10 @@ class JournalCorruptError(JournalError):
 
 
 class RunDirError(TickmindError):
+    pass
+
+
+class UnhashedComponentWarning(UserWarning):
     pass
 
 

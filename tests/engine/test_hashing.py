@@ -1,6 +1,7 @@
 import dataclasses
 import enum
 import struct
+import warnings
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
-from engine import ComponentError, Position, UnhashableComponentError, World, component
+from engine import ComponentError, Position, UnhashableComponentError, UnhashedComponentWarning, World, component
 
 
 def root_of(*components: Any) -> str:
@@ -86,7 +87,8 @@ def test_unregistered_components_are_not_hashed_and_registered_pydantic_models_a
     class Scratch:
         pass
 
-    assert root_of(Position(1.0, 1.0), Scratch()) == root_of(Position(1.0, 1.0))
+    with pytest.warns(UnhashedComponentWarning, match="Scratch is not in the state hash"):
+        assert root_of(Position(1.0, 1.0), Scratch()) == root_of(Position(1.0, 1.0))
 
     @component
     class Stats(BaseModel):
@@ -154,3 +156,20 @@ def test_scalar_sequences_hash_as_their_element_by_element_encoding() -> None:
     assert _compile_type(list[bool], "t")(flags) == b"\x03\x00\x00\x00\x01\x00\x01"
     with pytest.raises(struct.error):
         _compile_type(tuple[int, ...], "t")((1, 2.5))
+
+
+@dataclasses.dataclass
+class ForgotTheDecorator:
+    value: float
+
+
+def test_a_component_left_out_of_the_hash_is_warned_about_once(world: World) -> None:
+    """A plain dataclass (no @component) changed at random passed replay checks until it
+    happened to move a hashed component."""
+    world.create_entity(ForgotTheDecorator(1.0), Position(0.0, 0.0))
+    with pytest.warns(UnhashedComponentWarning, match=r"ForgotTheDecorator is not in the state hash"):
+        first = world.state_hash()
+    world.component_for_entity(1, ForgotTheDecorator).value = 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert world.state_hash().root == first.root, "still unhashed, and said only once"

@@ -7,7 +7,7 @@ def test_engine_exports_exactly_the_public_api() -> None:
         "DuplicateSystemError", "HashRecord", "Input", "InputError", "JournalCorruptError",
         "JournalError", "JournalHeader", "JournalRecord", "JournalVersionError",
         "OrderingCycleError", "PastTickError", "Playback", "Position", "Run", "RunDirError", "ScheduleError",
-        "TickContext", "TickmindError", "UnhashableComponentError", "UnknownInputKindError",
+        "TickContext", "TickmindError", "UnhashableComponentError", "UnhashedComponentWarning", "UnknownInputKindError",
         "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "canonical_bytes", "component", "factory_path",
         "keyed_rng", "play_back", "read_journal", "register_component", "replay_world", "resume_run", "same_definition", "start_run",
         "verify",
