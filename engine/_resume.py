@@ -43,6 +43,7 @@ def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mism
     _check_writable(run_dir, has_detail)
     keep = _records_before(journal, ticks)
     records = journal.records[:keep]
+    _refuse_lost_hashes(run_dir, journal, ticks)
 
     world = replay_records(journal, records)
     for tick in range(ticks):
@@ -80,6 +81,20 @@ def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mism
     )
     run.warnings = warnings
     return run
+
+
+def _refuse_lost_hashes(run_dir: Path, journal: JournalReader, ticks: int) -> None:
+    """A crash leaves at most the tick in progress (``ticks``) unhashed, since each tick's
+    journal lines are flushed before its hashes. Inputs written at a later tick mean the
+    hash files lost lines they had (a damaged or restored copy): cutting the journal back
+    to them would delete inputs no replay can make again (a model's plans)."""
+    last = max((r.written_at for r in journal.records), default=-1)
+    if last > ticks:
+        raise RunDirError(
+            f"cannot resume {run_dir}: its journal has inputs written up to tick {last}, but its hash files "
+            f"end at tick {ticks - 1}; more is missing than a crash leaves, so nothing was cut "
+            f"(restore the hash files, or `tickmind verify {run_dir}` to check the ticks they hold)"
+        )
 
 
 def _records_before(journal: JournalReader, ticks: int) -> int:

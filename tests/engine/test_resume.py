@@ -167,3 +167,17 @@ def test_resume_continues_the_seq_numbering(tmp_path: Path) -> None:
         run.world.run(100)
     seqs = [json.loads(line)["seq"] for line in (tmp_path / "run" / "journal.jsonl").read_text().splitlines()[1:]]
     assert seqs == list(range(len(seqs))) and len(seqs) >= 6
+
+
+def test_hash_files_shorter_than_a_crash_leaves_are_refused_and_nothing_is_cut(tmp_path: Path) -> None:
+    """A restored or damaged hashes file ending long before the journal: resume cut the
+    journal back to it and deleted every later input (a model's plans cannot be made again)."""
+    from engine._hashfile import cut_hash_files
+
+    record(tmp_path / "run", 200)
+    journal_before = (tmp_path / "run" / "journal.jsonl").read_bytes()
+    assert any(r.written_at > 61 for r in read_journal(tmp_path / "run" / "journal.jsonl").records)
+    cut_hash_files(tmp_path / "run", 50)
+    with pytest.raises(RunDirError, match=r"journal has inputs written up to tick \d+, but its hash files end at tick 49"):
+        resume_run(tmp_path / "run")
+    assert (tmp_path / "run" / "journal.jsonl").read_bytes() == journal_before
