@@ -9,6 +9,7 @@ a crash is ignored by the readers.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = ["HashFileWriter", "cut_hash_files", "detail_ends", "read_detail", "re
 _TSV_HEADER = "# tickmind state hashes v1: tick<TAB>root"
 _DETAIL_MAGIC = b"TMHD1\n"
 _RECORD = struct.Struct("<II")  # tick, count
+_ROOT = re.compile("[0-9a-f]{32}")  # a tick's root: blake2b, 16 bytes, as hex
 
 
 class HashFileWriter:
@@ -73,14 +75,20 @@ def read_hashes(path: Path) -> list[str]:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise JournalCorruptError(f"{path}:{lineno}: not UTF-8 (byte {exc.start})") from exc
+        line = line.removesuffix("\r")  # a copy checked out with CRLF line endings
         if not line or line.startswith("#"):
             continue
         parts = line.split("\t")
         tick = parts[0]
         # isascii: str.isdigit() is also true of digits like "²" that int() refuses
-        if len(parts) != 2 or not (tick.isascii() and tick.isdigit()) or int(tick) != len(roots):
+        if (
+            len(parts) != 2
+            or not (tick.isascii() and tick.isdigit())
+            or int(tick) != len(roots)
+            or not _ROOT.fullmatch(parts[1])
+        ):
             raise JournalCorruptError(
-                f"{path}:{lineno}: expected 'tick<TAB>hash' for tick {len(roots)}, got {line!r}"
+                f"{path}:{lineno}: expected 'tick<TAB>hash' (32 hex digits) for tick {len(roots)}, got {line!r}"
             )
         roots.append(parts[1])
     return roots

@@ -338,6 +338,7 @@ class Divergence:
     recorded: str
     replayed: str
     diffs: tuple[ComponentDiff, ...]
+    note: str = ""  #: why there are no diffs to show, when there are none
 
 
 @dataclass
@@ -367,7 +368,7 @@ class VerifyReport:
             if len(d.diffs) > max_diffs:
                 lines.append(f"    ... and {len(d.diffs) - max_diffs} more")
         else:
-            lines.append("  no per-component detail recorded (hashes.detail missing)")
+            lines.append(f"  {d.note or 'no per-component detail'}")
         return "\n".join(lines)
 
 
@@ -378,7 +379,15 @@ def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> Veri
     if not (run_dir / HASHES).exists():
         raise RunDirError(f"{run_dir} has a journal but no {HASHES}; nothing to verify against")
     roots = read_hashes(run_dir / HASHES)
+    if not roots:
+        raise RunDirError(f"{run_dir}/{HASHES} records no tick: nothing to verify")
     report = VerifyReport(run_dir, len(roots), 0, None, list(journal.warnings))
+    late = max((r.written_at for r in journal.records), default=-1)
+    if late > len(roots):  # a crash leaves at most the tick in progress unhashed
+        report.warnings.append(
+            f"the journal has inputs written up to tick {late}, but {HASHES} ends at tick {len(roots) - 1}: "
+            f"only those {len(roots)} ticks were checked (was {HASHES} cut short?)"
+        )
     world = replay_records(journal)
     for tick, recorded in enumerate(roots):
         world.step()
@@ -393,7 +402,16 @@ def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> Veri
 
 def divergence_at(run_dir: Path, world: World, replayed: HashRecord, recorded: str) -> Divergence:
     """The divergence of ``world`` (just stepped) from the run recorded in ``run_dir``."""
-    return Divergence(replayed.tick, recorded, replayed.root, _diff(run_dir, world, replayed))
+    diffs = _diff(run_dir, world, replayed)
+    return Divergence(replayed.tick, recorded, replayed.root, diffs, "" if diffs else _no_diff_reason(run_dir, replayed.tick))
+
+
+def _no_diff_reason(run_dir: Path, tick: int) -> str:
+    if not (run_dir / DETAIL).exists():
+        return f"no per-component detail recorded ({DETAIL} missing)"
+    if not any(t == tick for t, _ in read_detail(run_dir / DETAIL)):
+        return f"no per-component detail for this tick ({DETAIL} ends before it)"
+    return f"every (entity, component) matches {DETAIL}: only the root in {HASHES} differs (was it edited?)"
 
 
 def _diff(run_dir: Path, world: World, replayed: HashRecord) -> tuple[ComponentDiff, ...]:

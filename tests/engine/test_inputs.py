@@ -110,6 +110,7 @@ def test_an_input_whose_meta_is_not_json_is_named_when_journaled(tmp_path) -> No
 
     named = r"input test\.inputs\.scored for entity 2 at tick 1 cannot be journaled.*float32"
     with pytest.raises(TickmindError, match=named), start_run(build_world, {"discs": 3}, 0, tmp_path / "run") as run:
+        run.world.run(1)
         run.world.submit(Scored(entity=2), 1, meta={"score": np.float32(0.5)})
-        run.world.run(2)
+        run.world.run(1)
     assert verify(tmp_path / "run").ok, "the ticks before it are on disk and replay"

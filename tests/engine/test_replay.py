@@ -4,7 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import World, read_journal, replay_world, start_run, verify
+import pytest
+
+from engine import JournalCorruptError, RunDirError, World, read_journal, replay_world, start_run, verify
 from engine._hashfile import read_hashes
 from examples.drift import build_world
 
@@ -141,3 +143,37 @@ def test_the_factory_gets_the_config_the_journal_gives_back(tmp_path: Path) -> N
         run.world.run(3)
     report = verify(tmp_path / "run")
     assert report.ok, report.format()
+
+
+def test_verify_reads_crlf_hashes_and_says_when_only_a_root_was_edited(tmp_path: Path) -> None:
+    hashes = record(tmp_path / "run", ticks=30)
+    path = tmp_path / "run" / "hashes.tsv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # git autocrlf on a checkout
+    assert verify(tmp_path / "run").ok
+    edited = "0" * 32 if hashes[7] != "0" * 32 else "1" * 32
+    path.write_text("".join(f"{t}\t{edited if t == 7 else h}\n" for t, h in enumerate(hashes)))
+    report = verify(tmp_path / "run")
+    assert report.divergence is not None and report.divergence.tick == 7
+    assert "only the root in hashes.tsv differs" in report.format()
+
+
+def test_verify_refuses_a_run_with_no_hashed_tick_and_malformed_roots(tmp_path: Path) -> None:
+    record(tmp_path / "run", ticks=5)
+    path = tmp_path / "run" / "hashes.tsv"
+    header = path.read_text().splitlines(keepends=True)[0]  # the '# tickmind state hashes' line
+    path.write_text(header + "0\tnot-a-hash\n")
+    with pytest.raises(JournalCorruptError, match=r"hashes.tsv:2: expected 'tick<TAB>hash' \(32 hex digits\)"):
+        verify(tmp_path / "run")
+    path.write_text(header)
+    with pytest.raises(RunDirError, match="records no tick: nothing to verify"):
+        verify(tmp_path / "run")
+
+
+def test_verify_warns_when_the_journal_goes_on_past_the_hashes(tmp_path: Path) -> None:
+    from engine._hashfile import cut_hash_files
+
+    record(tmp_path / "run", ticks=100)  # the commander pushes at ticks 30, 60 and 90
+    cut_hash_files(tmp_path / "run", 40)
+    report = verify(tmp_path / "run")
+    assert report.ok and report.ticks_checked == 40
+    assert "only those 40 ticks were checked (was hashes.tsv cut short?)" in report.format()
