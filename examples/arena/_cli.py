@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ai import Planner, RunMetrics, Wire
 from ai import write_summary as write_metrics
@@ -106,33 +107,73 @@ def _run(args: argparse.Namespace) -> int:
     if llm:
         check_llm(args.llm)
     scenario = arena_scenario(config)  # a bad scenario fails here, before any run file is written
-    if recorded is not None:
-        run = _reopened(args.out, args.durable)
-        tally = PlanTally.from_journal(recorded[1], run.world.tick)
-    else:
-        run = start_run(build_arena, config, seed, args.out, force=args.force, durable=args.durable)
-        tally = PlanTally()
+    with contextlib.ExitStack() as model_scope:
+        # What can fail without touching the run directory goes first (a metrics port, a
+        # model server given by URL), so a failed start neither replaces a run (--force)
+        # nor rewrites a stopped run's summary (--resume), nor leaves an empty run behind.
+        model: _Model | None = None
+        if llm:
+            model = _Model(args, config, seed, model_scope)
+            if args.llm != "local":
+                model.connect(None)
+        if recorded is not None:
+            run = _reopened(args.out, args.durable)
+            tally = PlanTally.from_journal(recorded[1], run.world.tick)
+        else:
+            run = start_run(build_arena, config, seed, args.out, force=args.force, durable=args.durable)
+            tally = PlanTally()
+        status = _play(args, run, tally, model, scenario, seed)
+    return status
+
+
+class _Model:
+    """The run's model and its metrics: served on their port and connected before the run's
+    files are touched where that is possible (a URL); the embedded server logs into the run
+    directory, so it starts once the run does. ``metrics.json`` is written on exit only if a
+    model was connected."""
+
+    def __init__(self, args: argparse.Namespace, config: dict[str, object], seed: int, scope: contextlib.ExitStack) -> None:
+        self.args, self.config, self.scope = args, config, scope
+        self.metrics = RunMetrics()
+        self.connection: ModelConnection | None = None
+        self.run_dir: Path | None = None
+        scope.callback(self._finish, seed)
+        if args.metrics_port is not None:
+            host, port = self.metrics.serve_metrics(args.metrics_port)
+            print(f"metrics: http://{host}:{port}/metrics", flush=True)
+
+    def connect(self, run_dir: Path | None) -> ModelConnection:
+        if self.connection is None:
+            self.connection = self.scope.enter_context(_connect(self.args, self.config["wire"], run_dir, self.metrics))  # type: ignore[arg-type]
+        return self.connection
+
+    def _finish(self, seed: int) -> None:
+        if self.connection is None or self.run_dir is None:
+            self.metrics.close()
+            return
+        _write_metrics(self.metrics, self.run_dir, self.config, seed)
+
+
+def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | None, scenario: Any, seed: int) -> int:
+    """Run the arena until a winner or the tick limit, then write and print its summary."""
     # --ticks: the ticks to run now (a new run starts at tick 0), else up to the time limit.
     limit = run.world.tick + args.ticks if args.ticks is not None else scenario.sim.max_ticks
     world = run.world
+    first_tick = world.tick
     world.on_input_applied(tally.on_applied)
     outcome = world.resource(ArenaOutcome)
     stopped = "interrupted"
     started = time.perf_counter()
     try:
-        with run, contextlib.ExitStack() as model_scope:
+        with run:
             pace = None
-            if llm:
-                metrics = RunMetrics()
-                model_scope.callback(_write_metrics, metrics, run.run_dir, config, seed)
-                if args.metrics_port is not None:
-                    host, port = metrics.serve_metrics(args.metrics_port)
-                    print(f"metrics: http://{host}:{port}/metrics", flush=True)
-                model = model_scope.enter_context(_connect(args, config["wire"], run.run_dir, metrics))
+            if model is not None:
+                connection = model.connect(run.run_dir)
+                model.run_dir = run.run_dir
                 planner = world.resource(Planner)
-                planner.attach(model.executor)
-                planner.metrics = metrics
-                if config.get("mode") == "realtime":
+                planner.attach(connection.executor)
+                planner.metrics = model.metrics
+                if model.config.get("mode") == "realtime":
                     pace = _Pace(world.dt / args.speed, world.tick)
             with ArenaProgress(limit, tally, progress_mode(sys.stdout, args.quiet)) as progress:
                 while world.tick < limit and outcome.winner is None:
@@ -147,12 +188,18 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         # Also on Ctrl-C ("stopped": "interrupted"), once the run's files are closed: the
         # interrupted tick may have run without being recorded, so count what is on disk.
-        summary = build_summary(
-            world, tally, seed=seed, agents=scenario.agent_count,
-            wall_s=time.perf_counter() - started, stopped=stopped,
-            ticks=recorded_ticks(run.run_dir) if stopped == "interrupted" else None,
-        )  # fmt: skip
-        write_summary(run.run_dir, summary)
+        # A resumed run that failed before its first tick keeps the summary it had.
+        summary = None
+        if world.tick > first_tick or not args.resume:
+            summary = build_summary(
+                world, tally, seed=seed, agents=scenario.agent_count,
+                wall_s=time.perf_counter() - started, stopped=stopped,
+                ticks=recorded_ticks(run.run_dir) if stopped == "interrupted" else None, first_tick=first_tick,
+            )  # fmt: skip
+            write_summary(run.run_dir, summary)
+    if summary is None:  # a resumed run with nothing left to play
+        print(f"{args.out} already ended at tick {world.tick} ({stopped.replace('_', ' ')}); nothing to add", flush=True)
+        return 0
     print_summary(summary, args.out)
     return 0
 
@@ -199,13 +246,14 @@ def _reopened(run_dir: Path, durable: bool) -> Run:
 
 
 def _connect(
-    args: argparse.Namespace, wire: Wire, run_dir: Path, metrics: RunMetrics
+    args: argparse.Namespace, wire: Wire, run_dir: Path | None, metrics: RunMetrics
 ) -> contextlib.AbstractContextManager[ModelConnection]:
     """The model for this run; the embedded server logs into the run directory."""
     local = args.llm == "local"
     connection = connect_model(
         args.llm, backend=args.backend, model=args.model, wire=wire, parallel=args.parallel,
-        server=server_spec(args) if local else None, log_path=run_dir / "model-server.log" if local else None,
+        server=server_spec(args) if local else None,
+        log_path=run_dir / "model-server.log" if local and run_dir is not None else None,
         timeout=args.llm_timeout, metrics=metrics,
     )  # fmt: skip
     return _announced(connection)

@@ -75,11 +75,14 @@ def build_summary(
     wall_s: float,
     stopped: str,
     ticks: int | None = None,
+    first_tick: int = 0,
 ) -> dict[str, Any]:
     """The summary of ``world`` as it stands now (see the module docstring for the keys).
 
     ``ticks`` is the ticks the run recorded (default ``world.tick``); after a Ctrl-C pass
     :func:`recorded_ticks`, since the interrupted tick may have run without being recorded.
+    ``wall_s`` timed the ticks from ``first_tick`` on (a resumed run's replayed ticks are
+    not in it), so ``ms_per_tick`` divides by those.
     """
     outcome = world.try_resource(ArenaOutcome)
     score = world.try_resource(ArenaScore)
@@ -105,7 +108,7 @@ def build_summary(
         "ticks": ticks,
         "sim_time_s": round(ticks * world.dt, 6),
         "wall_s": round(wall_s, 3),
-        "ms_per_tick": round(1000 * wall_s / ticks, 3) if ticks else None,
+        "ms_per_tick": round(1000 * wall_s / (ticks - first_tick), 3) if ticks > first_tick else None,
         "winner": outcome.winner if outcome is not None else None,
         "decided_tick": outcome.decided_tick if outcome is not None else None,
         "survivors": dict(zip(teams, map(int, outcome.alive))) if outcome is not None and outcome.alive else by_team({}),

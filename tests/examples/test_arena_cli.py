@@ -39,3 +39,27 @@ def test_arena_and_render_help_document_their_flags() -> None:
     for command, flags in [("arena", ["--quiet", "--out", "--force", "--planner", "--llm", "--backend", "--model", "--mode", "--wire"]), ("render", ["--out", "--plots", "--every", "--size", "--sheet"])]:
         done = subprocess.run([sys.executable, "-m", "engine", command, "--help"], capture_output=True, text=True, cwd=REPO)
         assert done.returncode == 0 and all(flag in done.stdout for flag in flags), done.stdout
+
+
+def test_an_unreachable_model_url_fails_before_any_run_file_is_touched(tmp_path: Path, capsys) -> None:
+    """The model was reached only after the run had started: --force had already replaced
+    the previous run, and without it a 0-tick run was left that the retry refused."""
+    run = tmp_path / "run"
+    assert main(["arena", "--planner", "heuristic", "--agents", "10", "--ticks", "30", "--out", str(run), "--quiet"]) == 0
+    before = {name: (run / name).read_bytes() for name in ("journal.jsonl", "hashes.tsv", "summary.json")}
+    closed_port = "http://127.0.0.1:1/v1"
+    assert main(["arena", "--llm", closed_port, "--out", str(run), "--force", "--quiet"]) != 0
+    assert main(["arena", "--llm", closed_port, "--out", str(tmp_path / "new"), "--quiet"]) != 0
+    assert "ConnectError" in capsys.readouterr().err
+    assert {name: (run / name).read_bytes() for name in before} == before
+    assert not (tmp_path / "new").exists()
+
+
+def test_resuming_a_finished_game_adds_nothing_and_keeps_its_summary(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    assert main(["arena", "--planner", "heuristic", "--agents", "6", "--out", str(run), "--quiet"]) == 0
+    summary = (run / "summary.json").read_bytes()
+    capsys.readouterr()
+    assert main(["arena", "--resume", "--out", str(run), "--quiet"]) == 0
+    assert "already ended at tick" in capsys.readouterr().out
+    assert (run / "summary.json").read_bytes() == summary

@@ -112,6 +112,18 @@ def test_summary_reports_latency_percentiles_and_tokens_when_known(tmp_path: Pat
     assert rows["tokens"] == "40 prompt, 20 completion"
 
 
+def test_a_resumed_runs_ms_per_tick_counts_only_the_ticks_it_timed() -> None:
+    """wall_s times this session's ticks; dividing by every tick (the replayed ones too)
+    made a resumed run look 10x faster, and a finished game 0.00 ms/tick."""
+    world = build_arena({"agents": 4, "planner": "none"}, 0)
+    world.run(40)
+    resumed = build_summary(world, PlanTally(), seed=0, agents=4, wall_s=0.5, stopped="tick_limit", first_tick=30)
+    nothing_run = build_summary(world, PlanTally(), seed=0, agents=4, wall_s=0.01, stopped="winner", first_tick=40)
+    world.close()
+    assert resumed["ms_per_tick"] == 50.0 and resumed["ticks"] == 40
+    assert nothing_run["ms_per_tick"] is None
+
+
 def test_plots_draw_model_latency_from_the_journal(tmp_path: Path) -> None:
     from PIL import Image
 
