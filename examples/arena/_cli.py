@@ -31,6 +31,7 @@ from engine.cli import non_negative_int, positive_int
 from ._progress import ArenaProgress, progress_mode
 from ._summary import build_summary, print_summary, recorded_ticks, write_summary
 from ._summary_tally import PlanTally
+from ._loading import load_scenario
 from ._world import ArenaOutcome, arena_scenario, build_arena
 
 __all__ = ["command"]
@@ -215,7 +216,9 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
     if args.agents is not None:
         config["agents"] = args.agents
     if args.scenario is not None:
-        config["scenario"] = str(args.scenario)
+        # The scenario itself, not its path: the run then verifies from any directory, and
+        # after the file is edited or gone.
+        config["scenario"] = load_scenario(args.scenario).model_dump(mode="json")
     return config
 
 

@@ -3,7 +3,9 @@
 ``build_arena(config, seed)`` is the run factory the journal names, so ``tickmind verify``
 rebuilds exactly this world. Config keys (all optional, JSON-plain so they journal):
 
-    scenario          path to a .toml/.json scenario (default: the shipped 100-agent arena)
+    scenario          path to a .toml/.json scenario, or the scenario's data itself (what
+                      ``tickmind arena --scenario`` records, so the run replays without the
+                      file); default: the shipped 100-agent arena
     agents            total agent count; scales the scenario (and its map if needed)
     planner           "heuristic" (the utility controller, no model), "llm" (a model plans,
                       offered the actions the arena executes, see ``arena_tiers``, falling
@@ -49,7 +51,7 @@ from physics import Body, Wall, install_physics
 from ._combat import ArenaScore, Health, Weapon, resolve_deaths, resolve_shots
 from ._execution import ArenaBounds, execute_steps, executed_actions
 from ._heuristic import ARENA_POLICIES, Objectives
-from ._loading import load_scenario
+from ._loading import load_scenario, parse_scenario
 from ._scaling import scale_agents
 from ._scenario import Scenario
 from ._spawning import spawn_positions
@@ -81,8 +83,11 @@ def arena_scenario(config: Mapping[str, Any]) -> Scenario:
     unknown = sorted(set(config) - CONFIG_KEYS)
     if unknown:
         raise TickmindError(f"unknown arena config key(s) {unknown}; known: {sorted(CONFIG_KEYS)}")
-    path = config.get("scenario")
-    scenario = load_scenario(Path(path) if path else DEFAULT_SCENARIO)
+    given = config.get("scenario")
+    if isinstance(given, Mapping):
+        scenario = parse_scenario(given, "the run config's scenario")
+    else:
+        scenario = load_scenario(Path(given) if given else DEFAULT_SCENARIO)
     agents = config.get("agents")
     if agents is not None and agents != scenario.agent_count:
         scenario = scale_agents(scenario, int(agents))

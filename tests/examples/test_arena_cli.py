@@ -63,3 +63,23 @@ def test_resuming_a_finished_game_adds_nothing_and_keeps_its_summary(tmp_path: P
     assert main(["arena", "--resume", "--out", str(run), "--quiet"]) == 0
     assert "already ended at tick" in capsys.readouterr().out
     assert (run / "summary.json").read_bytes() == summary
+
+
+def test_a_scenario_file_is_recorded_into_the_run_which_then_needs_it_no_more(tmp_path: Path, capsys) -> None:
+    """The path was recorded as typed: the run verified only from the directory it was made
+    in, and not at all once the file was edited or gone."""
+    from engine import start_run
+    from engine._hashfile import read_hashes
+    from examples.arena import build_arena
+    from examples.arena.scenarios import DEFAULT_SCENARIO
+
+    scenario = tmp_path / "mine.toml"
+    scenario.write_bytes(DEFAULT_SCENARIO.read_bytes())
+    flags = ["--planner", "heuristic", "--agents", "12", "--ticks", "40", "--quiet"]
+    assert main(["arena", *flags, "--scenario", str(scenario), "--out", str(tmp_path / "run")]) == 0
+    with start_run(build_arena, {"planner": "heuristic", "agents": 12, "scenario": str(scenario)}, 0, tmp_path / "by_path") as run:
+        run.world.run(40)
+    scenario.unlink()
+    done = subprocess.run([sys.executable, "-m", "engine", "verify", str(tmp_path / "run")], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0 and "OK: 40 ticks" in done.stdout, done.stdout + done.stderr
+    assert read_hashes(tmp_path / "run" / "hashes.tsv") == read_hashes(tmp_path / "by_path" / "hashes.tsv")
