@@ -292,7 +292,10 @@ class RunMetrics:
             raise TickmindError(f"this RunMetrics already serves /metrics at {self._server.address}")
         from ._metrics_prom import MetricsServer
 
-        self._server = MetricsServer(self.registry, host=host, port=port)
+        try:
+            self._server = MetricsServer(self.registry, host=host, port=port)
+        except (OSError, OverflowError) as exc:  # taken, not ours to bind, or not a port
+            raise TickmindError(f"cannot serve /metrics on {host}:{port}: {exc}") from exc
         return self._server.address
 
     def close(self) -> None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import httpx
+
 from .._adaptive import probe_parallelism
 from .._executor import BatchExecutor, RetryPolicy
 from .._metrics import RunMetrics
@@ -96,8 +98,16 @@ def connect_model(
 
 def check_llm(llm: str) -> None:
     """Refuse a ``--llm`` value that is neither ``local`` nor an http(s) URL, before any work."""
-    if llm != "local" and not llm.startswith(("http://", "https://")):
+    if llm == "local":
+        return
+    if not llm.startswith(("http://", "https://")):
         raise ServingError(f"--llm takes 'local' or an http(s) URL, got {llm!r}")
+    try:
+        host = httpx.URL(llm).host
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ServingError(f"--llm {llm!r} is not a valid URL: {exc}") from None
+    if not host:
+        raise ServingError(f"--llm {llm!r} names no host")
 
 
 def _remote(url: str, backend: Backend, model: str | None, api_key_env: str) -> Callable[[], LLMClient]:

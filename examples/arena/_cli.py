@@ -26,7 +26,7 @@ from ai import write_summary as write_metrics
 from ai.serving import ModelConnection, check_llm, connect_model
 from ai.serving._cli import add_server_flags, server_spec
 from engine import JournalHeader, JournalRecord, Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
-from engine.cli import non_negative_int, positive_int
+from engine.cli import non_negative_int, port_number, positive_int
 
 from ._progress import ArenaProgress, progress_mode
 from ._summary import build_summary, print_summary, recorded_ticks, write_summary
@@ -68,7 +68,7 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )  # fmt: skip
     p.add_argument("--replan-every", type=positive_int, default=None, help="ticks before a running plan is reconsidered")
     p.add_argument(
-        "--metrics-port", type=non_negative_int, default=None,
+        "--metrics-port", type=port_number, default=None,
         help="serve prometheus /metrics on 127.0.0.1:PORT during the run (0: a free port)",
     )  # fmt: skip
     add_server_flags(p)
@@ -165,6 +165,7 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     outcome = world.resource(ArenaOutcome)
     stopped = "interrupted"
     started = time.perf_counter()
+    failing = True  # until the loop ends normally: then a summary that cannot be written is the error
     try:
         with run:
             pace = None
@@ -183,6 +184,7 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
                     if pace is not None:
                         pace.wait(world.tick)
         stopped = "winner" if outcome.winner is not None else "tick_limit"
+        failing = False
     except KeyboardInterrupt:
         print(f"stopped; continue the run with: tickmind arena --resume --out {args.out}", file=sys.stderr)
         raise
@@ -197,7 +199,11 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
                 wall_s=time.perf_counter() - started, stopped=stopped,
                 ticks=recorded_ticks(run.run_dir) if stopped == "interrupted" else None, first_tick=first_tick,
             )  # fmt: skip
-            write_summary(run.run_dir, summary)
+            try:
+                write_summary(run.run_dir, summary)
+            except TickmindError:
+                if not failing:
+                    raise  # else the error that stopped the run (a full disk, say) is the one to report
     if summary is None:  # a resumed run with nothing left to play
         print(f"{args.out} already ended at tick {world.tick} ({stopped.replace('_', ' ')}); nothing to add", flush=True)
         return 0

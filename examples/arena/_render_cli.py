@@ -62,6 +62,8 @@ def _render(args: argparse.Namespace) -> int:
     fmt = check_output(args.out) if args.out is not None else None
     if args.plots is not None:
         check_output(args.plots, "--plots", (".png",))
+        if args.out is not None and args.plots.resolve() == args.out.resolve():
+            raise RenderError(f"--out and --plots are both {args.out}; the plots would overwrite the frames")
     if args.sheet is not None and fmt != ".png":
         raise RenderError("--sheet makes a contact sheet, which is a .png: use --out FILE.png")
     require_pillow()

@@ -45,7 +45,8 @@ def check_output(path: Path, flag: str = "--out", formats: tuple[str, ...] = FOR
         raise RenderError(f"{flag} {path} is a directory; give a file name ending in {suffix}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise RenderError(f"{flag} {path}: directory {parent} does not exist")
+        why = "is not a directory" if parent.exists() else "does not exist"
+        raise RenderError(f"{flag} {path}: {parent} {why}")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise RenderError(f"{flag} {path}: not writable (permission denied)")
     if suffix == ".mp4":

@@ -63,7 +63,7 @@ def parse_seeds(text: str) -> list[int]:
             if last - first >= MAX_SEEDS:
                 raise SweepError(f"--seeds {text!r}: range {part!r} has more than {MAX_SEEDS:,} seeds")
             seeds.extend(range(first, last + 1))
-        elif part.isdigit():
+        elif part.isascii() and part.isdigit():  # isdigit alone admits '²', which int() refuses
             seeds.append(int(part))
         else:
             raise SweepError(f"--seeds {text!r}: {part!r} is not a seed or a range; write e.g. 0..7 or 1,2,5")

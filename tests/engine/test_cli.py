@@ -36,6 +36,8 @@ def test_demo_then_verify_passes_and_a_tampered_hash_is_reported(tmp_path: Path)
         (["verify", "{tmp}"], "is not a tickmind run (no journal.jsonl)"),
         (["demo", "--ticks", "-5"], "'-5' must not be negative"),
         (["demo", "--discs", "many"], "'many' is not a whole number"),
+        (["demo", "--discs", "100000"], "more than the demo's 500"),
+        (["verify", "{tmp}/hashes_dir_run"], "hashes.tsv: Is a directory"),
         (["demo", "--out", "{tmp}/full"], "is not empty; choose another directory or pass --force"),
         (["fly"], "invalid choice: 'fly'"),
     ],
@@ -43,6 +45,10 @@ def test_demo_then_verify_passes_and_a_tampered_hash_is_reported(tmp_path: Path)
 def test_user_mistakes_get_one_clear_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("precious")
+    if "{tmp}/hashes_dir_run" in args:  # a run whose hashes.tsv is a directory
+        assert main(["demo", "--ticks", "3", "--out", str(tmp_path / "hashes_dir_run")]) == 0
+        (tmp_path / "hashes_dir_run" / "hashes.tsv").unlink()
+        (tmp_path / "hashes_dir_run" / "hashes.tsv").mkdir()
     done = tickmind(*[a.format(tmp=tmp_path) for a in args])
     assert done.returncode == 2
     assert message in done.stderr

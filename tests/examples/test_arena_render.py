@@ -142,6 +142,8 @@ def test_missing_pillow_names_the_extra(run_dir: Path, tmp_path: Path, monkeypat
         (["{run}", "--out", "{tmp}/no/such/dir/a.gif"], "does not exist"),
         (["{run}", "--out", "{tmp}"], "unknown extension"),
         (["{run}", "--out", "{tmp}/d.gif"], "is a directory"),
+        (["{run}", "--out", "{tmp}/afile/a.gif"], "afile is not a directory"),
+        (["{run}", "--out", "{tmp}/same.png", "--plots", "{tmp}/same.png"], "the plots would overwrite the frames"),
         (["{run}", "--plots", "{tmp}/p.gif"], "--plots"),
         (["{run}", "--out", "{tmp}/a.gif", "--sheet", "4"], "--sheet"),
         (["{run}"], "give --out"),
@@ -150,6 +152,7 @@ def test_missing_pillow_names_the_extra(run_dir: Path, tmp_path: Path, monkeypat
 def test_render_mistakes_get_one_line_and_exit_2(run_dir: Path, tmp_path: Path, capsys, args, message) -> None:
     (tmp_path / "empty").mkdir()
     (tmp_path / "d.gif").mkdir()
+    (tmp_path / "afile").write_text("a file, not a directory")
     fill = {"run": str(run_dir), "tmp": str(tmp_path), "empty": str(tmp_path / "empty")}
     assert main(["render", *(a.format(**fill) for a in args)]) == 2
     err = capsys.readouterr().err

@@ -97,7 +97,7 @@ def test_seed_lists_and_ranges(text: str, seeds: list[int]) -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [("5..2", "empty"), ("0..", "not a seed"), ("a,b", "'a' is not a seed"), ("", "not a seed"),
-     ("-1", "not a seed"), ("1,1..2", r"\[1\] more than once"), ("0..999999", "more than")],
+     ("-1", "not a seed"), ("1,1..2", r"\[1\] more than once"), ("0..999999", "more than"), ("²", "not a seed")],
 )
 def test_bad_seeds_are_refused_with_the_reason(text: str, needle: str) -> None:
     with pytest.raises(SweepError, match=needle):
