@@ -81,7 +81,7 @@ def play_back(
                     f"  tick {tick + 1:>7}  t={(tick + 1) * world.dt:>8.2f} s  entities {len(world.entities()):>6}"
                     f"  inputs {applied:>6}  hash ok"
                 )
-        echo(f"OK: {until} ticks replay bit for bit" + ("" if until else " (nothing recorded)"))
+        echo(f"OK: {until} ticks replay bit for bit" + ("" if until else " (none asked for)"))
         _summarise(world, (r for r in journal.records if r.t < until), show, echo)
     finally:
         world.close()
@@ -93,7 +93,8 @@ def _summarise(
 ) -> None:
     counts = [(info.name, len(world.get_component(info.cls))) for info in registered_components()]
     present = ", ".join(f"{name} {n}" for name, n in sorted(counts) if n)
-    echo(f"state after tick {world.tick - 1}: {len(world.entities())} entities; {present or 'no components'}")
+    when = f"after tick {world.tick - 1}" if world.tick else "before tick 0"
+    echo(f"state {when}: {len(world.entities())} entities; {present or 'no components'}")
     kinds = Counter(r.kind for r in records)
     if kinds:
         echo("inputs applied: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))

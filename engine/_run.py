@@ -258,8 +258,9 @@ def open_journal(run_dir: Path, *, allow_version_mismatch: bool = False) -> Jour
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir} is not a directory")
-    if not (run_dir / JOURNAL).exists():
-        raise RunDirError(f"{run_dir} is not a tickmind run (no {JOURNAL})")
+    if not (run_dir / JOURNAL).is_file():
+        what = f"its {JOURNAL} is not a file" if (run_dir / JOURNAL).exists() else f"no {JOURNAL}"
+        raise RunDirError(f"{run_dir} is not a tickmind run ({what})")
     return read_journal(run_dir / JOURNAL, allow_version_mismatch=allow_version_mismatch)
 
 

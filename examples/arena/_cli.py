@@ -238,6 +238,8 @@ def _arena_journal(args: argparse.Namespace) -> tuple[JournalHeader, list[Journa
     given = [f"--{name.replace('_', '-')}" for name in _WORLD_FLAGS if getattr(args, name) is not None]
     if given:
         raise TickmindError(f"--resume continues the run as recorded; drop {', '.join(given)} (the journal has them)")
+    if not args.out.is_dir():
+        raise RunDirError(f"--resume --out {args.out}: not a run directory")
     journal = read_journal(args.out)
     if journal.header.factory != factory_path(build_arena):
         raise RunDirError(f"{args.out} is a run of {journal.header.factory}, not of the arena; continue it with tickmind resume")

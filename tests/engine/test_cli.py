@@ -112,3 +112,12 @@ def test_python_m_tickmind_is_the_tickmind_command() -> None:
     assert done.returncode == 0, done.stderr
     for command in ("verify", "replay", "resume", "demo", "arena", "evacuate"):
         assert command in done.stdout
+
+
+def test_replay_until_0_and_a_journal_that_is_a_directory_are_described_as_they_are(tmp_path: Path) -> None:
+    assert main(["demo", "--ticks", "3", "--out", str(tmp_path / "run")]) == 0
+    done = tickmind("replay", str(tmp_path / "run"), "--until", "0")
+    assert done.returncode == 0 and "state before tick 0" in done.stdout and "tick -1" not in done.stdout
+    (tmp_path / "odd" / "journal.jsonl").mkdir(parents=True)
+    done = tickmind("verify", str(tmp_path / "odd"))
+    assert done.returncode == 2 and "is not a tickmind run (its journal.jsonl is not a file)" in done.stderr
