@@ -688,16 +688,17 @@ _second = operator.itemgetter(1)
 
 
 def _encode_all(info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> list[bytes]:
+    failures = (ComponentError, struct.error, TypeError, AttributeError, ValueError, OverflowError)
     try:
         return list(map(info.encode, map(_second, pairs)))
-    except ComponentError:
-        raise
-    except (struct.error, TypeError, AttributeError, ValueError, OverflowError):
+    except failures:
         pass
     for entity, value in pairs:  # find and name the offending entity
         try:
             info.encode(value)
-        except (struct.error, TypeError, AttributeError, ValueError, OverflowError) as exc:
+        except ComponentError as exc:  # the encoder's own words (an object array, say)
+            raise ComponentError(f"entity {entity} component {info.name}: {exc}") from exc
+        except failures as exc:
             raise ComponentError(
                 f"entity {entity} component {info.name}: a value does not match its "
                 f"declared field types ({exc})"

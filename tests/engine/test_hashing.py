@@ -173,3 +173,17 @@ def test_a_component_left_out_of_the_hash_is_warned_about_once(world: World) -> 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert world.state_hash().root == first.root, "still unhashed, and said only once"
+
+
+@component
+class Samples:
+    values: np.ndarray
+
+
+def test_an_object_array_in_a_component_is_named_with_its_entity(world: World) -> None:
+    """The message was only 'numpy arrays of dtype=object cannot be hashed canonically',
+    with no entity or component to look at."""
+    world.create_entity(Samples(np.array([1.0, 2.0])))
+    world.create_entity(Samples(np.array([1.0, None])))
+    with pytest.raises(ComponentError, match=r"entity 2 component Samples: numpy arrays of dtype=object"):
+        world.state_hash()
