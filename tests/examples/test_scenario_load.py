@@ -132,6 +132,8 @@ def test_parse_scenario_words_type_errors_for_users() -> None:
         parse_scenario(data)
     with pytest.raises(ScenarioError, match=r"^json-api: map.width: required, but missing"):
         parse_scenario(tomllib.loads(BASE) | {"map": {"height": 3.0}}, "json-api")
+    with pytest.raises(ScenarioError, match=r"^<scenario>: spawns: needs at least 1 entry, got 0$"):
+        parse_scenario(tomllib.loads(BASE) | {"spawns": []})  # not pydantic's "Tuple should have..."
 
 
 def test_cross_field_rules_are_reported_under_their_own_paths() -> None:
