@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections import deque
@@ -52,6 +53,8 @@ from .clients._protocol import CompletionRequest, CompletionResult, LLMClient
 
 if TYPE_CHECKING:
     from ._metrics import RunMetrics
+
+log = logging.getLogger("tickmind.ai.executor")
 
 __all__ = [
     "BatchExecutor",
@@ -559,7 +562,10 @@ class BatchExecutor:
             latency_s=self._clock() - entry.submitted_at,
         )
         if self.metrics is not None:
-            self.metrics.record_job(done)
+            try:
+                self.metrics.record_job(done)
+            except Exception as exc:  # a counting failure must not lose the job: its waiters would hang
+                log.warning("metrics could not record job %s: %s: %s", entry.job.job_id, type(exc).__name__, exc)
         return done
 
     def __repr__(self) -> str:

@@ -58,6 +58,18 @@ class Chunk:
     finish_reason: str | None = None
     done: bool = False
 
+    def __post_init__(self) -> None:
+        """A server's bookkeeping is untrusted like its text: a count that is not a whole
+        number >= 0 (``"lots"``, ``-1``, ``true``) is dropped and estimated instead, a model
+        or finish reason that is not text is dropped; the answer itself still counts."""
+        for name in ("prompt_tokens", "completion_tokens"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                setattr(self, name, None)
+        for name in ("model", "finish_reason"):
+            if not isinstance(getattr(self, name), str | None):
+                setattr(self, name, None)
+
 
 @dataclass
 class _Answer:

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from ai._executor import BatchExecutor, BatchJob, JobStatus
+from ai._metrics import RunMetrics
 from ai.clients import (
     CompletionRequest,
     CompletionResult,
@@ -335,6 +336,24 @@ def test_executor_drives_a_real_http_backend(server: LoopbackServer) -> None:
     assert [r.status for r in results] == [JobStatus.OK] * 4
     assert [json.loads(r.result.text)["echo"] for r in results if r.result] == ["u0", "u1", "u2", "u3"]
     assert len(server.seen) == 4
+
+
+def test_a_server_with_garbled_usage_still_answers_and_the_executor_finishes_the_job(server: LoopbackServer) -> None:
+    """usage {"prompt_tokens": "lots"} reached the metrics' sum: the job left the executor's
+    books half way, and a lockstep run hung for its wait timeout, then crashed."""
+    garbled = {"usage": {"prompt_tokens": "lots", "completion_tokens": -3}, "model": 7}
+    server.respond = lambda seen: Canned(openai_body('{"plans":[]}', **garbled))
+    client = OpenAIClient(server.url + "/v1", "smol")
+    result = complete(client, request())
+    assert result.text == '{"plans":[]}' and result.model == "smol"  # the client's own name
+    assert result.prompt_tokens > 0 and result.completion_tokens > 0, "estimated, not taken"
+    job = BatchJob(job_id="j0", request=request("j0"), agent_ids=(1,), submit_tick=0)
+    metrics = RunMetrics(prometheus=False)
+    with BatchExecutor(OpenAIClient(server.url + "/v1", "smol"), max_concurrency=1, metrics=metrics) as ex:
+        ex.submit(job)
+        (done,) = ex.wait(["j0"], timeout=30)
+    assert done.status is JobStatus.OK
+    assert metrics.summary()["tokens"]["prompt"] == done.result.prompt_tokens  # type: ignore[union-attr]
 
 
 # -- narrow unit tests on an in-process transport ------------------------------------------

@@ -120,6 +120,20 @@ def test_foreign_client_errors_become_llm_errors_and_are_not_retried() -> None:
     assert "KeyError" in str(result.error) and result.attempts == 1
 
 
+def test_a_metrics_failure_does_not_lose_the_job() -> None:
+    """record_job raised after the job had left the unfinished books and before it reached
+    the done ones: wait() then hung for its whole timeout and raised KeyError."""
+    from ai._metrics import RunMetrics
+
+    class Broken(RunMetrics):
+        def record_job(self, result: JobResult) -> None:
+            raise TypeError("unsupported operand type(s) for +=: 'int' and 'str'")
+
+    with executor(ScriptedClient("ok"), metrics=Broken(prometheus=False)) as ex:
+        (result,) = run_all(ex, [job("a")])
+    assert result.status is JobStatus.OK and result.result is not None
+
+
 def test_retry_after_is_honoured_and_too_long_fails_at_once() -> None:
     sleep = RecordingSleep()
     client = ScriptedClient(fail_then([LLMRateLimited("429", retry_after=7.0)], "ok"))
