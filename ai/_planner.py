@@ -79,11 +79,16 @@ class PlannerConfig:
     ``latency_target_s`` (realtime) caps agents per request by the seconds per agent the
     server has been taking (:class:`ai.AgentPace`), so no request should take much longer:
     its last plan would be stale by the time it lands. None: no cap but the shape's.
+    ``min_plan_ticks`` keeps an agent whose plan ended sooner than that after it was
+    assigned from falling due again before then (it stands idle meanwhile): a plan that ends
+    as it starts (regroup beside an ally) would otherwise ask again at once, and a lockstep
+    world would wait on its model every other tick.
     """
 
     mode: Literal["lockstep", "realtime"] = "lockstep"
     delay: int = 1
     replan_every: int = 240
+    min_plan_ticks: int = 0
     agents_per_request: int | None = 4
     max_tokens_per_agent: int = 120
     llm_tiers: tuple[Tier | TierProfile, ...] = _LLM_TIERS
@@ -103,6 +108,8 @@ class PlannerConfig:
             raise TickmindError(f"planner delay must be at least 1 tick, got {self.delay}")
         if (self.agents_per_request is not None and self.agents_per_request < 1) or self.replan_every < 1 or self.max_tokens_per_agent < 1:
             raise TickmindError("agents_per_request, replan_every and max_tokens_per_agent must be >= 1")
+        if self.min_plan_ticks < 0:
+            raise TickmindError(f"min_plan_ticks must be >= 0, got {self.min_plan_ticks}")
         tiers = [t.tier if isinstance(t, TierProfile) else t for t in self.llm_tiers]
         if any(t not in _LLM_TIERS for t in tiers) or len(set(tiers)) != len(tiers):
             raise TickmindError(
@@ -257,13 +264,14 @@ class Planner:
         return frozenset(self._held)
 
     def _due(self, world: World, tick: int) -> list[int]:
-        """The perceiving agents due to replan, ascending: no plan or a finished one, a plan
-        older than ``replan_every``, or a salient event, unless held or awaiting a plan.
+        """The perceiving agents due to replan, ascending: no plan, a finished one (at least
+        ``min_plan_ticks`` after it was assigned), a plan older than ``replan_every``, or a
+        salient event, unless held or awaiting a plan.
 
         One loop with everything it reads bound locally: it visits every agent every tick.
         """
         held, pending, salient = self._held, self._pending, self.policies.salient
-        every, plans = self.config.replan_every, world.get_component(Plan)
+        every, plans, least = self.config.replan_every, world.get_component(Plan), self.config.min_plan_ticks
         plan_of = dict(plans) if plans else {}
         running = PlanStatus.RUNNING
         due: list[int] = []
@@ -276,12 +284,12 @@ class Planner:
                     continue
                 del pending[entity]
             plan = plan_of.get(entity)
-            if (
-                plan is None
-                or plan.status is not running
-                or tick - plan.assigned_tick >= every
-                or (salient is not None and salient(world, entity, plan))
-            ):
+            if plan is None:
+                due.append(entity)
+            elif plan.status is not running:
+                if tick - plan.assigned_tick >= least:
+                    due.append(entity)
+            elif tick - plan.assigned_tick >= every or (salient is not None and salient(world, entity, plan)):
                 due.append(entity)
         return due
 

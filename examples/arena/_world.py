@@ -19,6 +19,9 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
                       servers), for planner "llm"
     plan_delay        ticks between a plan's submission and its application (default 1)
     replan_every      ticks before a running plan is reconsidered (default 240)
+    min_plan_ticks    an agent whose plan ended sooner stands until this many ticks after it
+                      was assigned before it is planned again (default 30 for planner "llm",
+                      whose plans often end at once, e.g. regroup beside an ally; 0 else)
     perception_every  refresh each agent's perception every k ticks, staggered (default 1)
     perception_cap    agents list only their k nearest enemies, allies and cover (default 16)
 """
@@ -60,10 +63,13 @@ from .scenarios import DEFAULT_SCENARIO
 __all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "arena_tiers", "build_arena"]
 
 PLANNERS = ("heuristic", "llm", "none")
+#: Half a second at 60 Hz: a lockstep world then waits on its model at most every 30 ticks
+#: per agent, not every other tick (the small model writes lone regroups that end at once).
+LLM_MIN_PLAN_TICKS = 30
 CONFIG_KEYS = frozenset(
     {
         "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
-        "mode", "agents_per_request", "wire", "lead_request",
+        "mode", "agents_per_request", "wire", "lead_request", "min_plan_ticks",
     }
 )
 
@@ -152,6 +158,7 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
             mode=config.get("mode", "lockstep"),
             delay=int(config.get("plan_delay", 1)),
             replan_every=int(config.get("replan_every", 240)),
+            min_plan_ticks=int(config.get("min_plan_ticks", LLM_MIN_PLAN_TICKS if planner == "llm" else 0)),
             agents_per_request=_optional_int(config.get("agents_per_request", 4)),
             wire=config.get("wire", "json"),
             lead_request=bool(config.get("lead_request", True)),

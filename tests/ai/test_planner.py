@@ -23,6 +23,7 @@ from ai.clients import (
     drop_agents,
     duplicate_agent,
     follow_schema,
+    plans_json,
     truncated,
 )
 from engine import TickmindError, start_run, verify
@@ -304,3 +305,21 @@ def test_realtime_requests_shrink_to_the_latency_target(tmp_path: Path) -> None:
     assert client.sizes[0] == 1, client.sizes  # the lead, which teaches the pace: 1 s an agent
     assert client.sizes[1:6] == [5, 5, 5, 5, 5], client.sizes
     assert verify(tmp_path / "run").ok
+
+
+def regroup_everyone(request: CompletionRequest) -> str:
+    """A model that answers every agent with a lone regroup: at spawn an ally stands within
+    reach, so each such plan ends on the tick it starts."""
+    entries = (request.schema or {})["properties"]["plans"]["prefixItems"]
+    return plans_json({e["properties"]["agent_id"]["const"]: [{"act": "regroup"}] for e in entries})
+
+
+def test_plans_that_end_at_once_do_not_ask_the_model_again_before_min_plan_ticks(tmp_path: Path) -> None:
+    """Lockstep asked the model for the same agents every other tick (the world waited on it
+    each time); the arena's LLM planner now waits 30 ticks from a plan's assignment."""
+    quick, _, quick_records = run_llm_arena(tmp_path / "quick", regroup_everyone, ticks=40, config={"min_plan_ticks": 0})
+    calm, _, calm_records = run_llm_arena(tmp_path / "calm", regroup_everyone, ticks=40)
+    per_agent = Counter(r["entity"] for r in calm_records if r["meta"]["tier"] == "llm")
+    assert max(per_agent.values()) == 2, "tick 0's wave, then one more 30 ticks after its plan"
+    assert len(quick.requests) > 5 * len(calm.requests)
+    assert verify(tmp_path / "calm").ok
