@@ -12,7 +12,7 @@ import signal
 import threading
 from pathlib import Path
 
-from engine.cli import positive_int
+from engine.cli import port_number, positive_int
 
 from ._build import build_llama_server
 from ._files import find_llama_server
@@ -29,7 +29,7 @@ def serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "its OpenAI-compatible URL; stop with Ctrl-C. The server dies with this process.",
     )
     add_server_flags(p)
-    p.add_argument("--port", type=positive_int, default=None, help="port (default: a free one)")
+    p.add_argument("--port", type=port_number, default=None, help="port, up to 65535 (default, or 0: a free one)")
     p.set_defaults(handler=_serve)
 
 

@@ -74,5 +74,5 @@ def plot_run(
     latency = [Series("model request", TIER_COLOURS["llm"], [t * dt for t, _ in jobs], [1000 * s for _, s in jobs], "dots")]
     draw_chart(draw, (0, 2 * PANEL_HEIGHT, width - 1, 3 * PANEL_HEIGHT - 1), "LLM latency per request (ms)",
                latency if jobs else [], x_label="simulated s (plan applied)",
-               empty_note="no model latency in the journal (no LLM planned this run)")
+               empty_note="no model latency in the journal (no model plans, or only streamed ones)")
     image.save(path, format="PNG")

@@ -208,6 +208,8 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     if summary["valid_plan_rate"] is not None:
         rows.append(("valid-plan rate", f"{100 * summary['valid_plan_rate']:.1f}%"))
+    if summary["rejections"]:
+        rows.append(("rejected agents", ", ".join(f"{reason} {n}" for reason, n in summary["rejections"].items())))
     if summary["job_errors"]:
         rows.append(("failed model jobs", ", ".join(f"{k} {n}" for k, n in summary["job_errors"].items())))
     if (lat := summary["llm_latency_ms"]) is not None:

@@ -37,6 +37,7 @@ def test_demo_then_verify_passes_and_a_tampered_hash_is_reported(tmp_path: Path)
         (["demo", "--ticks", "-5"], "'-5' must not be negative"),
         (["demo", "--discs", "many"], "'many' is not a whole number"),
         (["demo", "--discs", "100000"], "more than the demo's 500"),
+        (["serve", "--port", "70000"], "'70000' is not a port (0-65535)"),
         (["verify", "{tmp}/hashes_dir_run"], "hashes.tsv: Is a directory"),
         (["demo", "--out", "{tmp}/full"], "is not empty; choose another directory or pass --force"),
         (["fly"], "invalid choice: 'fly'"),

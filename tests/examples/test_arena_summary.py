@@ -124,6 +124,15 @@ def test_a_resumed_runs_ms_per_tick_counts_only_the_ticks_it_timed() -> None:
     assert nothing_run["ms_per_tick"] is None
 
 
+def test_the_printed_table_names_rejected_agents_as_summary_json_does() -> None:
+    world = build_arena({"agents": 4, "planner": "none"}, 0)
+    world.run(2)
+    summary = build_summary(world, PlanTally(), seed=0, agents=4, wall_s=0.1, stopped="tick_limit")
+    world.close()
+    summary["rejections"] = {"missing": 54, "unknown_target": 3}
+    assert dict(summary_rows(summary))["rejected agents"] == "missing 54, unknown_target 3"
+
+
 def test_plots_draw_model_latency_from_the_journal(tmp_path: Path) -> None:
     from PIL import Image
 
