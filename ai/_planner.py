@@ -408,7 +408,7 @@ class Planner:
                 mine = [j for j in submitted if j in self._jobs]
                 if self.config.mode != "lockstep" or not mine:
                     raise
-                self._deliver(world, self.executor.wait(mine[:1], self.config.lockstep_timeout), tick)
+                self._deliver(world, self.executor.wait(mine[:1], self._lockstep_wait()), tick)
 
     def _job(self, chunk: tuple[AgentSnapshot, ...], profile: TierProfile, submit_tick: int) -> _Job:
         wire = wire_for(chunk, profile, self.config.wire)
@@ -493,7 +493,14 @@ class Planner:
             due = sorted(j for j, job in self._jobs.items() if job.submit_tick + self.config.delay - 1 <= tick)
             if not due:
                 return
-            self._deliver(world, self.executor.wait(due, self.config.lockstep_timeout), tick)
+            self._deliver(world, self.executor.wait(due, self._lockstep_wait()), tick)
+
+    def _lockstep_wait(self) -> float:
+        """Seconds a lockstep tick waits for its jobs: ``lockstep_timeout``, or the executor's
+        request timeout if that is longer, so a request always gets the time it was given (a
+        --llm-timeout of 200 s was cut to 120)."""
+        assert self.executor is not None
+        return max(self.config.lockstep_timeout, self.executor.timeout)
 
     def _apply_tick(self, submit_tick: int, tick: int) -> int:
         return max(submit_tick + self.config.delay, tick + 1)

@@ -323,3 +323,17 @@ def test_plans_that_end_at_once_do_not_ask_the_model_again_before_min_plan_ticks
     assert max(per_agent.values()) == 2, "tick 0's wave, then one more 30 ticks after its plan"
     assert len(quick.requests) > 5 * len(calm.requests)
     assert verify(tmp_path / "calm").ok
+
+
+def test_a_lockstep_tick_waits_as_long_as_the_request_timeout_allows(tmp_path: Path) -> None:
+    """The lockstep wait (120 s by default) cut requests given longer (--llm-timeout 200):
+    they timed out in the planner while the executor still waited for the answer."""
+    client = ScriptedClient(follow_schema, latency=(0.3, 0.3), seed=1)
+    with start_run(build_arena, {"planner": "llm", "agents": 8}, 1, tmp_path / "run") as run:
+        planner = run.world.resource(Planner)
+        planner.config = dataclasses.replace(planner.config, lockstep_timeout=0.05)
+        with BatchExecutor(client, max_concurrency=2, retry=RetryPolicy(max_attempts=1), timeout=5.0) as executor:
+            planner.attach(executor)
+            run.world.run(2)
+    records = [json.loads(line) for line in (tmp_path / "run" / "journal.jsonl").read_text().splitlines()[1:]]
+    assert tiers(records) == {"llm": 8}
