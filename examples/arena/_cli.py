@@ -169,7 +169,7 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     try:
         with run:
             pace = None
-            if model is not None:
+            if model is not None and world.tick < limit and outcome.winner is None:  # else nothing to plan
                 connection = model.connect(run.run_dir)
                 model.run_dir = run.run_dir
                 planner = world.resource(Planner)
