@@ -34,7 +34,7 @@ from ._metrics import RunMetrics, write_summary
 from ._perception import Faction, Perceivable, Perception, Senses
 from ._perception_kernel import LineOfSight
 from ._perception_system import install_perception
-from ._plan import AssignPlan, Plan, PlanStatus, Tier
+from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
 from ._planner import Planner, PlannerConfig, PlannerStats, Policies, Policy
 from ._prompt import PromptBatch, agent_chars, encode_batch, system_prompt
 from ._request import batch_request, wire_for
@@ -88,6 +88,7 @@ __all__ = [
     "LatencyStats",
     "LineOfSight",
     "MapBounds",
+    "ModelAnswer",
     "MoveTo",
     "Patrol",
     "Perceivable",

@@ -16,7 +16,7 @@ from engine import Input, World, component
 
 from ._actions import ActionStep, parse_step
 
-__all__ = ["AssignPlan", "Plan", "PlanStatus", "Tier"]
+__all__ = ["AssignPlan", "ModelAnswer", "Plan", "PlanStatus", "Tier"]
 
 
 class Tier(str, Enum):
@@ -94,3 +94,14 @@ class AssignPlan(Input):
             self.entity,
             Plan(self.plan_id, tuple(self.steps), self.tier, world.tick, step_tick=world.tick),
         )
+
+
+class ModelAnswer(Input):
+    """A model's answer none of whose plans carried it into the journal: every plan had
+    already gone out from the stream (realtime), or every agent was rejected. Its ``meta``
+    holds the raw text, latency and tokens, as a plan's would; it changes nothing."""
+
+    kind = "ai.model_answer"
+
+    def apply(self, world: World) -> None:
+        pass

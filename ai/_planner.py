@@ -34,7 +34,7 @@ from ._adaptive import AgentPace, batch_shape
 from ._executor import BatchExecutor, BatchJob, JobResult, QueueFull
 from ._metrics import RunMetrics
 from ._perception import Perception
-from ._plan import AssignPlan, Plan, PlanStatus, Tier
+from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
 from ._request import batch_request, wire_for
 from ._snapshot import AgentSnapshot, SnapshotConfig, build_snapshot
 from ._stream import StreamingPlans
@@ -540,6 +540,9 @@ class Planner:
                 elif isinstance(verdict, Rejection):
                     self.stats.rejections[verdict.reason_code.value] += 1
                     failed.append((verdict.agent_id, verdict.reason_code.value))
+            if "raw" in meta:  # no plan of this answer carried it: it is journaled on its own
+                world.submit(ModelAnswer(entity=0), apply_tick, meta=meta)
+                meta = {"job": result.job_id}
             if failed:
                 self._fall_through(world, failed, job.tier, tick, apply_tick, job.submit_tick, meta)
 

@@ -6,7 +6,8 @@ rendered plot of the same run agree, and both equal what ``tickmind verify`` rep
 planner's own ``PlannerStats.plans`` counts plans *submitted*, which includes plans still
 queued for a tick the run never reached.)
 
-Model metrics are read from each plan's journal ``meta`` when the planner put them there —
+Model metrics are read from each plan's journal ``meta`` when the planner put them there (or
+from an ``ai.model_answer`` record's, for an answer no plan carried: streamed or rejected) —
 ``latency_s`` or ``latency_ms``, ``prompt_tokens``, ``completion_tokens`` — once per model job
 (``meta["job"]``), since every agent of a batch shares its request. Missing keys stay unknown.
 """
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ai import AssignPlan, Tier
+from ai import AssignPlan, ModelAnswer, Tier
 from engine import JournalRecord
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = ["TIERS", "PlanTally"]
 
 TIERS = tuple(t.value for t in Tier)  #: best first: llm, simple_llm, heuristic, emergency
 ASSIGN_PLAN = AssignPlan.kind
+MODEL_ANSWER = ModelAnswer.kind
 
 
 @dataclass
@@ -41,6 +43,10 @@ class PlanTally:
     def add(self, tick: int, tier: str, meta: Mapping[str, Any] | None) -> None:
         self.per_tier[tier] += 1
         self.timeline.append((tick, tier))
+        self.add_answer(tick, meta)
+
+    def add_answer(self, tick: int, meta: Mapping[str, Any] | None) -> None:
+        """A model job's latency and tokens, from a plan's meta or a ModelAnswer's."""
         if not meta:
             return
         job = meta.get("job")
@@ -60,6 +66,8 @@ class PlanTally:
         """A ``world.on_input_applied`` listener: count every AssignPlan as it lands."""
         if isinstance(pending.input, AssignPlan):
             self.add(pending.tick, pending.input.tier.value, pending.meta)
+        elif isinstance(pending.input, ModelAnswer):
+            self.add_answer(pending.tick, pending.meta)
 
     @classmethod
     def from_journal(cls, records: Iterable[JournalRecord], ticks: int | None = None) -> PlanTally:
@@ -67,8 +75,12 @@ class PlanTally:
         also hold plans queued for ticks the run never reached."""
         tally = cls()
         for rec in records:
-            if rec.kind == ASSIGN_PLAN and (ticks is None or rec.t < ticks):
+            if ticks is not None and rec.t >= ticks:
+                continue
+            if rec.kind == ASSIGN_PLAN:
                 tally.add(rec.t, str(rec.data.get("tier")), rec.meta)
+            elif rec.kind == MODEL_ANSWER:
+                tally.add_answer(rec.t, rec.meta)
         return tally
 
     def tokens(self) -> dict[str, int] | None:

@@ -28,6 +28,7 @@ def test_ai_exports_exactly_the_public_api() -> None:
         "LatencyStats",
         "LineOfSight",
         "MapBounds",
+        "ModelAnswer",
         "MoveTo",
         "Patrol",
         "Perceivable",

@@ -83,7 +83,7 @@ def test_counts_match_a_run_with_a_partial_failure(tmp_path: Path) -> None:
     assert requests == {"total": 50, "ok": 50, "failed": 0, "timed_out": 0, "cancelled": 0, "attempts": 50, "errors": {}}
     assert requests["total"] == client.calls
 
-    journal_tiers = Counter(r["meta"]["tier"] for r in records)
+    journal_tiers = Counter(r["meta"].get("tier") for r in records)
     assert summary["plans"]["by_tier"] == {"llm": 75, "simple_llm": 25, "heuristic": 0, "emergency": 0}
     assert summary["plans"]["by_tier"] == {t: journal_tiers[t] for t in summary["plans"]["by_tier"]}
     assert summary["plans"]["total"] == len(records) == sum(planner.stats.plans.values())

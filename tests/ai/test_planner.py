@@ -62,7 +62,8 @@ def run_llm_arena(
 
 
 def tiers(records: list[dict]) -> Counter[str]:
-    return Counter(r["meta"]["tier"] for r in records)
+    """Plans per tier (ai.model_answer records, answers no plan carried, are not plans)."""
+    return Counter(r["meta"]["tier"] for r in records if r["kind"] == "ai.assign_plan")
 
 
 def test_batch_success_every_agent_gets_a_model_plan_in_batches(tmp_path: Path) -> None:
@@ -253,7 +254,7 @@ def test_realtime_mode_with_random_latencies_replays_from_its_journal(tmp_path: 
     _, planner, records = run_llm_arena(
         tmp_path / "run", follow_schema, ticks=120, config={"mode": "realtime"}, latency=(0.0, 0.03)
     )
-    llm = [r for r in records if r["meta"]["tier"] == "llm"]
+    llm = [r for r in records if r["meta"].get("tier") == "llm"]
     submit_ticks = [int(r["meta"]["job"][1:10]) for r in llm]
     delays = {r["t"] - s for r, s in zip(llm, submit_ticks)}
     assert len(delays) > 1, "plans arrived after varying numbers of ticks"
@@ -337,3 +338,22 @@ def test_a_lockstep_tick_waits_as_long_as_the_request_timeout_allows(tmp_path: P
             run.world.run(2)
     records = [json.loads(line) for line in (tmp_path / "run" / "journal.jsonl").read_text().splitlines()[1:]]
     assert tiers(records) == {"llm": 8}
+
+
+def test_every_model_answer_is_journaled_once_even_when_its_plans_all_streamed(tmp_path: Path) -> None:
+    """Realtime plans go out as their entries close in the stream; an answer whose plans all
+    did so was journaled nowhere (no raw text, latency or tokens for the summary or plots)."""
+    from examples.arena._summary_tally import PlanTally
+    from engine import read_journal
+
+    _, planner, records = run_llm_arena(
+        tmp_path / "run", follow_schema, ticks=90, config={"mode": "realtime", "agents_per_request": 1}, latency=(0.0, 0.02)
+    )
+    streamed = [r for r in records if r["meta"].get("streamed")]
+    assert streamed and all("raw" not in r["meta"] for r in streamed)
+    answers = Counter(r["meta"]["job"] for r in records if "raw" in r["meta"])
+    assert set(answers.values()) == {1} and len(answers) == planner.stats.jobs - sum(planner.stats.job_errors.values())
+    assert {r["meta"]["job"] for r in streamed} <= set(answers), "each streamed plan's answer is in the journal"
+    tally = PlanTally.from_journal(read_journal(tmp_path / "run" / "journal.jsonl").records)
+    assert len(tally.latencies_s) == len(answers)
+    assert verify(tmp_path / "run").ok

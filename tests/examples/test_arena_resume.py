@@ -46,7 +46,7 @@ def test_a_resumed_model_run_reconnects_and_keeps_planning_with_the_model(tmp_pa
         assert _arena("--resume", "--llm", server.openai_url, "--ticks", "60", "--out", str(out)) == 0
     records = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()[1:]]
     after = [r for r in records if r["kind"] == "ai.assign_plan" and r["at"] >= 40]
-    assert any(r["meta"]["tier"] == "llm" for r in after), "the resumed run never asked the model"
+    assert any(r["meta"].get("tier") == "llm" for r in after), "the resumed run never asked the model"
     assert json.loads((out / "summary.json").read_text())["ticks"] == 100
     assert main(["verify", str(out)]) == 0
 
