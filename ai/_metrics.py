@@ -162,7 +162,7 @@ class RunMetrics:
             self._statuses[result.status.value] += 1
             self._attempts += result.attempts
             self._batch.add(len(result.agent_ids))
-            if result.error is not None:
+            if result.error is not None and result.status is not JobStatus.CANCELLED:  # counted as cancelled, not failed
                 self._errors[type(result.error).__name__] += 1
             if completion is not None:
                 self._latency.add(result.latency_s)

@@ -13,7 +13,8 @@ Exposed metric names (all prefixed ``tickmind_``)::
 
     requests_total{status}          finished model requests: ok/failed/timed_out/cancelled
     request_attempts_total          attempts made (retries included)
-    request_errors_total{kind}      failed/timed-out/cancelled requests by error class
+    request_errors_total{kind}      failed and timed-out requests by error class (cancelled ones are
+                                    a status, not an error)
     request_latency_seconds         histogram, ok requests, submit to finish
     ttfb_seconds                    histogram, time to the answer's first byte
     prompt_tokens_total             tokens in (ok requests)

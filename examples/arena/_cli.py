@@ -54,7 +54,7 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )  # fmt: skip
     p.add_argument("--llm", default="local", help="'local' (the embedded model, default) or a server URL")
     p.add_argument("--backend", choices=["openai", "ollama"], default="openai", help="API of a --llm URL (default openai)")
-    p.add_argument("--model", default=None, help="model name to ask a --llm URL for")
+    p.add_argument("--model", type=_model_name, default=None, help="model name to ask a --llm URL for")
     p.add_argument(
         "--mode", choices=["lockstep", "realtime"], default=None,
         help="realtime (default): the world keeps moving while the model thinks; lockstep: it waits for every plan",
@@ -82,6 +82,12 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--durable", action="store_true", help="fsync the journal at every tick end (bench/RESULTS.md §15)")
     p.add_argument("--quiet", action="store_true", help="no progress display (the summary is still printed)")
     p.set_defaults(handler=_run)
+
+
+def _model_name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give the model's name, or leave --model out for the server's default")
+    return text
 
 
 def _positive_float(text: str) -> float:

@@ -183,7 +183,7 @@ def test_timed_out_and_cancelled_jobs_are_counted_by_status() -> None:
     assert {k: summary["requests"][k] for k in ("total", "ok", "timed_out", "cancelled")} == {
         "total": 2, "ok": 0, "timed_out": 1, "cancelled": 1,
     }  # fmt: skip
-    assert summary["requests"]["errors"] == {"LLMTimeout": 1, "LLMError": 1}
+    assert summary["requests"]["errors"] == {"LLMTimeout": 1}, "a job cancelled at shutdown is not an error"
     assert summary["batch_agents"]["sum"] == 3.0
 
 

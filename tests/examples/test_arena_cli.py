@@ -30,6 +30,7 @@ def test_arena_flag_mistakes_exit_2_without_a_traceback(tmp_path: Path) -> None:
         (["--speed", "0"], "must be a positive finite number"),
         (["--metrics-port", "70000", "--out", str(tmp_path / "p")], "'70000' is not a port (0-65535)"),
         (["--llm", "http://[::1", "--out", str(tmp_path / "u")], "is not a valid URL"),
+        (["--model", "", "--out", str(tmp_path / "m")], "argument --model: is empty"),
         (["--scenario", str(bad_scenario), "--out", str(tmp_path / "x")], "bad.toml"),
     ]:
         done = subprocess.run([sys.executable, "-m", "engine", "arena", *args], capture_output=True, text=True, cwd=REPO)
