@@ -18,13 +18,16 @@ added in later versions without bumping the version — existing keys keep their
                              emergency); the sum equals the journal's ai.assign_plan records
                              applied within the run (t < ticks)
     plans_submitted          plans the planner submitted (>= applied: the last ones may be
-                             queued for a tick the run did not reach), or null
+                             queued for a tick the run did not reach), or null; after a
+                             resume, since the resume (as are rejections, job_errors and
+                             model_jobs: the planner's own counts)
     valid_plan_rate          model plans / (model plans + plans rejected by validation), or
                              null when no model planned; failed requests count in job_errors
     rejections, job_errors   {reason: agents} and {error kind: model jobs}
     model_jobs               model requests made, or null without a planner
     llm_latency_ms           {count, mean, p50, p95} over model jobs, or null when no model answered
     tokens                   {prompt, completion} summed over model jobs, or null when unknown
+                             (both over the whole run, from the journal, after a resume)
     ms_per_tick_by_system    {system name: mean wall ms per tick}, in schedule order
 
 Everything is read defensively from what the world exposes (``ArenaOutcome``, ``ArenaScore``,
@@ -122,8 +125,10 @@ def build_summary(
         "rejections": dict(sorted(stats.rejections.items())) if stats is not None else {},
         "job_errors": dict(sorted(stats.job_errors.items())) if stats is not None else {},
         "model_jobs": stats.jobs if stats is not None else None,
-        "llm_latency_ms": _metrics_latency_ms(metrics) or _latency_ms(tally, planner),
-        "tokens": _metrics_tokens(metrics) or tally.tokens() or _stats_tokens(stats),
+        # A resumed run's live metrics saw only its last stretch; the journal (the tally, read
+        # back at the resume) holds every answer of the whole run.
+        "llm_latency_ms": (None if first_tick else _metrics_latency_ms(metrics)) or _latency_ms(tally, planner),
+        "tokens": (None if first_tick else _metrics_tokens(metrics)) or tally.tokens() or _stats_tokens(stats),
         "ms_per_tick_by_system": {name: round(1000 * s / ticks, 4) for name, s in world.timings.items()} if ticks else {},
     }
 

@@ -204,3 +204,26 @@ def test_ctrl_c_still_writes_the_summary_of_what_was_recorded(tmp_path: Path) ->
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["stopped"] == "interrupted" and summary["ticks"] == recorded_ticks(out) >= 600
+
+
+def test_a_resumed_runs_latency_and_tokens_cover_the_whole_run() -> None:
+    """The live metrics of a resumed run saw only its last stretch (1 job of 9); the tally,
+    read from the journal at the resume, has every answer."""
+    tally = PlanTally()
+    for i in range(9):
+        tally.add(i, "llm", {"job": f"j{i}", "latency_s": 0.5, "prompt_tokens": 10, "completion_tokens": 4})
+    from ai import BatchJob, JobResult, JobStatus, Planner, RunMetrics
+    from ai.clients import CompletionRequest, CompletionResult
+
+    world = build_arena({"agents": 4, "planner": "llm"}, 0)
+    since_resume = RunMetrics(prometheus=False)  # what the live planner saw: one job
+    request = CompletionRequest(request_id="j9", system="s", user="u", max_tokens=8)
+    answer = CompletionResult(text="{}", prompt_tokens=10, completion_tokens=4, model="m", total_s=0.5)
+    job = BatchJob(job_id="j9", request=request, agent_ids=(1,), submit_tick=10)
+    since_resume.record_job(JobResult(job=job, status=JobStatus.OK, result=answer, attempts=1, latency_s=0.5))
+    world.resource(Planner).metrics = since_resume
+    summary = build_summary(world, tally, seed=0, agents=4, wall_s=0.1, stopped="tick_limit", ticks=12, first_tick=10)
+    fresh = build_summary(world, tally, seed=0, agents=4, wall_s=0.1, stopped="tick_limit", ticks=12)
+    world.close()
+    assert summary["llm_latency_ms"]["count"] == 9 and summary["tokens"] == {"prompt": 90, "completion": 36}
+    assert fresh["llm_latency_ms"]["count"] == 1, "a run that was not resumed reads its live metrics"
