@@ -20,8 +20,9 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
     plan_delay        ticks between a plan's submission and its application (default 1)
     replan_every      ticks before a running plan is reconsidered (default 240)
     min_plan_ticks    an agent whose plan ended sooner stands until this many ticks after it
-                      was assigned before it is planned again (default 30 for planner "llm",
-                      whose plans often end at once, e.g. regroup beside an ally; 0 else)
+                      was assigned before it is planned again (default 30 for planner "llm"
+                      in lockstep, whose plans often end at once, e.g. regroup beside an
+                      ally, and each ask stops the world; 0 else)
     perception_every  refresh each agent's perception every k ticks, staggered (default 1)
     perception_cap    agents list only their k nearest enemies, allies and cover (default 16)
 """
@@ -65,7 +66,9 @@ __all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "arena_tiers", "
 PLANNERS = ("heuristic", "llm", "none")
 #: Half a second at 60 Hz: a lockstep world then waits on its model at most every 30 ticks
 #: per agent, not every other tick (the small model writes lone regroups that end at once).
-LLM_MIN_PLAN_TICKS = 30
+#: Realtime needs none: there the world never waits, and the heuristic covers an agent whose
+#: plan ended while the model thinks, where this would leave it standing.
+LOCKSTEP_MIN_PLAN_TICKS = 30
 CONFIG_KEYS = frozenset(
     {
         "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
@@ -154,11 +157,12 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
         max_listed=int(config.get("perception_cap", 16)),
     )
     if planner != "none":
+        lockstep_llm = planner == "llm" and config.get("mode", "lockstep") == "lockstep"
         settings = PlannerConfig(
             mode=config.get("mode", "lockstep"),
             delay=int(config.get("plan_delay", 1)),
             replan_every=int(config.get("replan_every", 240)),
-            min_plan_ticks=int(config.get("min_plan_ticks", LLM_MIN_PLAN_TICKS if planner == "llm" else 0)),
+            min_plan_ticks=int(config.get("min_plan_ticks", LOCKSTEP_MIN_PLAN_TICKS if lockstep_llm else 0)),
             agents_per_request=_optional_int(config.get("agents_per_request", 4)),
             wire=config.get("wire", "json"),
             lead_request=bool(config.get("lead_request", True)),

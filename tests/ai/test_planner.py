@@ -317,13 +317,17 @@ def regroup_everyone(request: CompletionRequest) -> str:
 
 def test_plans_that_end_at_once_do_not_ask_the_model_again_before_min_plan_ticks(tmp_path: Path) -> None:
     """Lockstep asked the model for the same agents every other tick (the world waited on it
-    each time); the arena's LLM planner now waits 30 ticks from a plan's assignment."""
+    each time); the arena's lockstep LLM planner now waits 30 ticks from a plan's assignment.
+    Realtime keeps 0: the world never waits there, and gap plans keep agents busy."""
     quick, _, quick_records = run_llm_arena(tmp_path / "quick", regroup_everyone, ticks=40, config={"min_plan_ticks": 0})
     calm, _, calm_records = run_llm_arena(tmp_path / "calm", regroup_everyone, ticks=40)
     per_agent = Counter(r["entity"] for r in calm_records if r["meta"]["tier"] == "llm")
     assert max(per_agent.values()) == 2, "tick 0's wave, then one more 30 ticks after its plan"
     assert len(quick.requests) > 5 * len(calm.requests)
     assert verify(tmp_path / "calm").ok
+    realtime = build_arena({"planner": "llm", "mode": "realtime"}, 0)
+    assert realtime.resource(Planner).config.min_plan_ticks == 0
+    realtime.close()
 
 
 def test_a_lockstep_tick_waits_as_long_as_the_request_timeout_allows(tmp_path: Path) -> None:
