@@ -79,10 +79,11 @@ class PlannerConfig:
     ``latency_target_s`` (realtime) caps agents per request by the seconds per agent the
     server has been taking (:class:`ai.AgentPace`), so no request should take much longer:
     its last plan would be stale by the time it lands. None: no cap but the shape's.
-    ``min_plan_ticks`` keeps an agent whose plan ended sooner than that after it was
-    assigned from falling due again before then (it stands idle meanwhile): a plan that ends
-    as it starts (regroup beside an ally) would otherwise ask again at once, and a lockstep
-    world would wait on its model every other tick.
+    ``min_plan_ticks``: an agent whose plan ended sooner than that after it was assigned is
+    replanned by the game's heuristic policy (instant, journaled with reason
+    ``plan_ended_early``), not the model: a plan that ends as it starts (regroup beside an
+    ally) would otherwise ask again at once, and a lockstep world would wait on its model
+    every other tick.
     """
 
     mode: Literal["lockstep", "realtime"] = "lockstep"
@@ -236,7 +237,9 @@ class Planner:
         if self.executor is not None and self.config.mode == "realtime":
             self._deliver_early(world, tick)
             self._deliver(world, self.executor.poll(), tick)
-        due = self._due(world, tick)
+        due, quick = self._due(world, tick)
+        if quick:  # plans that ended right away: the game's own policy, no model call
+            self._instant(world, [(e, "") for e in quick], tick, tick + self.config.delay, {"reason": "plan_ended_early"})
         if due:
             self._plan(world, due, tick)
         if self._waiting:
@@ -263,10 +266,10 @@ class Planner:
     def held(self) -> frozenset[int]:
         return frozenset(self._held)
 
-    def _due(self, world: World, tick: int) -> list[int]:
-        """The perceiving agents due to replan, ascending: no plan, a finished one (at least
-        ``min_plan_ticks`` after it was assigned), a plan older than ``replan_every``, or a
-        salient event, unless held or awaiting a plan.
+    def _due(self, world: World, tick: int) -> tuple[list[int], list[int]]:
+        """The perceiving agents due to replan, ascending (no plan, a finished one, a plan
+        older than ``replan_every``, or a salient event, unless held or awaiting a plan),
+        and apart those whose plan finished within ``min_plan_ticks`` of its assignment.
 
         One loop with everything it reads bound locally: it visits every agent every tick.
         """
@@ -275,6 +278,7 @@ class Planner:
         plan_of = dict(plans) if plans else {}
         running = PlanStatus.RUNNING
         due: list[int] = []
+        quick: list[int] = []
         for entity, _ in world.get_component(Perception):
             if entity in held:
                 continue
@@ -287,11 +291,10 @@ class Planner:
             if plan is None:
                 due.append(entity)
             elif plan.status is not running:
-                if tick - plan.assigned_tick >= least:
-                    due.append(entity)
+                (due if tick - plan.assigned_tick >= least else quick).append(entity)
             elif tick - plan.assigned_tick >= every or (salient is not None and salient(world, entity, plan)):
                 due.append(entity)
-        return due
+        return due, quick
 
     @property
     def jobs_in_flight(self) -> int:

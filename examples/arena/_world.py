@@ -19,10 +19,10 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
                       servers), for planner "llm"
     plan_delay        ticks between a plan's submission and its application (default 1)
     replan_every      ticks before a running plan is reconsidered (default 240)
-    min_plan_ticks    an agent whose plan ended sooner stands until this many ticks after it
-                      was assigned before it is planned again (default 30 for planner "llm"
-                      in lockstep, whose plans often end at once, e.g. regroup beside an
-                      ally, and each ask stops the world; 0 else)
+    min_plan_ticks    an agent whose plan ended sooner than this after it was assigned is
+                      replanned by the heuristic, not the model (default 30 for planner
+                      "llm" in lockstep, whose plans often end at once, e.g. regroup beside
+                      an ally, and each ask stops the world; 0 else)
     perception_every  refresh each agent's perception every k ticks, staggered (default 1)
     perception_cap    agents list only their k nearest enemies, allies and cover (default 16)
 """
@@ -65,9 +65,9 @@ __all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "arena_tiers", "
 
 PLANNERS = ("heuristic", "llm", "none")
 #: Half a second at 60 Hz: a lockstep world then waits on its model at most every 30 ticks
-#: per agent, not every other tick (the small model writes lone regroups that end at once).
-#: Realtime needs none: there the world never waits, and the heuristic covers an agent whose
-#: plan ended while the model thinks, where this would leave it standing.
+#: per agent, not every other tick (the small model writes lone regroups that end at once);
+#: a plan that ends sooner is followed by a heuristic one. Realtime needs none: there the
+#: world never waits, and the heuristic covers an agent while the model thinks anyway.
 LOCKSTEP_MIN_PLAN_TICKS = 30
 CONFIG_KEYS = frozenset(
     {
