@@ -626,7 +626,7 @@ class HashRecord:
 
 def hash_state(
     tick: int,
-    components: Iterable[tuple[ComponentInfo, list[tuple[int, Any]]]],
+    components: Iterable[tuple[ComponentInfo, Sequence[tuple[int, Any]]]],
     sources: Iterable[tuple[str, bytes]],
     memo: HashMemo | None = None,
 ) -> HashRecord:
@@ -655,7 +655,7 @@ def hash_state(
 
 def _hash_state(
     tick: int,
-    components: Iterable[tuple[ComponentInfo, list[tuple[int, Any]]]],
+    components: Iterable[tuple[ComponentInfo, Sequence[tuple[int, Any]]]],
     sources: Iterable[tuple[str, bytes]],
 ) -> HashRecord:
     root = hashlib.blake2b(_I64.pack(tick), digest_size=16)
@@ -685,20 +685,21 @@ def _hash_state(
 
 _first = operator.itemgetter(0)
 _second = operator.itemgetter(1)
+#: What an encoder raises on a value that does not fit its component's declared field types.
+_ENCODE_FAILURES = (ComponentError, struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
 
 def _encode_all(info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> list[bytes]:
-    failures = (ComponentError, struct.error, TypeError, AttributeError, ValueError, OverflowError)
     try:
         return list(map(info.encode, map(_second, pairs)))
-    except failures:
+    except _ENCODE_FAILURES:
         pass
     for entity, value in pairs:  # find and name the offending entity
         try:
             info.encode(value)
         except ComponentError as exc:  # the encoder's own words (an object array, say)
             raise ComponentError(f"entity {entity} component {info.name}: {exc}") from exc
-        except failures as exc:
+        except _ENCODE_FAILURES as exc:
             raise ComponentError(
                 f"entity {entity} component {info.name}: a value does not match its "
                 f"declared field types ({exc})"

@@ -21,7 +21,7 @@ from pathlib import Path
 from ._errors import RunDirError
 from ._hashfile import HashFileWriter, cut_hash_files, detail_ends, read_hashes, truncate_file
 from ._journal import JournalReader, JournalWriter
-from ._run import DETAIL, HASHES, JOURNAL, Run, divergence_at, open_journal, replay_records
+from ._run import DETAIL, HASHES, JOURNAL, Run, divergence_at, open_journal, replay_records, written_past_hashes
 
 __all__ = ["resume_run"]
 
@@ -84,12 +84,10 @@ def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mism
 
 
 def _refuse_lost_hashes(run_dir: Path, journal: JournalReader, ticks: int) -> None:
-    """A crash leaves at most the tick in progress (``ticks``) unhashed, since each tick's
-    journal lines are flushed before its hashes. Inputs written at a later tick mean the
-    hash files lost lines they had (a damaged or restored copy): cutting the journal back
-    to them would delete inputs no replay can make again (a model's plans)."""
-    last = max((r.written_at for r in journal.records), default=-1)
-    if last > ticks:
+    """Hash files shorter than a crash leaves: cutting the journal back to them would delete
+    inputs no replay can make again (a model's plans)."""
+    last = written_past_hashes(journal, ticks)
+    if last is not None:
         raise RunDirError(
             f"cannot resume {run_dir}: its journal has inputs written up to tick {last}, but its hash files "
             f"end at tick {ticks - 1}; more is missing than a crash leaves, so nothing was cut "

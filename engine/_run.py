@@ -383,8 +383,8 @@ def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> Veri
     if not roots:
         raise RunDirError(f"{run_dir}/{HASHES} records no tick: nothing to verify")
     report = VerifyReport(run_dir, len(roots), 0, None, list(journal.warnings))
-    late = max((r.written_at for r in journal.records), default=-1)
-    if late > len(roots):  # a crash leaves at most the tick in progress unhashed
+    late = written_past_hashes(journal, len(roots))
+    if late is not None:
         report.warnings.append(
             f"the journal has inputs written up to tick {late}, but {HASHES} ends at tick {len(roots) - 1}: "
             f"only those {len(roots)} ticks were checked (was {HASHES} cut short?)"
@@ -401,27 +401,33 @@ def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> Veri
     return report
 
 
+def written_past_hashes(journal: JournalReader, ticks: int) -> int | None:
+    """The last tick an input was written at, if the hash files (``ticks`` long) end before a
+    crash could have left them: each tick's journal lines are flushed before its hashes, so
+    a crash leaves at most the tick in progress (``ticks``) unhashed. Anything later means
+    the hash files lost lines they had (a damaged or restored copy). None: no such input."""
+    last = max((r.written_at for r in journal.records), default=-1)
+    return last if last > ticks else None
+
+
 def divergence_at(run_dir: Path, world: World, replayed: HashRecord, recorded: str) -> Divergence:
-    """The divergence of ``world`` (just stepped) from the run recorded in ``run_dir``."""
-    diffs = _diff(run_dir, world, replayed)
-    return Divergence(replayed.tick, recorded, replayed.root, diffs, "" if diffs else _no_diff_reason(run_dir, replayed.tick))
-
-
-def _no_diff_reason(run_dir: Path, tick: int) -> str:
-    if not (run_dir / DETAIL).exists():
-        return f"no per-component detail recorded ({DETAIL} missing)"
-    if not any(t == tick for t, _ in read_detail(run_dir / DETAIL)):
-        return f"no per-component detail for this tick ({DETAIL} ends before it)"
-    return f"every (entity, component) matches {DETAIL}: only the root in {HASHES} differs (was it edited?)"
-
-
-def _diff(run_dir: Path, world: World, replayed: HashRecord) -> tuple[ComponentDiff, ...]:
+    """The divergence of ``world`` (just stepped) from the run recorded in ``run_dir``, with
+    the differing (entity, component) pairs, or why there are none to show."""
+    tick = replayed.tick
     detail_path = run_dir / DETAIL
     if not detail_path.exists():
-        return ()
-    recorded = next((d for t, d in read_detail(detail_path) if t == replayed.tick), None)
-    if recorded is None:
-        return ()
+        return Divergence(tick, recorded, replayed.root, (), f"no per-component detail recorded ({DETAIL} missing)")
+    detail = next((d for t, d in read_detail(detail_path) if t == tick), None)
+    if detail is None:
+        return Divergence(tick, recorded, replayed.root, (), f"no per-component detail for this tick ({DETAIL} ends before it)")
+    diffs = _diff(detail, world, replayed)
+    note = "" if diffs else f"every (entity, component) matches {DETAIL}: only the root in {HASHES} differs (was it edited?)"
+    return Divergence(tick, recorded, replayed.root, diffs, note)
+
+
+def _diff(recorded: dict[int, int], world: World, replayed: HashRecord) -> tuple[ComponentDiff, ...]:
+    """The (entity, component) pairs whose recorded CRC (``recorded``, keyed as the detail
+    file keys them) differs from the replay's."""
     names = {info.type_id: info.name for info in registered_components()}
     names.update({zlib.crc32(n.encode()): n for n in world._hash_sources})
     now = replayed.detail()

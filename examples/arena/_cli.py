@@ -28,10 +28,10 @@ from ai.serving._cli import add_server_flags, server_spec
 from engine import JournalHeader, JournalRecord, Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
 from engine.cli import non_negative_int, port_number, positive_int
 
+from ._loading import load_scenario
 from ._progress import ArenaProgress, progress_mode
 from ._summary import build_summary, print_summary, recorded_ticks, write_summary
 from ._summary_tally import PlanTally
-from ._loading import load_scenario
 from ._world import ArenaOutcome, arena_scenario, build_arena
 
 __all__ = ["command"]
@@ -150,6 +150,10 @@ class _Model:
             print(f"metrics: http://{host}:{port}/metrics", flush=True)
 
     def connect(self, run_dir: Path | None) -> ModelConnection:
+        """The connection, made on the first call; ``run_dir`` (None before the run starts)
+        is where the embedded server logs and ``metrics.json`` goes."""
+        if run_dir is not None:
+            self.run_dir = run_dir
         if self.connection is None:
             self.connection = self.scope.enter_context(_connect(self.args, self.config["wire"], run_dir, self.metrics))  # type: ignore[arg-type]
         return self.connection
@@ -177,7 +181,6 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
             pace = None
             if model is not None and world.tick < limit and outcome.winner is None:  # else nothing to plan
                 connection = model.connect(run.run_dir)
-                model.run_dir = run.run_dir
                 planner = world.resource(Planner)
                 planner.attach(connection.executor)
                 planner.metrics = model.metrics

@@ -27,7 +27,6 @@ from ai import (
     Perceivable,
     Perception,
     Plan,
-    PlanStatus,
     Regroup,
     Retreat,
     Scan,
@@ -48,7 +47,6 @@ RETREAT_DISTANCE = 8.0
 REGROUP_DISTANCE = 3.0
 GOAL_TOLERANCE = 1.0  #: re-aim a moving goal only when its target moved this far
 ATTACK_PATIENCE = 90  #: ticks an Attack waits for its target to come back into view
-RUNNING = PlanStatus.RUNNING
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ def execute_steps(world: World, ctx: TickContext) -> None:
             plan.fail(f"no executor for action {step.act!r}")
             continue
         executor(StepContext(world, entity, plan, pos, seen, tick, body.max_speed, bounds), step)
-        if plan.status is not RUNNING or plan.index >= len(plan.steps):
+        if plan.current is None:
             _stop(world, entity)
 
 

@@ -119,8 +119,9 @@ def _problem(err: Any) -> Problem:
             reason += f"; expected one of: {', '.join(known)}"
         return Problem(format_path(loc), reason)
     if kind == "too_short":  # pydantic: "Tuple should have at least 1 item after validation, not 0"
-        least = err.get("ctx", {}).get("min_length", 1)
-        return Problem(format_path(loc), f"needs at least {least} entr{'y' if least == 1 else 'ies'}, got {err.get('ctx', {}).get('actual_length', 0)}")
+        ctx = err.get("ctx", {})
+        least, got = ctx.get("min_length", 1), ctx.get("actual_length", 0)
+        return Problem(format_path(loc), f"needs at least {least} entr{'y' if least == 1 else 'ies'}, got {got}")
     reason = _REASONS.get(kind) or str(err["msg"]).replace("Input should be", "must be")
     reason = reason.removeprefix("Value error, ")
     if not kind.startswith("scenario") and kind not in _REASONS and _is_scalar(err.get("input")):
