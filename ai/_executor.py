@@ -265,6 +265,7 @@ class BatchExecutor:
             raise ExecutorError(f"timeout must be > 0 seconds, got {timeout}")
         self._client = client
         self._backend = str(getattr(client, "backend", type(client).__name__))
+        self._url = str(getattr(client, "url", ""))  # an HTTP client's endpoint, for messages
         self.max_concurrency = max_concurrency
         self.max_pending = max_pending
         self.timeout = timeout
@@ -494,7 +495,7 @@ class BatchExecutor:
         return self._error(LLMError, "cancelled: the executor stopped first", job.request)
 
     def _error(self, kind: type[LLMError], cause: str, request: CompletionRequest) -> LLMError:
-        return kind(cause, backend=self._backend, request_id=request.request_id)
+        return kind(cause, backend=self._backend, url=self._url, request_id=request.request_id)
 
     def _retry_delay(self, exc: LLMError, attempts: int, rng: np.random.Generator) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""

@@ -32,6 +32,11 @@ Summary keys (``summary()``; stable, JSON-ready, every key always present)::
     queue          {samples, depth_last, depth_max, depth_mean,
                     in_flight_last, in_flight_max, in_flight_mean}  (per-tick samples)
     circuit        {state: "closed"|"open"|"half_open"|null (no breaker), trips}
+    server         {state, url, failed_in_a_row, last_error}: whether the model answers, from
+                   the jobs' own outcomes (state "unknown" before any job, "answering" after an
+                   ok one, "unreachable" while every job since failed to connect or met an open
+                   circuit, "timing out" while they timed out); url and last_error are the last
+                   failure's (null while answering)
 
 where a _Series is ``{count, sum, mean, p50, p95, max, buckets: {le: cumulative count}}``
 (``le`` strings as Prometheus writes them, "+Inf" last; statistics are 0.0 when count is 0;
@@ -63,6 +68,7 @@ from engine import TickmindError
 from ._executor import JobStatus
 from ._plan import Tier
 from ._validate import Rejection, RejectReason, ValidPlan
+from .clients._errors import CircuitOpen, LLMError, LLMTimeout, LLMUnavailable
 
 if TYPE_CHECKING:
     from ._executor import BatchExecutor, JobResult
@@ -144,6 +150,10 @@ class RunMetrics:
         self._samples = 0
         self._depth = [0, 0, 0]  # last, max, sum
         self._in_flight = [0, 0, 0]
+        self._down_streak = 0  # jobs failed since the last ok one, for want of an answering server
+        self._down_last: LLMError | None = None
+        self._down_url: str | None = None
+        self._answered = False
         self._executor: BatchExecutor | None = None
         self._breaker: CircuitBreaker | None = None
         self._server: MetricsServer | None = None
@@ -164,6 +174,13 @@ class RunMetrics:
             self._batch.add(len(result.agent_ids))
             if result.error is not None and result.status is not JobStatus.CANCELLED:  # counted as cancelled, not failed
                 self._errors[type(result.error).__name__] += 1
+            if result.ok:
+                self._down_streak, self._down_last, self._down_url = 0, None, None
+                self._answered = True
+            elif isinstance(result.error, (LLMUnavailable, CircuitOpen, LLMTimeout)):
+                self._down_streak += 1
+                self._down_last = result.error
+                self._down_url = result.error.url or self._down_url  # an open circuit may name none
             if completion is not None:
                 self._latency.add(result.latency_s)
                 if completion.ttfb_s is not None:
@@ -228,9 +245,19 @@ class RunMetrics:
             return {"state": None, "trips": 0}
         return {"state": breaker.state.value, "trips": breaker.opened}
 
+    def server(self) -> dict[str, Any]:
+        """``{"state", "url", "failed_in_a_row", "last_error"}``: does the model answer?"""
+        with self._lock:
+            failed, last, url, answered = self._down_streak, self._down_last, self._down_url, self._answered
+        if last is None:
+            return {"state": "answering" if answered else "unknown", "url": None, "failed_in_a_row": 0, "last_error": None}
+        state = "timing out" if isinstance(last, LLMTimeout) else "unreachable"
+        return {"state": state, "url": url, "failed_in_a_row": failed, "last_error": str(last)}
+
     def summary(self) -> dict[str, Any]:
         """Everything recorded so far, with the stable keys listed in the module docstring."""
         circuit = self.circuit()
+        server = self.server()
         with self._lock:
             statuses = {s: self._statuses[s] for s in _STATUSES}
             valid, rejected = self._valid, sum(self._rejected.values())
@@ -272,6 +299,7 @@ class RunMetrics:
                     "in_flight_mean": self._in_flight[2] / samples if samples else 0.0,
                 },
                 "circuit": circuit,
+                "server": server,
             }
 
     # --- the /metrics endpoint ------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""``tickmind serve`` and ``tickmind build-server``: the local model from the command line.
+"""``tickmind serve``, ``build-server`` and ``doctor``: the local model from the command line.
 
 ``serve`` keeps the embedded model up in the foreground (for sweeps and several runs to share
 one server, or to point ``--llm URL`` at); ``build-server`` compiles llama.cpp's
-llama-server once, from the llama-cpp-python sdist on PyPI.
+llama-server for this CPU, from the llama-cpp-python sdist on PyPI (runs do it themselves on
+first use); ``doctor`` says what would serve the model here and proves it with a completion.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pathlib import Path
 from engine.cli import port_number, positive_int
 
 from ._build import build_llama_server
-from ._files import find_llama_server
-from ._process import LocalServer, ServerSpec, available_kinds
+from ._cpu import INSTRUCTION_LEVELS, target_for
+from ._doctor import doctor
+from ._files import built_llama_servers
+from ._process import LocalServer, ServerSpec
 
-__all__ = ["build_command", "serve_command"]
+__all__ = ["build_command", "doctor_command", "serve_command"]
 
 
 def serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,14 +39,32 @@ def serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def build_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "build-server",
-        help="build llama.cpp's llama-server (batches requests) from PyPI sources, once",
+        help="build llama.cpp's llama-server for this CPU from PyPI sources (runs do it on first use)",
         description="Download the llama-cpp-python sdist from PyPI and compile the llama.cpp "
-        "server vendored in it (about 8 minutes on 2 cores; needs cmake and a C++ compiler). "
-        "The embedded model then prefers it: it batches concurrent requests.",
+        "server vendored in it for the instruction sets this CPU reports, never AMX (about 6-8 "
+        "minutes on 2 cores; needs cmake and a C++ compiler). The build is installed only once "
+        "it answered a real completion.",
     )
     p.add_argument("--jobs", type=positive_int, default=None, help="compile jobs (default: all cores)")
-    p.add_argument("--force", action="store_true", help="rebuild even if a llama-server is found")
+    p.add_argument("--force", action="store_true", help="rebuild even if a build for this CPU exists")
+    p.add_argument(
+        "--instructions", choices=["auto", *INSTRUCTION_LEVELS], default="auto",
+        help="the most the build may use (default auto: every set this CPU reports, AMX never)",
+    )  # fmt: skip
+    p.add_argument("--sdist", type=Path, default=None, help="a llama-cpp-python sdist to build from instead of downloading it")
     p.set_defaults(handler=_build)
+
+
+def doctor_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="say which model server would run here, and prove it with one completion",
+        description="Report this CPU's instruction sets, the model file and the llama-server "
+        "binary a run would use (and what it was built for), then start it and time one real "
+        "completion. Exit 0 when the embedded model answers, 1 with the reason and the fix.",
+    )
+    add_server_flags(p)
+    p.set_defaults(handler=doctor)
 
 
 def add_server_flags(p: argparse.ArgumentParser) -> None:
@@ -52,7 +73,7 @@ def add_server_flags(p: argparse.ArgumentParser) -> None:
         "--server",
         choices=["auto", "llama-server", "llama-cpp-python"],
         default="auto",
-        help="which server runs the local model (default auto: llama-server if built)",
+        help="which server runs the local model (default auto: llama-server, built for this CPU on first use)",
     )
     p.add_argument("--model-file", type=Path, default=None, help="a GGUF to serve instead of the packaged one")
     p.add_argument("--slots", type=positive_int, default=8, help="parallel slots of llama-server (default 8)")
@@ -80,10 +101,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    found = find_llama_server()
-    if found is not None and not args.force:
-        print(f"llama-server already available at {found} (use --force to rebuild)")
+    target = target_for(level=args.instructions)
+    found = [b for b in built_llama_servers() if b.target == target]
+    if found and not args.force:
+        print(f"llama-server for this CPU already built: {found[0].describe()} (use --force to rebuild)")
         return 0
-    build_llama_server(jobs=args.jobs)
-    print(f"servers available now: {', '.join(available_kinds())}")
+    build_llama_server(jobs=args.jobs, target=target, sdist=args.sdist)
     return 0

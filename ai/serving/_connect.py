@@ -29,6 +29,7 @@ from .._executor import BatchExecutor, RetryPolicy
 from .._metrics import RunMetrics
 from .._wire import Wire
 from ..clients import CircuitBreaker, LLMClient, OllamaClient, OpenAIClient
+from ..clients._errors import redact_url
 from ._errors import ServingError
 from ._process import LocalServer, ServerSpec
 
@@ -40,13 +41,41 @@ Backend = Literal["openai", "ollama"]
 @dataclass
 class ModelConnection:
     """What a run needs to ask a model: a started executor, the wire to ask over, and how
-    many requests the server runs at once (for :func:`ai.batch_shape`)."""
+    many requests the server runs at once (for :func:`ai.batch_shape`).
+
+    A run loop calls :meth:`check` between ticks: it raises
+    :class:`~ai.serving.ServerCrashed` once the embedded server is gone for good, so a dead
+    model stops the run instead of leaving the heuristic to play it unannounced.
+    :meth:`health` says, for people, whether the model answers.
+    """
 
     executor: BatchExecutor
     wire: Wire
     parallel: int
     description: str
     server: LocalServer | None = None
+    metrics: RunMetrics | None = None
+    url: str = ""
+
+    def check(self) -> None:
+        if self.server is not None:
+            self.server.check()
+
+    @property
+    def restarts(self) -> int:
+        """Times the embedded server was started again after dying (0 for a URL)."""
+        return self.server.restarts if self.server is not None else 0
+
+    def health(self) -> dict[str, object]:
+        """``{"state", "url", "failed_in_a_row", "last_error", "restarts"}``; ``state`` is
+        the metrics' (:meth:`ai.RunMetrics.server`), or "unknown" without metrics."""
+        report: dict[str, object] = (
+            self.metrics.server() if self.metrics is not None
+            else {"state": "unknown", "url": None, "failed_in_a_row": 0, "last_error": None}
+        )  # fmt: skip
+        if report["state"] != "answering" and report["url"] is None:
+            report = {**report, "url": self.url}
+        return {**report, "restarts": self.restarts}
 
 
 @contextmanager
@@ -62,33 +91,42 @@ def connect_model(
     timeout: float = 120.0,
     api_key_env: str = "TICKMIND_API_KEY",
     metrics: RunMetrics | None = None,
+    say: Callable[[str], None] = print,
 ) -> Iterator[ModelConnection]:
-    """Start what ``llm`` names and yield its connection; stop everything on exit."""
+    """Start what ``llm`` names and yield its connection; stop everything on exit.
+
+    ``say`` hears what takes long before the first request: building llama-server for this
+    CPU on first use."""
     local: LocalServer | None = None
     try:
         if llm == "local":
-            local = LocalServer(server, log_path=log_path).start()
+            local = LocalServer(server, log_path=log_path, say=say).start()
             make_client: Callable[[], LLMClient] = local.client
             chosen_wire: Wire = wire or "lines"
             in_flight = parallel or local.concurrency
             description = f"embedded {local.kind} at {local.base_url} ({Path(str(local.spec.model)).name})"
+            url = local.base_url
         else:
             check_llm(llm)
             make_client = _remote(llm, backend, model, api_key_env)
             chosen_wire = wire or "json"
             in_flight = parallel or _probe(make_client)
             description = f"{backend} server at {llm}"
+            url = redact_url(llm)
+        breaker = CircuitBreaker()
+        if local is not None:
+            local.on_restart(breaker.reset)  # the failures it counted were the dead process's
         executor = BatchExecutor(
             make_client(),
             max_concurrency=in_flight,
             max_pending=max(64, 4 * in_flight),
             timeout=timeout,
             retry=RetryPolicy(),
-            breaker=CircuitBreaker(),
+            breaker=breaker,
             metrics=metrics,
         ).start()
         try:
-            yield ModelConnection(executor, chosen_wire, in_flight, description, local)
+            yield ModelConnection(executor, chosen_wire, in_flight, description, local, metrics, url)
         finally:
             executor.stop()
     finally:

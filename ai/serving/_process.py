@@ -3,18 +3,25 @@
 Two servers can serve the packaged GGUF, and they behave differently under load (measured
 in bench/RESULTS.md):
 
-- ``llama-server`` (llama.cpp's own, built by ``tickmind build-server``) batches concurrent
-  requests across ``slots`` (continuous batching) and caches each slot's prompt prefix: more
-  requests in flight buy throughput. It takes ``response_format`` with ``json_schema`` and a
-  raw GBNF ``grammar``.
-- ``llama-cpp-python``'s server (installed by ``tickmind[local]``) answers one request at a
-  time: in-flight requests just queue. It takes ``{"type": "json_object", "schema": ...}``
-  and a raw ``grammar``.
+- ``llama-server`` (llama.cpp's own, which tickmind builds for this CPU on first use:
+  :mod:`ai.serving._build`) batches concurrent requests across ``slots`` (continuous
+  batching) and caches each slot's prompt prefix: more requests in flight buy throughput. It
+  takes ``response_format`` with ``json_schema`` and a raw GBNF ``grammar``.
+- ``llama-cpp-python``'s server (if you install it) answers one request at a time: in-flight
+  requests just queue. It takes ``{"type": "json_object", "schema": ...}`` and a raw
+  ``grammar``. pip builds it with ``-march=native``, which crashes on CPUs with AMX.
 
-``kind="auto"`` picks llama-server when one is built, else llama-cpp-python. The process
-runs under :mod:`ai.serving._guard` (it dies with its parent, even on SIGKILL), in its own
-process group (a Ctrl-C in the terminal reaches the run, which then stops it in order), with
-its output in a log file whose tail goes into every start-up error.
+``kind="auto"`` is llama-server. The process runs under :mod:`ai.serving._guard` (it dies
+with its parent, even on SIGKILL), in its own process group (a Ctrl-C in the terminal reaches
+the run, which then stops it in order), with its output in a log file whose tail goes into
+every error.
+
+A watcher thread waits on the process. A server that dies on its own is restarted on the same
+port ``max_restarts`` times (default once: a stray kill, the OOM killer); a death beyond that
+(a crash loop, as a SIGILL gives) leaves :attr:`LocalServer.failure` set, which
+:meth:`LocalServer.check` raises: one message with the exit, the cause when it is known, the
+fix, and the end of the log. The watcher is also the thread that spawns the restarted
+process, and lives as long as it does: the die-with-parent signal follows that thread.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -35,8 +44,10 @@ from typing import Any, Literal
 import httpx
 
 from ..clients import OpenAIClient
-from ._errors import ServingError
-from ._files import find_llama_server, find_model_file
+from ._served import ServedClient
+from ._errors import ServerCrashed, ServingError
+from ._exit import describe_exit, fix_for_illegal_instruction, is_illegal_instruction
+from ._files import ServerBinary, find_llama_server, find_model_file
 
 __all__ = ["LocalServer", "ServerKind", "ServerSpec", "available_kinds", "free_port"]
 
@@ -44,6 +55,8 @@ ServerKind = Literal["llama-server", "llama-cpp-python"]
 _KINDS: tuple[ServerKind, ...] = ("llama-server", "llama-cpp-python")
 MODEL_ALIAS = "local"
 _LOG_TAIL = 2000
+_WATCH_EVERY_S = 0.2
+_CRASH_TAIL_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,10 @@ class ServerSpec:
     share one short system prefix, so a small cache keeps every hit that matters. It is
     passed as ``LLAMA_ARG_CACHE_RAM``, which a build without the option ignores, and a value
     already set in the environment wins.
+
+    ``binary`` is the llama-server to run (default: :func:`~ai.serving.find_llama_server`,
+    or, with ``build``, one built for this CPU now). ``max_restarts`` is how often a server
+    that died on its own is started again before the run is told it is gone.
     """
 
     kind: ServerKind | Literal["auto"] = "auto"
@@ -70,6 +87,9 @@ class ServerSpec:
     port: int | None = None
     startup_timeout: float = 120.0
     cache_ram_mib: int = 256
+    binary: ServerBinary | None = None
+    build: bool = True
+    max_restarts: int = 1
 
     def __post_init__(self) -> None:
         if self.kind != "auto" and self.kind not in _KINDS:
@@ -78,23 +98,30 @@ class ServerSpec:
             raise ServingError("slots and threads must be >= 1 and context_per_slot >= 256")
         if self.cache_ram_mib < 0:
             raise ServingError(f"cache_ram_mib must be >= 0 (0 turns the cache off), got {self.cache_ram_mib!r}")
+        if self.max_restarts < 0:
+            raise ServingError(f"max_restarts must be >= 0, got {self.max_restarts!r}")
 
-    def resolved(self) -> ServerSpec:
-        """This spec with ``kind`` and ``model`` decided (what is installed, what is shipped)."""
-        kind = self.kind
-        if kind == "auto":
-            kinds = available_kinds()
-            if not kinds:
-                raise ServingError(
-                    'no local model server: pip install "tickmind[local]" (llama-cpp-python), '
-                    "or build llama.cpp's server with `tickmind build-server`"
-                )
-            kind = kinds[0]
-        return replace(self, kind=kind, model=find_model_file(self.model))
+    def resolved(self, say: Callable[[str], None] = print) -> ServerSpec:
+        """This spec with ``kind``, ``model`` and ``binary`` decided: the shipped weights, and
+        llama-server (built for this CPU first, through ``say``, if ``build`` and none is)."""
+        model = find_model_file(self.model)  # a missing model fails before a long build
+        kind = "llama-server" if self.kind == "auto" else self.kind
+        if kind == "llama-cpp-python":
+            if importlib.util.find_spec("llama_cpp") is None:
+                raise ServingError('--server llama-cpp-python: pip install "llama-cpp-python[server]" first')
+            return replace(self, kind=kind, model=model)
+        binary = self.binary or find_llama_server()
+        if binary is None and self.build:
+            from ._build import ensure_llama_server  # the build checks itself through this module
+
+            binary = ensure_llama_server(say=say)
+        if binary is None:
+            raise ServingError("no llama-server for this CPU: build one with `tickmind build-server`")
+        return replace(self, kind=kind, model=model, binary=binary)
 
 
 def available_kinds() -> list[ServerKind]:
-    """The servers this machine can start, preferred first (llama-server batches)."""
+    """The servers this machine can start now, without a build, preferred first."""
     kinds: list[ServerKind] = []
     if find_llama_server() is not None:
         kinds.append("llama-server")
@@ -114,17 +141,30 @@ class LocalServer:
     """One model server process. Use it as a context manager, or ``start()``/``stop()``.
 
     ``client()`` gives an :class:`~ai.clients.OpenAIClient` that speaks this server's schema
-    dialect. Start it from the main thread: the kernel's die-with-parent signal follows the
-    thread that spawned the process.
+    dialect. ``check()`` raises :class:`~ai.serving.ServerCrashed` once the server is gone for
+    good; ``restarts`` counts the times it was started again.
     """
 
-    def __init__(self, spec: ServerSpec | None = None, *, log_path: str | os.PathLike[str] | None = None) -> None:
-        self.spec = (spec or ServerSpec()).resolved()
+    def __init__(
+        self,
+        spec: ServerSpec | None = None,
+        *,
+        log_path: str | os.PathLike[str] | None = None,
+        say: Callable[[str], None] = print,
+    ) -> None:
+        self.spec = (spec or ServerSpec()).resolved(say)
         self.kind: ServerKind = self.spec.kind  # type: ignore[assignment]  # resolved above
         self.port = self.spec.port or free_port(self.spec.host)
+        self.restarts = 0
+        self.failure: ServerCrashed | None = None
         self._log_path = Path(log_path) if log_path is not None else None
         self._log_file: Any = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._restart_hooks: list[Callable[[], None]] = []
+        self._serving = threading.Event()  # set while a healthy process is up
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -138,12 +178,18 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        process = self._process
+        return process is not None and process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None else None
 
     def start(self) -> LocalServer:
         """Spawn the server and wait until it answers; raises :class:`ServingError` if it dies
         or does not become healthy within ``startup_timeout`` seconds."""
-        if self._process is not None:
+        if self._process is not None or self._stopping.is_set():
             raise ServingError("this local server was already started")
         if self._log_path is None:
             handle, name = tempfile.mkstemp(prefix=f"tickmind-{self.kind}-", suffix=".log")
@@ -151,27 +197,25 @@ class LocalServer:
             self._log_path = Path(name)
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = open(self._log_path, "wb")  # noqa: SIM115  # closed in stop()
-        command = [sys.executable, "-m", "ai.serving._guard", str(os.getpid()), "--", *self.command()]
-        self._process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=self._env(),
-        )
         atexit.register(self.stop)
         try:
+            self._spawn()
             self._wait_healthy()
         except BaseException:
             self.stop()
             raise
+        self._serving.set()
+        self._watcher = threading.Thread(target=self._watch, name=f"tickmind-{self.kind}-watch", daemon=True)
+        self._watcher.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (SIGTERM to its group, then SIGKILL); safe to call twice."""
-        process, self._process = self._process, None
+        self._stopping.set()
+        self._serving.clear()
         atexit.unregister(self.stop)
+        with self._lock:
+            process, self._process = self._process, None
         if process is not None and process.poll() is None:
             _signal_group(process, signal.SIGTERM)
             try:
@@ -179,9 +223,56 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait(timeout)
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join(timeout)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+    def on_restart(self, hook: Callable[[], None]) -> None:
+        """Call ``hook()`` (on the watcher thread) each time a restarted server is healthy:
+        a circuit breaker that opened while it was down should close for the new process."""
+        self._restart_hooks.append(hook)
+
+    def wait_until_serving(self, timeout: float) -> bool:
+        """Block until a healthy process is up (True), or it is gone for good, stopped, or
+        ``timeout`` passed (False). A request that failed because the process died waits
+        here for its restart instead of failing the job."""
+        deadline = time.monotonic() + timeout
+        while self.failure is None and not self._stopping.is_set():
+            if self._serving.is_set() and self.running:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return False
+
+    def died_within(self, seconds: float) -> bool:
+        """Whether the process is (or within ``seconds`` is seen to be) dead or restarting."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if not (self._serving.is_set() and self.running):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def check(self) -> None:
+        """Raise :class:`~ai.serving.ServerCrashed` if the server died more often than it may."""
+        if self.failure is not None:
+            raise self.failure
+
+    def explain_failure(self, error: ServingError) -> ServingError:
+        """``error`` (a request that got no answer) as the server's death, if it died of it."""
+        process = self._process
+        if process is None:
+            return error
+        try:
+            code = process.wait(2.0)
+        except subprocess.TimeoutExpired:
+            return error
+        return self._crash(code, times=1)
 
     def __enter__(self) -> LocalServer:
         return self.start()
@@ -189,13 +280,74 @@ class LocalServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    # --- watching ----------------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        command = [sys.executable, "-m", "ai.serving._guard", str(os.getpid()), "--", *self.command()]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=self._env(),
+        )
+        with self._lock:
+            if self._stopping.is_set():  # stop() ran while this one started
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+                return
+            self._process = process
+
+    def _watch(self) -> None:
+        """Wait on the process; restart it or record its failure when it dies on its own."""
+        deaths = 0
+        while not self._stopping.wait(_WATCH_EVERY_S):
+            process = self._process
+            if process is None or process.poll() is None:
+                continue
+            if self._stopping.is_set():
+                return
+            self._serving.clear()
+            deaths += 1
+            code = process.returncode
+            if deaths > self.spec.max_restarts:
+                self.failure = self._crash(code, times=deaths)
+                return
+            self._note(f"{self.kind} {describe_exit(code)}; restarting it on port {self.port} ({deaths} of {self.spec.max_restarts})")
+            try:
+                self._spawn()
+                self._wait_healthy()
+            except ServingError as exc:
+                if self._stopping.is_set():
+                    return
+                self.failure = ServerCrashed(f"the embedded {self.kind} could not be restarted: {exc}", exit_code=None)
+                return
+            self.restarts += 1
+            self._serving.set()
+            for hook in self._restart_hooks:
+                hook()
+
+    def _crash(self, code: int, *, times: int) -> ServerCrashed:
+        what = f"the embedded {self.kind} {describe_exit(code)}"
+        if times > 1:
+            what += f" again after {times - 1} restart{'s' * (times > 2)}"
+        if is_illegal_instruction(code):
+            what += ": " + fix_for_illegal_instruction(self.spec.binary, self.kind)
+        return ServerCrashed(what, exit_code=code, log_tail=self._log_tail(lines=_CRASH_TAIL_LINES))
+
+    def _note(self, line: str) -> None:
+        if self._log_file is not None:
+            self._log_file.write(f"--- tickmind: {line} ---\n".encode())
+            self._log_file.flush()
+
     # --- talking to it -----------------------------------------------------------------------
 
-    def client(self, **options: Any) -> OpenAIClient:
-        """An OpenAI-compatible client for this server, in the schema form it accepts."""
-        if self.kind == "llama-server":
-            return OpenAIClient(self.base_url, MODEL_ALIAS, schema_format="json_schema", **options)
-        return OpenAIClient(self.base_url, MODEL_ALIAS, schema_format="json_object", **options)
+    def client(self, **options: Any) -> ServedClient:
+        """An OpenAI-compatible client for this server, in the schema form it accepts, that
+        rides out the server's restarts (:class:`~ai.serving.ServedClient`)."""
+        schema_format = "json_schema" if self.kind == "llama-server" else "json_object"
+        return ServedClient(OpenAIClient(self.base_url, MODEL_ALIAS, schema_format=schema_format, **options), self)
 
     @property
     def concurrency(self) -> int:
@@ -208,11 +360,9 @@ class LocalServer:
         model = str(spec.model)
         threads = str(spec.threads)
         if self.kind == "llama-server":
-            binary = find_llama_server()
-            if binary is None:
-                raise ServingError("llama-server is not built: run `tickmind build-server`")
+            assert spec.binary is not None  # resolved
             return [
-                str(binary), "-m", model, "--alias", MODEL_ALIAS,
+                str(spec.binary.path), "-m", model, "--alias", MODEL_ALIAS,
                 "-np", str(spec.slots), "-c", str(spec.slots * spec.context_per_slot),
                 "-t", threads, "-tb", threads,
                 "--host", spec.host, "--port", str(self.port),
@@ -237,9 +387,10 @@ class LocalServer:
         with httpx.Client(timeout=2.0, trust_env=False) as http:
             while True:
                 process = self._process
-                assert process is not None
+                if process is None:
+                    raise ServingError(f"{self.kind} was stopped while it started")
                 if process.poll() is not None:
-                    raise ServingError(f"{self.kind} exited with code {process.returncode} at start-up{self._log_tail()}")
+                    raise self._crash(process.returncode, times=1)
                 try:
                     if http.get(url).status_code == 200:
                         return
@@ -252,12 +403,14 @@ class LocalServer:
                     )
                 time.sleep(0.1)
 
-    def _log_tail(self) -> str:
+    def _log_tail(self, lines: int | None = None) -> str:
         if self._log_path is None or not self._log_path.exists():
             return ""
         if self._log_file is not None:
             self._log_file.flush()
         text = self._log_path.read_bytes()[-_LOG_TAIL:].decode("utf-8", "replace").strip()
+        if lines is not None:
+            text = "\n".join(text.splitlines()[-lines:])
         return f"; log {self._log_path} ends:\n{text}" if text else f"; log {self._log_path} is empty"
 
     def __repr__(self) -> str:

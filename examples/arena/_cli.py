@@ -17,13 +17,13 @@ import argparse
 import contextlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ai import Planner, RunMetrics, Wire
 from ai import write_summary as write_metrics
-from ai.serving import ModelConnection, check_llm, connect_model
+from ai.serving import ModelConnection, ServerCrashed, check_llm, connect_model
 from ai.serving._cli import add_server_flags, server_spec
 from engine import JournalHeader, JournalRecord, Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
 from engine.cli import non_negative_int, port_number, positive_int
@@ -176,6 +176,7 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     stopped = "interrupted"
     started = time.perf_counter()
     failing = True  # until the loop ends normally: then a summary that cannot be written is the error
+    connection: ModelConnection | None = None
     try:
         with run:
             pace = None
@@ -186,9 +187,12 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
                 planner.metrics = model.metrics
                 if model.config.get("mode") == "realtime":
                     pace = _Pace(world.dt / args.speed, world.tick)
-            with ArenaProgress(limit, tally, progress_mode(sys.stdout, args.quiet)) as progress:
+            status = _model_status(connection)
+            with ArenaProgress(limit, tally, progress_mode(sys.stdout, args.quiet), model_status=status) as progress:
                 while world.tick < limit and outcome.winner is None:
                     world.step()
+                    if connection is not None:
+                        connection.check()  # a server that died for good stops the run here
                     progress.update(world)
                     if pace is not None:
                         pace.wait(world.tick)
@@ -197,6 +201,10 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     except KeyboardInterrupt:
         print(f"stopped; continue the run with: tickmind arena --resume --out {args.out}", file=sys.stderr)
         raise
+    except ServerCrashed as crash:
+        stopped = "model_failed"
+        resume = f"; the run stopped at tick {recorded_ticks(run.run_dir)}: continue it with tickmind arena --resume --out {args.out}"
+        raise TickmindError(crash.headline + resume + crash.log_tail) from None
     finally:
         # Also on Ctrl-C ("stopped": "interrupted"), once the run's files are closed: the
         # interrupted tick may have run without being recorded, so count what is on disk.
@@ -206,7 +214,8 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
             summary = build_summary(
                 world, tally, seed=seed, agents=scenario.agent_count,
                 wall_s=time.perf_counter() - started, stopped=stopped,
-                ticks=recorded_ticks(run.run_dir) if stopped == "interrupted" else None, first_tick=first_tick,
+                ticks=recorded_ticks(run.run_dir) if stopped in ("interrupted", "model_failed") else None,
+                first_tick=first_tick, model=_model_report(connection),
             )  # fmt: skip
             try:
                 write_summary(run.run_dir, summary)
@@ -218,6 +227,30 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
         return 0
     print_summary(summary, args.out)
     return 0
+
+
+def _model_report(connection: ModelConnection | None) -> dict[str, object] | None:
+    """summary.json's ``model_server``: what planned, whether it answered, its restarts."""
+    if connection is None:
+        return None
+    return {"description": connection.description, **connection.health()}
+
+
+def _model_status(connection: ModelConnection | None) -> Callable[[], str] | None:
+    """The progress line's word on the model: only when something is wrong or was."""
+    if connection is None:
+        return None
+
+    def status() -> str:
+        health = connection.health()
+        parts = []
+        if health["state"] in ("unreachable", "timing out"):
+            parts.append(f"model {health['state']} at {health['url']} ({health['failed_in_a_row']} jobs failed)")
+        if health["restarts"]:
+            parts.append(f"server restarted {health['restarts']}x")
+        return ", ".join(parts)
+
+    return status
 
 
 def _config(args: argparse.Namespace) -> dict[str, object]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Literal, Self
 
@@ -45,8 +46,10 @@ class ArenaProgress:
         stream: IO[str] | None = None,
         plain_every: int = 600,
         refresh_per_second: float = 4.0,
+        model_status: Callable[[], str] | None = None,
     ) -> None:
         self.limit = limit
+        self.model_status = model_status  #: a note on the model when it is not answering
         self.tally = tally
         self.mode = mode
         self.stream = stream or sys.stdout
@@ -113,4 +116,7 @@ class ArenaProgress:
         if planner is not None and planner.config.llm_tiers:
             parts.append(f"requests {planner.jobs_in_flight}, agents waiting {planner.waiting}")
         parts.append(f"{ms:.1f} ms/tick")
+        note = self.model_status() if self.model_status is not None else ""
+        if note:
+            parts.append(note)
         return "  ".join(parts)

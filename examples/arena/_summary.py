@@ -7,7 +7,8 @@ added in later versions without bumping the version — existing keys keep their
     schema, schema_version   "tickmind-arena-summary", 1
     seed, agents             the world seed; agents alive at tick 0
     teams                    team names, in team-index order
-    stopped                  "winner" (one team left), "tick_limit", or "interrupted" (Ctrl-C)
+    stopped                  "winner" (one team left), "tick_limit", "interrupted" (Ctrl-C), or
+                             "model_failed" (the embedded model server died for good)
     ticks, sim_time_s        ticks completed, and that in simulated seconds
     wall_s, ms_per_tick      wall-clock seconds of the run loop, and per tick (metrics only)
     winner, decided_tick     winning team name ("nobody" if all fell at once) and its tick, or null
@@ -29,6 +30,13 @@ added in later versions without bumping the version — existing keys keep their
     tokens                   {prompt, completion} summed over model jobs, or null when unknown
                              (both over the whole run, from the journal, after a resume)
     ms_per_tick_by_system    {system name: mean wall ms per tick}, in schedule order
+    server_restarts          times the embedded model server was restarted after dying (0 for
+                             a server by URL), or null without a model
+    model_server             {description, state, url, failed_in_a_row, last_error, restarts}
+                             of the model the run asked (state: "answering", "unreachable",
+                             "timing out" or "unknown": see ai.RunMetrics.server), or null
+    warnings                 [text]: what a reader of the numbers must know (a model-planned
+                             run whose model planned nothing, an unreachable model)
 
 Everything is read defensively from what the world exposes (``ArenaOutcome``, ``ArenaScore``,
 the ``Planner`` resource and its ``stats``/``executor``, ``world.timings``) so a world without
@@ -79,13 +87,15 @@ def build_summary(
     stopped: str,
     ticks: int | None = None,
     first_tick: int = 0,
+    model: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The summary of ``world`` as it stands now (see the module docstring for the keys).
 
     ``ticks`` is the ticks the run recorded (default ``world.tick``); after a Ctrl-C pass
     :func:`recorded_ticks`, since the interrupted tick may have run without being recorded.
     ``wall_s`` timed the ticks from ``first_tick`` on (a resumed run's replayed ticks are
-    not in it), so ``ms_per_tick`` divides by those.
+    not in it), so ``ms_per_tick`` divides by those. ``model`` is the run's model connection
+    report (``ModelConnection.health`` and its description), None when no model was asked.
     """
     outcome = world.try_resource(ArenaOutcome)
     score = world.try_resource(ArenaScore)
@@ -130,7 +140,24 @@ def build_summary(
         "llm_latency_ms": (None if first_tick else _metrics_latency_ms(metrics)) or _latency_ms(tally, planner),
         "tokens": (None if first_tick else _metrics_tokens(metrics)) or tally.tokens() or _stats_tokens(stats),
         "ms_per_tick_by_system": {name: round(1000 * s / ticks, 4) for name, s in world.timings.items()} if ticks else {},
+        "server_restarts": int(model["restarts"]) if model is not None else None,
+        "model_server": model,
+        "warnings": _warnings(model, model_plans, stats),
     }
+
+
+def _warnings(model: dict[str, Any] | None, model_plans: int, stats: object) -> list[str]:
+    """A run planned by a model whose model did not plan is the heuristic's game: say so."""
+    if model is None:
+        return []
+    warnings = []
+    if model["state"] in ("unreachable", "timing out"):
+        warnings.append(f"the model was {model['state']} at {model['url']} when the run ended: {model['last_error']}")
+    if model_plans == 0 and getattr(stats, "jobs", 0):
+        warnings.append("the model planned nothing: every agent was planned by the heuristic or emergency tiers")
+    elif model_plans == 0:
+        warnings.append("the model planned nothing: no model request was made")
+    return warnings
 
 
 def _run_metrics(planner: Planner | None) -> dict[str, Any] | None:
@@ -223,6 +250,9 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("tokens", f"{tokens['prompt']} prompt, {tokens['completion']} completion"))
     by_system = sorted(summary["ms_per_tick_by_system"].items(), key=lambda kv: -kv[1])
     rows.append(("ms/tick by system", ", ".join(f"{name} {ms:.2f}" for name, ms in by_system) or "-"))
+    if summary.get("server_restarts"):
+        rows.append(("server restarts", str(summary["server_restarts"])))
+    rows.extend(("warning", text) for text in summary.get("warnings") or ())
     return rows
 
 

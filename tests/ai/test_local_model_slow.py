@@ -5,13 +5,12 @@ both modes, each verified without the model."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ai.serving import LocalServer, ServerSpec, build_llama_server, installed_llama_server
+from ai.serving import LocalServer, ServerSpec, build_llama_server, find_llama_server, installed_llama_server, target_for
 from engine.cli import main
 
 pytestmark = pytest.mark.slow
@@ -20,10 +19,14 @@ pytestmark = pytest.mark.slow
 def test_build_server_from_the_pypi_sdist_then_serve_with_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TICKMIND_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("TICKMIND_LLAMA_SERVER", raising=False)
-    binary = build_llama_server(say=lambda _line: None)
-    assert binary == installed_llama_server() and binary.is_file()
-    assert subprocess.run([str(binary), "--version"], capture_output=True, check=False).returncode == 0
-    with LocalServer(ServerSpec(kind="llama-server", slots=2)) as server:
+    lines: list[str] = []
+    binary = build_llama_server(say=lines.append)  # checked with a real completion before install
+    assert binary.path == installed_llama_server() and binary.path.is_file()
+    assert binary.target == target_for() and any("checked with a real completion" in line for line in lines)
+    flags = json.loads((binary.path.parents[1] / "build.json").read_text())["cmake_flags"]
+    assert "-DGGML_NATIVE=OFF" in flags and "-DGGML_AMX_INT8=OFF" in flags
+    assert find_llama_server() == binary
+    with LocalServer(ServerSpec(kind="llama-server", slots=2, build=False)) as server:
         health = httpx.get(f"http://127.0.0.1:{server.port}/health", timeout=10, trust_env=False)
         assert health.status_code == 200 and server.concurrency == 2
 

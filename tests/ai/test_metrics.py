@@ -16,6 +16,7 @@ import pytest
 from ai import (
     BatchExecutor,
     BatchJob,
+    JobResult,
     JobStatus,
     Planner,
     RetryPolicy,
@@ -25,7 +26,11 @@ from ai import (
 from ai.clients import (
     STALL,
     CircuitBreaker,
+    CircuitOpen,
     CompletionRequest,
+    CompletionResult,
+    LLMBadResponse,
+    LLMTimeout,
     LLMUnavailable,
     RecordingSleep,
     ScriptedClient,
@@ -38,7 +43,7 @@ from examples.arena import build_arena
 
 SUMMARY_KEYS = {
     "version", "requests", "latency_s", "ttfb_s", "tokens", "batch_agents",
-    "parse", "plans", "queue", "circuit",
+    "parse", "plans", "queue", "circuit", "server",
 }  # fmt: skip
 SERIES_KEYS = {"count", "sum", "mean", "p50", "p95", "max", "buckets"}
 
@@ -231,3 +236,26 @@ def test_without_prometheus_client_the_summary_still_works(monkeypatch: pytest.M
     with pytest.raises(TickmindError, match=r"tickmind\[metrics\]"):
         metrics.serve_metrics()
 
+
+
+def test_the_server_state_follows_the_jobs_outcomes() -> None:
+    metrics = RunMetrics(prometheus=False)
+    request = CompletionRequest(request_id="r", system="s", user="u", max_tokens=8)
+    job = BatchJob(job_id="a", request=request, agent_ids=(1,), submit_tick=0)
+    done = CompletionResult(text="x", prompt_tokens=1, completion_tokens=1, model="m", total_s=0.1)
+    refused = LLMUnavailable("connection refused", backend="openai", url="http://127.0.0.1:9/v1/chat/completions")
+    assert metrics.server()["state"] == "unknown"
+    metrics.record_job(JobResult(job=job, status=JobStatus.OK, result=done, attempts=1))
+    assert metrics.server() == {"state": "answering", "url": None, "failed_in_a_row": 0, "last_error": None}
+    metrics.record_job(JobResult(job=job, status=JobStatus.FAILED, error=refused, attempts=3))
+    metrics.record_job(JobResult(job=job, status=JobStatus.FAILED, error=CircuitOpen("circuit open", backend="llm"), attempts=1))
+    down = metrics.server()
+    assert down["state"] == "unreachable" and down["failed_in_a_row"] == 2
+    assert down["url"] == "http://127.0.0.1:9/v1/chat/completions", "an open circuit keeps the last URL known"
+    assert "circuit open" in down["last_error"]
+    metrics.record_job(JobResult(job=job, status=JobStatus.FAILED, error=LLMTimeout("no answer", backend="openai"), attempts=1))
+    assert metrics.server()["state"] == "timing out"
+    metrics.record_job(JobResult(job=job, status=JobStatus.FAILED, error=LLMBadResponse("HTTP 400", backend="openai"), attempts=1))
+    assert metrics.server()["state"] == "timing out", "a 4xx proves nothing about reachability"
+    metrics.record_job(JobResult(job=job, status=JobStatus.OK, result=done, attempts=1))
+    assert metrics.server()["state"] == "answering"

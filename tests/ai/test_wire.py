@@ -5,7 +5,9 @@ validator judges them."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,6 +31,7 @@ from ai import (
     view_of,
 )
 from ai._wire import _range_patterns, _value, decode_line
+from ai.serving import LocalServer, ServerSpec
 
 BOUNDS = MapBounds(0, 0, 80, 50)
 A = AgentSnapshot(
@@ -54,10 +57,15 @@ def test_integer_range_patterns_match_exactly_the_range(a: int, b: int) -> None:
     assert not regex.fullmatch("0" + str(max(low, 1)))  # no leading zeros
 
 
-def test_the_grammar_is_accepted_by_llama_cpp_and_names_each_agent_in_order() -> None:
-    llama_cpp = pytest.importorskip("llama_cpp")  # installed by tickmind[local]
+def test_the_grammar_is_accepted_by_llama_cpp_and_names_each_agent_in_order(tmp_path: Path) -> None:
     grammar = lines_grammar([view_of(A, Tier.LLM), view_of(B, Tier.LLM)], max_steps=3)
-    llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)  # raises on a malformed grammar
+    with LocalServer(ServerSpec(slots=1), log_path=tmp_path / "server.log") as server:  # the real llama-server
+        body = {"model": "local", "messages": [{"role": "user", "content": "Plan agents 1 and 2."}],
+                "grammar": grammar, "max_tokens": 120, "temperature": 0}  # fmt: skip
+        reply = httpx.post(server.base_url + "/chat/completions", json=body, timeout=120, trust_env=False)
+    assert reply.status_code == 200, reply.text  # llama.cpp answers 400 to a grammar it cannot parse
+    answer = reply.json()["choices"][0]["message"]["content"]
+    assert [entry["agent_id"] for entry in decode_lines(answer, complete_only=True)] == [1, 2], answer
     root = grammar.splitlines()[0]
     assert root == "root ::= line0 line1"
     assert 'line0 ::= "1 " step0 (";" step0){0,2} "\\n"' in grammar

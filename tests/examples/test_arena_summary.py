@@ -24,7 +24,7 @@ KEYS = {
     "schema", "schema_version", "seed", "agents", "teams", "stopped", "ticks", "sim_time_s", "wall_s",
     "ms_per_tick", "winner", "decided_tick", "survivors", "kills", "deaths", "shots", "hits",
     "plans_per_tier", "plans_submitted", "valid_plan_rate", "rejections", "job_errors", "model_jobs",
-    "llm_latency_ms", "tokens", "ms_per_tick_by_system",
+    "llm_latency_ms", "tokens", "ms_per_tick_by_system", "server_restarts", "model_server", "warnings",
 }
 
 
@@ -46,6 +46,7 @@ def test_summary_json_has_every_documented_key(decided: Path) -> None:
     assert (summary["schema"], summary["schema_version"]) == ("tickmind-arena-summary", 1)
     assert (summary["seed"], summary["agents"], summary["teams"]) == (1, 4, ["red", "blue"])
     assert set(summary["plans_per_tier"]) == {t.value for t in Tier}
+    assert (summary["model_server"], summary["server_restarts"], summary["warnings"]) == (None, None, [])  # heuristic
 
 
 def test_summary_agrees_with_a_replay_of_the_run(decided: Path) -> None:
