@@ -39,6 +39,7 @@ from ._planner import Planner, PlannerConfig, PlannerStats, Policies, Policy
 from ._prompt import PromptBatch, agent_chars, encode_batch, system_prompt
 from ._request import batch_request, wire_for
 from ._schema import action_schema, batch_schema, plan_schema
+from ._share import PlanShare
 from ._snapshot import (
     DEFAULT_ROLES,
     AgentSnapshot,
@@ -94,6 +95,7 @@ __all__ = [
     "Perceivable",
     "Perception",
     "Plan",
+    "PlanShare",
     "PlanStatus",
     "Planner",
     "PlannerConfig",

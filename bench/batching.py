@@ -11,7 +11,10 @@ ticks, so they see enemies, friends and cover):
   streaming, packed and concurrent as the server suits (see "shape" below);
 - **lines**: the same with the plan-lines wire and its GBNF grammar (llama.cpp servers);
 - **lead**: plan lines, with the planner's realtime lead request (``PlannerConfig.lead_request``):
-  one agent asked alone first, the other N-1 (shaped as above) once its answer is in.
+  one agent asked alone first, the other N-1 (shaped as above) once its answer is in;
+- **solo** ("one by one"): the same prompt and plan-lines wire as **lines**, one agent per
+  request, one request at a time: what batching is measured against. The naive row differs
+  in prompt, schema and wire too, so its ratio is the end-to-end gain, not batching's.
 
 Every request goes through ``ai.BatchExecutor`` as in a run, built by ``ai.batch_request``
 (what the planner sends). Per row: wall time of the wave, time to the first valid plan
@@ -32,7 +35,9 @@ one request (its cached prefix is paid once; more in flight would only queue).
         [--url URL --model NAME --schema-format json_schema|json_object --parallel M]
         [--agents 1 5 10 20 50] [--skip-naive-above 20]
 
-The last line is ``speedup@10: X`` (naive wall / best tickmind wall at 10 agents).
+The last lines, at 10 agents: ``batching_speedup@10: X`` (solo wall / best batched wall: the
+same prompt and wire, so batching alone), ``end_to_end_speedup@10: X`` (naive wall / best
+tickmind wall) and ``agents_per_s@10: X`` (the best row's agents planned per second).
 """
 
 from __future__ import annotations
@@ -88,13 +93,14 @@ class Row:
         return (
             f"{self.agents:>6} {self.setup:<6} {self.k:>3} {self.m:>3} {self.wall_s:8.2f} {first} {share} "
             f"{100 * self.valid / self.agents:6.0f}% {self.prompt_tokens / self.agents:8.0f} "
-            f"{self.answer_tokens / self.agents:7.1f} {self.prompt_chars / self.agents:8.0f} {ratio}"
+            f"{self.answer_tokens / self.agents:7.1f} {self.prompt_chars / self.agents:8.0f} "
+            f"{self.valid / self.wall_s:8.2f} {ratio}"
         )
 
 
 HEADER = (
     f"{'agents':>6} {'setup':<6} {'k':>3} {'m':>3} {'wall_s':>8} {'first_s':>7} {'first%':>6} "
-    f"{'valid':>7} {'ptok/ag':>8} {'otok/ag':>7} {'pchr/ag':>8} {'speedup':>7}"
+    f"{'valid':>7} {'ptok/ag':>8} {'otok/ag':>7} {'pchr/ag':>8} {'valid/s':>8} {'vs naive':>7}"
 )
 
 
@@ -167,7 +173,7 @@ def run_wave(
     lead = setup == "lead"
     rest = snaps[1:] if lead else snaps
     chunks = ([tuple(snaps[:1])] if lead else []) + [tuple(rest[i : i + k]) for i in range(0, len(rest), k)]
-    wire = "lines" if setup in ("lines", "lead") else "json"
+    wire = "lines" if setup in ("lines", "lead", "solo") else "json"
 
     first_plan: list[float] = []
     lock = threading.Lock()
@@ -249,7 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=None, help="requests the server runs at once")
     parser.add_argument("--slots", type=int, default=8, help="llama-server slots (embedded)")
     parser.add_argument("--agents", type=int, nargs="+", default=[1, 5, 10, 20, 50])
-    parser.add_argument("--setups", nargs="+", default=["naive", "json", "lines", "lead"], choices=["naive", "json", "lines", "lead"])
+    setups = ["naive", "solo", "json", "lines", "lead"]
+    parser.add_argument("--setups", nargs="+", default=setups, choices=setups)
     parser.add_argument("--skip-naive-above", type=int, default=50, help="no naive baseline above this N")
     args = parser.parse_args(argv)
 
@@ -278,13 +285,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             for setup in args.setups:
                 if (setup == "naive" and count > args.skip_naive_above) or (setup == "lead" and count < 2):
                     continue
-                if setup == "naive":
+                if setup in ("naive", "solo"):
                     k, m = 1, 1
                 else:
                     k, m = batch_shape(count - 1 if setup == "lead" else count, parallel)
                 # Steady state of a run: the setup's system prompt cached in every slot, and
                 # agents no earlier row has sent (a server also caches a prompt's agent lines).
-                run_wave(make_client, warm[: max(m, 1)], "lines" if setup == "lead" else setup, 1, m)
+                run_wave(make_client, warm[: max(m, 1)], "lines" if setup in ("lead", "solo") else setup, 1, m)
                 row = run_wave(make_client, fresh.take(count), setup, k, m)
                 baseline = row.wall_s if setup == "naive" else baseline
                 rows.append(row)
@@ -294,10 +301,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             server.stop()
     at10 = [r for r in rows if r.agents == 10]
     naive10 = [r.wall_s for r in at10 if r.setup == "naive"]
-    best10 = [r.wall_s for r in at10 if r.setup != "naive"]
-    if naive10 and best10:
-        print(f"valid plans (tickmind rows): {statistics.fmean(r.valid / r.agents for r in rows if r.setup != 'naive'):.1%}")
-        print(f"speedup@10: {naive10[0] / min(best10):.2f}")
+    solo10 = [r.wall_s for r in at10 if r.setup == "solo"]
+    batched10 = [r for r in at10 if r.setup not in ("naive", "solo")]
+    tickmind_rows = [r for r in rows if r.setup != "naive"]
+    if tickmind_rows:
+        print(f"valid plans (tickmind rows): {statistics.fmean(r.valid / r.agents for r in tickmind_rows):.1%}")
+    if batched10:
+        best = min(batched10, key=lambda r: r.wall_s)
+        if solo10:
+            print(f"batching_speedup@10: {solo10[0] / best.wall_s:.2f} (one by one / {best.setup}: same prompt and wire)")
+        if naive10:
+            print(f"end_to_end_speedup@10: {naive10[0] / best.wall_s:.2f} (naive / {best.setup})")
+        print(f"agents_per_s@10: {best.valid / best.wall_s:.2f} ({best.setup}, valid plans per second)")
     return 0
 
 

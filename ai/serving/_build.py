@@ -11,7 +11,7 @@ Why tickmind builds its own server rather than taking pip's build of llama-cpp-p
   llama-cpp-python's server answers one at a time (bench/RESULTS.md).
 - **PyPI only.** The sdist carries the whole llama.cpp tree, so the build needs pip, cmake
   and a C++ compiler (the ``local`` extra installs cmake and ninja from PyPI) and no other
-  network; it never fetches weights. It takes about 6-8 minutes on 2 cores, once per CPU kind.
+  network; it never fetches weights. It takes about 8-10 minutes on 2 cores, once per CPU kind.
 
 The binary is linked statically (``BUILD_SHARED_LIBS=OFF``) so it can be copied out of the
 build tree alone; curl and OpenSSL are off. A build is installed only after it answered a real
@@ -70,7 +70,7 @@ def ensure_llama_server(*, say: Say = print) -> ServerBinary:
             return found
         say(
             "no llama-server built for this CPU yet: building llama.cpp's server from the "
-            f"llama-cpp-python {DEFAULT_LLAMA_CPP_PYTHON} sdist on PyPI (once; about 6-8 minutes on 2 cores)"
+            f"llama-cpp-python {DEFAULT_LLAMA_CPP_PYTHON} sdist on PyPI (once; about 8-10 minutes on 2 cores)"
         )
         return build_llama_server(say=say)
 

@@ -37,7 +37,7 @@ def doctor(args: argparse.Namespace) -> int:
         binary = find_llama_server()
         if binary is None:
             return _fail(
-                "no llama-server for this CPU yet. Fix: `tickmind build-server` (about 6-8 minutes "
+                "no llama-server for this CPU yet. Fix: `tickmind build-server` (about 8-10 minutes "
                 "on 2 cores), or start a run: `tickmind arena` builds it first"
             )
         _row("server", f"llama-server {binary.describe()}")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ai import Planner, RunMetrics, Wire
+from ai import Planner, PlanShare, RunMetrics, Wire
 from ai import write_summary as write_metrics
 from ai.serving import ModelConnection, ServerCrashed, check_llm, connect_model
 from ai.serving._cli import add_server_flags, server_spec
@@ -177,6 +177,7 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     started = time.perf_counter()
     failing = True  # until the loop ends normally: then a summary that cannot be written is the error
     connection: ModelConnection | None = None
+    share = PlanShare()
     try:
         with run:
             pace = None
@@ -188,9 +189,11 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
                 if model.config.get("mode") == "realtime":
                     pace = _Pace(world.dt / args.speed, world.tick)
             status = _model_status(connection)
-            with ArenaProgress(limit, tally, progress_mode(sys.stdout, args.quiet), model_status=status) as progress:
+            mode = progress_mode(sys.stdout, args.quiet)
+            with ArenaProgress(limit, tally, mode, model_status=status, share=share) as progress:
                 while world.tick < limit and outcome.winner is None:
                     world.step()
+                    share.observe(world)
                     if connection is not None:
                         connection.check()  # a server that died for good stops the run here
                     progress.update(world)
@@ -215,7 +218,7 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
                 world, tally, seed=seed, agents=scenario.agent_count,
                 wall_s=time.perf_counter() - started, stopped=stopped,
                 ticks=recorded_ticks(run.run_dir) if stopped in ("interrupted", "model_failed") else None,
-                first_tick=first_tick, model=_model_report(connection),
+                first_tick=first_tick, model=_model_report(connection), share=share,
             )  # fmt: skip
             try:
                 write_summary(run.run_dir, summary)

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Literal, Self
 
-from ai import Planner
+from ai import Planner, PlanShare
 from engine import World
 
 from ._summary_tally import TIERS, PlanTally
 from ._world import ArenaOutcome
 
-__all__ = ["ArenaProgress", "ProgressMode", "progress_mode"]
+__all__ = ["ArenaProgress", "ProgressMode", "planner_asks_model", "progress_mode"]
 
 ProgressMode = Literal["bar", "plain", "off"]
 _TIER_SHORT = dict(zip(TIERS, ("llm", "simple", "heur", "emerg")))
@@ -32,6 +32,11 @@ def progress_mode(stream: IO[str], quiet: bool) -> ProgressMode:
         return "off"
     isatty = getattr(stream, "isatty", None)
     return "bar" if callable(isatty) and isatty() else "plain"
+
+
+def planner_asks_model(world: World) -> bool:
+    planner = world.try_resource(Planner)
+    return planner is not None and bool(planner.config.llm_tiers)
 
 
 class ArenaProgress:
@@ -47,9 +52,11 @@ class ArenaProgress:
         plain_every: int = 600,
         refresh_per_second: float = 4.0,
         model_status: Callable[[], str] | None = None,
+        share: PlanShare | None = None,
     ) -> None:
         self.limit = limit
         self.model_status = model_status  #: a note on the model when it is not answering
+        self.share = share  #: agent-ticks by plan tier, for the model's share so far
         self.tally = tally
         self.mode = mode
         self.stream = stream or sys.stdout
@@ -112,8 +119,11 @@ class ArenaProgress:
             parts.append(" ".join(f"{name} {n}" for name, n in zip(outcome.teams, outcome.alive)))
         plans = " ".join(f"{_TIER_SHORT[t]} {self.tally.per_tier[t]}" for t in TIERS if self.tally.per_tier[t])
         parts.append(f"plans {plans or 0}")
-        planner = world.try_resource(Planner)
-        if planner is not None and planner.config.llm_tiers:
+        model_share = self.share.model_share if self.share is not None else None
+        if model_share is not None and planner_asks_model(world):
+            parts.append(f"model share {100 * model_share:.0f}%")
+        if planner_asks_model(world):
+            planner = world.resource(Planner)
             parts.append(f"requests {planner.jobs_in_flight}, agents waiting {planner.waiting}")
         parts.append(f"{ms:.1f} ms/tick")
         note = self.model_status() if self.model_status is not None else ""

@@ -37,6 +37,11 @@ added in later versions without bumping the version — existing keys keep their
                              "timing out" or "unknown": see ai.RunMetrics.server), or null
     warnings                 [text]: what a reader of the numbers must know (a model-planned
                              run whose model planned nothing, an unreachable model)
+    agent_ticks_by_tier      {tier: agent-ticks}: at the end of each tick, each planned agent
+                             counted under the tier of the plan it follows while that plan runs
+                             and is at most 10 simulated seconds old, else under "stale"
+                             (ai.PlanShare); null when not observed. After a resume, since it.
+    model_share              agent-ticks under llm or simple_llm plans / all agent-ticks, or null
 
 Everything is read defensively from what the world exposes (``ArenaOutcome``, ``ArenaScore``,
 the ``Planner`` resource and its ``stats``/``executor``, ``world.timings``) so a world without
@@ -53,7 +58,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ai import Planner
+from ai import Planner, PlanShare
 from engine import RunDirError, World
 
 from ._combat import ArenaScore
@@ -88,6 +93,7 @@ def build_summary(
     ticks: int | None = None,
     first_tick: int = 0,
     model: dict[str, Any] | None = None,
+    share: PlanShare | None = None,
 ) -> dict[str, Any]:
     """The summary of ``world`` as it stands now (see the module docstring for the keys).
 
@@ -95,7 +101,8 @@ def build_summary(
     :func:`recorded_ticks`, since the interrupted tick may have run without being recorded.
     ``wall_s`` timed the ticks from ``first_tick`` on (a resumed run's replayed ticks are
     not in it), so ``ms_per_tick`` divides by those. ``model`` is the run's model connection
-    report (``ModelConnection.health`` and its description), None when no model was asked.
+    report (``ModelConnection.health`` and its description), None when no model was asked;
+    ``share`` the agent-ticks the run loop observed.
     """
     outcome = world.try_resource(ArenaOutcome)
     score = world.try_resource(ArenaScore)
@@ -143,6 +150,8 @@ def build_summary(
         "server_restarts": int(model["restarts"]) if model is not None else None,
         "model_server": model,
         "warnings": _warnings(model, model_plans, stats),
+        "agent_ticks_by_tier": share.by_tier() if share is not None and share.ticks else None,
+        "model_share": round(share.model_share, 4) if share is not None and share.model_share is not None else None,
     }
 
 
@@ -238,6 +247,8 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("shots / hits", f"{summary['shots']} / {summary['hits']}"),
         ("plans per tier", ", ".join(f"{tier} {n}" for tier, n in summary["plans_per_tier"].items() if n) or "none"),
     ]
+    if summary.get("model_share") is not None and summary.get("model_server") is not None:
+        rows.append(("model share", f"{100 * summary['model_share']:.1f}% of agent-ticks followed a model plan"))
     if summary["valid_plan_rate"] is not None:
         rows.append(("valid-plan rate", f"{100 * summary['valid_plan_rate']:.1f}%"))
     if summary["rejections"]:

@@ -34,6 +34,7 @@ def test_ai_exports_exactly_the_public_api() -> None:
         "Perceivable",
         "Perception",
         "Plan",
+        "PlanShare",
         "PlanStatus",
         "Planner",
         "PlannerConfig",
