@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_STAGES", "Schedule", "System", "SystemSpec", "TickContext", "keyed_rng"]
 
-#: The tick's stages in order (DESIGN.md). User stages may be inserted anywhere after
+#: The tick's stages in order (docs/architecture.md). User stages may be inserted anywhere after
 #: ``apply_inputs``; ``update`` is where user systems go by default.
 DEFAULT_STAGES: tuple[str, ...] = ("apply_inputs", "perception", "ai", "nav", "physics", "update")
 

@@ -26,3 +26,20 @@ def test_a_failing_block_is_reported_with_its_line(tmp_path: Path) -> None:
         assert str(exc).startswith("page.md:11: 'false' exited 1")
     else:
         raise AssertionError("a failing command must fail the docs test")
+
+
+def test_every_module_path_the_architecture_names_exists() -> None:
+    import re
+
+    root = DOCS.parent
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"`?((?:engine|ai|nav|physics|examples|tests|bench|docs)/[\w./*-]*)`?", text))
+    assert len(paths) >= 20, paths
+    missing = [p for p in sorted(paths) if not (list(root.glob(p)) if "*" in p else (root / p).exists())]
+    assert not missing, f"docs/architecture.md names paths that do not exist: {missing}"
+
+
+def test_code_cites_the_architecture_not_a_missing_design_doc() -> None:
+    root = DOCS.parent
+    citing = [str(p) for d in ("engine", "ai", "nav", "physics", "examples") for p in (root / d).rglob("*.py") if "DESIGN.md" in p.read_text(encoding="utf-8")]
+    assert not citing, citing

@@ -174,7 +174,7 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     world.on_input_applied(tally.on_applied)
     outcome = world.resource(ArenaOutcome)
     stopped = "interrupted"
-    started = time.perf_counter()
+    started = time.perf_counter()  # again once the model is up: its start (a first build) is no tick's
     failing = True  # until the loop ends normally: then a summary that cannot be written is the error
     connection: ModelConnection | None = None
     share = PlanShare()
@@ -189,6 +189,7 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
                 if model.config.get("mode") == "realtime":
                     pace = _Pace(world.dt / args.speed, world.tick)
             status = _model_status(connection)
+            started = time.perf_counter()
             mode = progress_mode(sys.stdout, args.quiet)
             with ArenaProgress(limit, tally, mode, model_status=status, share=share) as progress:
                 while world.tick < limit and outcome.winner is None:

@@ -1,6 +1,6 @@
 """The arena's combat rules: health, weapons, shots and deaths.
 
-These belong to the game, not the framework (DESIGN.md): tickmind knows nothing of hp.
+These belong to the game, not the framework (docs/architecture.md): tickmind knows nothing of hp.
 Shots are resolved in two phases — every shooter aims at the state of the start of the
 phase, then damage lands — so the result never depends on which of two duelling agents has
 the lower id.

@@ -91,12 +91,15 @@ def wait_for(condition: Any, what: str, limit_s: float = 300.0) -> Any:
 
 def test_a_killed_embedded_server_is_restarted_once_and_the_run_verifies(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    run = tickmind("arena", "--agents", "4", "--ticks", "240", "--mode", "lockstep", "--out", str(out), "--quiet")
+    # Realtime at a quarter speed: the run lasts its 40 s of wall time whatever the model
+    # does, so the restart (a few seconds) is over long before the run is.
+    run = tickmind("arena", "--agents", "4", "--ticks", "600", "--speed", "0.25", "--out", str(out), "--quiet")
     try:
         wait_for(lambda: model_plans(out), "the model's first plans")
         server = wait_for(lambda: child_llama_server(run.pid), "the arena's llama-server")
         killed_at = len(journal(out))
         os.kill(server, signal.SIGKILL)
+        assert run.poll() is None, "the run ended before the kill: nothing was tested"
         stdout, stderr = run.communicate(timeout=600)
     finally:
         run.kill()
