@@ -21,6 +21,7 @@ from ._errors import (
     UnknownInputKindError,
     UnknownStageError,
 )
+from ._factories import factory, load_factory
 from ._hashing import HashRecord, canonical_bytes, component, register_component
 from ._inputs import Input
 from ._journal import JournalHeader, JournalRecord, read_journal
@@ -29,6 +30,7 @@ from ._playback import Playback, play_back
 from ._resume import resume_run
 from ._run import ComponentDiff, Divergence, Run, VerifyReport, factory_path, replay_world, start_run, verify
 from ._spatial import DesiredVelocity, Position, Velocity
+from ._text import printable
 from ._schedule import DEFAULT_STAGES, TickContext, keyed_rng
 from ._version import __version__
 from ._world import World
@@ -67,9 +69,12 @@ __all__ = [
     "__version__",
     "canonical_bytes",
     "component",
+    "factory",
     "factory_path",
     "keyed_rng",
+    "load_factory",
     "play_back",
+    "printable",
     "read_journal",
     "register_component",
     "replay_world",

@@ -19,11 +19,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import JournalCorruptError, JournalError, JournalVersionError, first_problem
@@ -32,15 +34,24 @@ from ._version import __version__
 __all__ = [
     "JOURNAL_FORMAT",
     "JOURNAL_VERSION",
+    "MAX_JOURNAL_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_LINE_BYTES",
     "JournalHeader",
     "JournalReader",
     "JournalRecord",
     "JournalWriter",
+    "journal_factory",
     "read_journal",
 ]
 
 JOURNAL_FORMAT = "tickmind-journal"
 JOURNAL_NAME = "journal.jsonl"  #: a run directory's journal
+#: A journal is data from anyone: what the reader loads is bounded. A line holds one input
+#: and at most one model answer (itself capped at ai's MAX_RESPONSE_CHARS, 1 M characters).
+MAX_JOURNAL_BYTES = 2 * 1024**3
+MAX_LINE_BYTES = 16 * 1024**2
+MAX_JSON_DEPTH = 64
 JOURNAL_VERSION = 1
 
 
@@ -143,6 +154,11 @@ def read_journal(path: str | Path, *, allow_version_mismatch: bool = False) -> J
     if path.is_dir():
         path = path / JOURNAL_NAME
     try:
+        size = path.stat().st_size
+        if size > MAX_JOURNAL_BYTES:
+            raise JournalCorruptError(
+                f"{path}: {size:,} bytes, over the {MAX_JOURNAL_BYTES:,} a journal may hold; not read"
+            )
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise JournalError(f"{path}: no journal here") from exc
@@ -208,7 +224,38 @@ def _parse_records(path: Path, lines: list[bytes]) -> Iterator[JournalRecord]:
         yield record
 
 
+def journal_factory(run_dir: Path) -> str:
+    """The factory a run's journal header names, read from its first line alone ("?" if
+    that line is not a header): for saying what is about to run before it does."""
+    try:
+        with open(Path(run_dir) / JOURNAL_NAME, "rb") as handle:
+            first = handle.readline(MAX_LINE_BYTES)
+        factory = json.loads(first).get("factory")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return "?"
+    return factory if isinstance(factory, str) else "?"
+
+
+def _too_deep(line: bytes) -> bool:
+    """Whether ``line`` nests arrays and objects deeper than MAX_JSON_DEPTH (outside strings)."""
+    if line.count(b"[") + line.count(b"{") <= MAX_JSON_DEPTH:
+        return False  # the common case, at C speed
+    bare = _JSON_STRING.sub(b"", line)
+    steps = np.frombuffer(bare, dtype=np.uint8)
+    depth = np.cumsum(np.isin(steps, _OPEN).astype(np.int64) - np.isin(steps, _CLOSE).astype(np.int64))
+    return bool(depth.size) and int(depth.max()) > MAX_JSON_DEPTH
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_OPEN = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
+
+
 def _loads(path: Path, lineno: int, line: bytes) -> Any:
+    if len(line) > MAX_LINE_BYTES:
+        raise JournalCorruptError(f"{path}:{lineno}: a line of {len(line):,} bytes, over the {MAX_LINE_BYTES:,} a journal line may hold")
+    if _too_deep(line):
+        raise JournalCorruptError(f"{path}:{lineno}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:

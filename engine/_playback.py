@@ -18,6 +18,7 @@ from ._hashfile import read_hashes
 from ._hashing import registered_components
 from ._journal import JournalRecord
 from ._run import HASHES, VerifyReport, divergence_at, open_journal, replay_records
+from ._text import printable
 from ._world import World
 
 __all__ = ["Playback", "play_back"]
@@ -42,10 +43,13 @@ def play_back(
     every: int | None = None,
     show: Iterable[int] = (),
     allow_version_mismatch: bool = False,
+    trust: bool = False,
+    factory: str | None = None,
     echo: Callable[[str], None] = print,
 ) -> Playback:
     """Replay the first ``until`` ticks of a run (all by default), echoing a line every
-    ``every`` ticks (about ten lines by default) and a summary of the state it stops at."""
+    ``every`` ticks (about ten lines by default) and a summary of the state it stops at
+    (``trust``, ``factory``: which code may rebuild it, as in :func:`engine.verify`)."""
     run_dir = Path(run_dir)
     journal = open_journal(run_dir, allow_version_mismatch=allow_version_mismatch)
     if not (run_dir / HASHES).exists():
@@ -63,7 +67,7 @@ def play_back(
     echo(f"replaying {until} of {recorded} ticks of {run_dir} ({header.factory}, seed {header.seed}), no model")
 
     by_tick = Counter(r.t for r in journal.records)
-    world = replay_records(journal)
+    world = replay_records(journal, trust=trust, factory=factory)
     report = VerifyReport(run_dir, recorded, 0, None, list(journal.warnings))
     applied = 0
     try:
@@ -97,11 +101,11 @@ def _summarise(
     echo(f"state {when}: {len(world.entities())} entities; {present or 'no components'}")
     kinds = Counter(r.kind for r in records)
     if kinds:
-        echo("inputs applied: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())))
+        echo("inputs applied: " + printable(", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))))
     for entity in show:
         if not world.entity_exists(entity):
             echo(f"entity {entity}: does not exist at this tick")
             continue
         echo(f"entity {entity}:")
         for comp in sorted(world.components_for_entity(entity), key=lambda c: type(c).__name__):
-            echo(f"    {comp!r}")
+            echo(f"    {printable(repr(comp), newlines=False)}")  # a plan's reason may quote a model

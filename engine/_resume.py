@@ -26,8 +26,16 @@ from ._run import DETAIL, HASHES, JOURNAL, Run, divergence_at, open_journal, rep
 __all__ = ["resume_run"]
 
 
-def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mismatch: bool = False) -> Run:
-    """Reopen the run in ``run_dir`` caught up to its last complete tick, recording again.
+def resume_run(
+    run_dir: str | Path,
+    *,
+    durable: bool = False,
+    allow_version_mismatch: bool = False,
+    trust: bool = False,
+    factory: str | None = None,
+) -> Run:
+    """Reopen the run in ``run_dir`` caught up to its last complete tick, recording again
+    (``trust``, ``factory``: which code may rebuild it, as in :func:`engine.verify`).
 
     ``run.world.run(n)`` then continues it; its hashes are those an uninterrupted run would
     have had. A model-planned world gets its executor attached here, after the catch-up and
@@ -45,7 +53,7 @@ def resume_run(run_dir: str | Path, *, durable: bool = False, allow_version_mism
     records = journal.records[:keep]
     _refuse_lost_hashes(run_dir, journal, ticks)
 
-    world = replay_records(journal, records)
+    world = replay_records(journal, records, trust=trust, factory=factory)
     for tick in range(ticks):
         world.step()
         record = world.state_hash(tick)

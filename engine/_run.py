@@ -8,8 +8,6 @@ no network: that re-run must reproduce every tick hash, or the run was not deter
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import sys
 import zlib
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import InputError, JournalCorruptError, RunDirError, TickmindError
+from ._factories import is_declared, load_factory
 from ._hashfile import HashFileWriter, read_detail, read_hashes
 from ._hashing import HashRecord, registered_components
 from ._inputs import PendingInput, decode_input
@@ -33,7 +32,6 @@ __all__ = [
     "VerifyReport",
     "divergence_at",
     "factory_path",
-    "load_factory",
     "open_journal",
     "replay_records",
     "replay_world",
@@ -65,46 +63,6 @@ def factory_path(factory: Factory) -> str:
         else:
             raise TickmindError("a factory defined at an interactive prompt cannot be replayed")
     return f"{module}:{qualname}"
-
-
-def load_factory(path: str) -> Factory:
-    """Import ``module:function`` or ``/path/to/file.py:function``."""
-    target, _, qualname = path.rpartition(":")
-    if not target or not qualname:
-        raise RunDirError(f"factory {path!r} is not of the form module:function")
-    try:
-        if target.endswith(".py"):
-            spec = importlib.util.spec_from_file_location(Path(target).stem, target)
-            if spec is None or spec.loader is None:
-                raise ImportError(f"no such file {target}")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        else:
-            module = _import_module(target)
-        obj: Any = module
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError, OSError) as exc:
-        raise RunDirError(f"cannot import the run's factory {path!r}: {exc}") from exc
-    return obj  # type: ignore[no-any-return]
-
-
-def _import_module(name: str) -> Any:
-    """Import ``name``; failing that, from the current directory.
-
-    A factory in ``./my_sim.py`` is journaled as ``my_sim:build``. ``python my_sim.py`` and
-    ``python -m`` find it because they put the directory on ``sys.path``; the ``tickmind``
-    console script does not, so it looks there itself, as the user running it expects.
-    """
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        top = name.partition(".")[0]
-        here = Path.cwd()
-        if exc.name != top or not ((here / f"{top}.py").exists() or (here / top).is_dir()):
-            raise
-        sys.path.insert(0, str(here))
-        return importlib.import_module(name)
 
 
 class Run:
@@ -211,9 +169,10 @@ def start_run(
 ) -> Run:
     """Build a world with ``factory(config, seed)`` and record it into ``out``.
 
-    ``factory`` is a module-level function or its path (``"pkg.mod:build"`` or
-    ``"path/to/sim.py:build"``); the journal records the path so verify can rebuild the world.
-    ``out`` must not exist or be empty (``force=True`` replaces the run files inside it).
+    ``factory`` is a module-level function declared with :func:`engine.factory`, or its path
+    (``"pkg.mod:build"`` or ``"path/to/sim.py:build"``, which you name, so it runs); the
+    journal records the path so verify can rebuild the world. ``out`` must not exist or be
+    empty (``force=True`` replaces the run files inside it).
     """
     try:
         # The factory gets the config as the journal gives it back (tuples as lists, keys as
@@ -222,9 +181,16 @@ def start_run(
     except (TypeError, ValueError) as exc:
         raise TickmindError(f"run config must be plain JSON data to be journaled: {exc}") from exc
     if isinstance(factory, str):
-        path, factory = factory, load_factory(factory)
+        target, _, function = factory.rpartition(":")
+        path = f"{Path(target).resolve()}:{function}" if target.endswith(".py") else factory  # verifiable from anywhere
+        factory = load_factory(path, trust=True)
     else:
         path = factory_path(factory)
+        if not is_declared(factory):
+            raise TickmindError(
+                f"factory {path} is not declared, so a replay of its run could not call it: decorate it "
+                "with @engine.factory (from engine import factory)"
+            )
     run_dir = _prepare_run_dir(Path(out), force)
     world = factory(config, seed)
     if not isinstance(world, World):
@@ -264,25 +230,37 @@ def open_journal(run_dir: Path, *, allow_version_mismatch: bool = False) -> Jour
     return read_journal(run_dir / JOURNAL, allow_version_mismatch=allow_version_mismatch)
 
 
-def replay_world(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> World:
+def replay_world(
+    run_dir: str | Path, *, allow_version_mismatch: bool = False, trust: bool = False, factory: str | None = None
+) -> World:
     """Rebuild a recorded run's world at tick 0 with every journaled input queued.
 
-    ``world.run(n)`` then re-plays the first ``n`` ticks exactly, with no model.
+    ``world.run(n)`` then re-plays the first ``n`` ticks exactly, with no model. ``trust`` and
+    ``factory`` say which code may rebuild it (:func:`replay_records`).
     """
     journal = open_journal(Path(run_dir), allow_version_mismatch=allow_version_mismatch)
-    return replay_records(journal)
+    return replay_records(journal, trust=trust, factory=factory)
 
 
-def replay_records(journal: JournalReader, records: Iterable[JournalRecord] | None = None) -> World:
+def replay_records(
+    journal: JournalReader,
+    records: Iterable[JournalRecord] | None = None,
+    *,
+    trust: bool = False,
+    factory: str | None = None,
+) -> World:
     """Rebuild the run's world with every journaled input queued for its tick.
 
     Live submits are discarded while replaying (the journal is the only source of inputs),
     so systems that would ask a model for plans run unchanged and change nothing.
     ``records`` are the journal's own (from its line 2 on), or the first of them (a resume
     cuts the rest); errors name the journal's line they cannot rebuild.
+
+    The header's factory runs only if it is declared (:mod:`engine._factories`); a ``.py``
+    path only with ``trust``. ``factory`` (a path you name, so trusted) replaces the header's.
     """
     where = f"{journal.path}:"
-    world = _rebuild(journal.header, f"{where}1")
+    world = _rebuild(journal.header, f"{where}1", trust=trust, factory=factory, run_dir=journal.path.parent)
     world.replaying = True
     for lineno, rec in enumerate(journal.records if records is None else records, start=2):
         try:
@@ -294,18 +272,21 @@ def replay_records(journal: JournalReader, records: Iterable[JournalRecord] | No
     return world
 
 
-def _rebuild(header: JournalHeader, where: str) -> World:
+def _rebuild(header: JournalHeader, where: str, *, trust: bool, factory: str | None, run_dir: Path) -> World:
     """The world ``header`` describes, at tick 0.
 
     A journal is data anyone can edit, and its header names code to run on its config: any
     failure to rebuild is reported as the header line's fault, with the factory's own error.
     """
     try:
-        factory = load_factory(header.factory)
+        if factory is not None:
+            build = load_factory(factory, trust=True)
+        else:
+            build = load_factory(header.factory, trust=trust, run_dir=run_dir)
     except RunDirError as exc:
         raise RunDirError(f"{where}: {exc}") from exc
     try:
-        world = factory(header.config, header.seed)
+        world = build(header.config, header.seed)
     except Exception as exc:  # user code on journaled data: name the line, keep the cause
         why = str(exc) if isinstance(exc, TickmindError) else f"{type(exc).__name__}: {exc}"
         raise RunDirError(
@@ -373,8 +354,11 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> VerifyReport:
-    """Replay a run with no model and compare every tick hash with the record."""
+def verify(
+    run_dir: str | Path, *, allow_version_mismatch: bool = False, trust: bool = False, factory: str | None = None
+) -> VerifyReport:
+    """Replay a run with no model and compare every tick hash with the record (``trust`` and
+    ``factory``: which code may rebuild it, as in :func:`replay_records`)."""
     run_dir = Path(run_dir)
     journal = open_journal(run_dir, allow_version_mismatch=allow_version_mismatch)
     if not (run_dir / HASHES).exists():
@@ -389,7 +373,7 @@ def verify(run_dir: str | Path, *, allow_version_mismatch: bool = False) -> Veri
             f"the journal has inputs written up to tick {late}, but {HASHES} ends at tick {len(roots) - 1}: "
             f"only those {len(roots)} ticks were checked (was {HASHES} cut short?)"
         )
-    world = replay_records(journal)
+    world = replay_records(journal, trust=trust, factory=factory)
     for tick, recorded in enumerate(roots):
         world.step()
         record = world.state_hash(tick)

@@ -13,9 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 from importlib.metadata import entry_points
 
 from ._errors import TickmindError
+from ._journal import journal_factory
+from ._text import printable
 from ._playback import play_back
 from ._resume import resume_run
 from ._run import verify
@@ -51,6 +55,7 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
     _version_flag(p)
+    _trust_flags(p)
     p.set_defaults(handler=_verify)
 
     p = sub.add_parser(
@@ -68,6 +73,7 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--show", type=positive_int, action="append", default=[], metavar="ENTITY",
                    help="print this entity's components at the end (repeatable)")
     _version_flag(p)
+    _trust_flags(p)
     p.set_defaults(handler=_replay)
 
     p = sub.add_parser(
@@ -82,6 +88,7 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--ticks", type=positive_int, required=True, metavar="N", help="ticks to run after catching up")
     p.add_argument("--durable", action="store_true", help="fsync the journal at every tick end")
     _version_flag(p)
+    _trust_flags(p)
     p.set_defaults(handler=_resume)
 
     if plugins:
@@ -124,16 +131,41 @@ def _version_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _trust_flags(p: argparse.ArgumentParser) -> None:
+    """Which code may rebuild the run: see :mod:`engine._factories`."""
+    p.add_argument(
+        "--trust", action="store_true",
+        help="run the factory file (FILE.py:FUNCTION) the journal names; without it only declared "
+        "factories of importable modules run",
+    )  # fmt: skip
+    p.add_argument(
+        "--factory", default=None, metavar="FILE.py:FUNCTION",
+        help="rebuild the world with this factory (yours, so it runs) instead of the one the journal names",
+    )  # fmt: skip
+
+
+def trust_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``trust=`` and ``factory=`` for the engine's rebuilding calls; with ``--trust`` the
+    factory about to run is named, a file by its absolute path."""
+    if args.trust and args.factory is None:
+        named = journal_factory(Path(args.run_dir))
+        target, _, function = named.rpartition(":")
+        shown = f"{Path(target).resolve()}:{function}" if target.endswith(".py") else named
+        print(f"trusting the run's factory {printable(shown)}: its code runs as yours (--trust)", file=sys.stderr)
+    return {"trust": args.trust, "factory": args.factory}
+
+
 def _replay(args: argparse.Namespace) -> int:
     done = play_back(
         args.run_dir, until=args.until, every=args.every, show=args.show,
-        allow_version_mismatch=args.allow_version_mismatch,
+        allow_version_mismatch=args.allow_version_mismatch, **trust_options(args),
     )
     return EXIT_OK if done.ok else EXIT_DIVERGED
 
 
 def _resume(args: argparse.Namespace) -> int:
-    with resume_run(args.run_dir, durable=args.durable, allow_version_mismatch=args.allow_version_mismatch) as run:
+    options = trust_options(args)
+    with resume_run(args.run_dir, durable=args.durable, allow_version_mismatch=args.allow_version_mismatch, **options) as run:
         for warning in run.warnings:
             print(f"warning: {warning}")
         start = run.world.tick
@@ -145,7 +177,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    report = verify(args.run_dir, allow_version_mismatch=args.allow_version_mismatch)
+    report = verify(args.run_dir, allow_version_mismatch=args.allow_version_mismatch, **trust_options(args))
     print(report.format())
     return EXIT_OK if report.ok else EXIT_DIVERGED
 
@@ -157,15 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except TickmindError as exc:
-        print(f"tickmind: error: {exc}", file=sys.stderr)
+    except TickmindError as exc:  # messages may quote journals and model output: escaped
+        print(f"tickmind: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("tickmind: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # the machine, not the code: a full disk, a path that is a directory
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"tickmind: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"tickmind: error: {printable(where)}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
 
 

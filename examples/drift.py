@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine import Input, TickContext, World, component, start_run
+from engine import Input, TickContext, World, component, factory, start_run
 from engine.cli import non_negative_int, positive_int
 
 __all__ = ["Disc", "Push", "Velocity", "build_world", "command"]
@@ -100,6 +100,7 @@ def collide(world: World, ctx: TickContext) -> None:
                 vb.vy += closing * ny
 
 
+@factory
 def build_world(config: Mapping[str, Any], seed: int) -> World:
     """The run factory: everything about the world follows from ``config`` and ``seed``."""
     world = World(seed=seed, dt=float(config.get("dt", 1 / 60)))

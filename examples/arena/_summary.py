@@ -59,7 +59,7 @@ from typing import IO, Any
 import numpy as np
 
 from ai import Planner, PlanShare
-from engine import RunDirError, World
+from engine import RunDirError, World, printable
 
 from ._combat import ArenaScore
 from ._summary_tally import TIERS, PlanTally
@@ -272,7 +272,7 @@ def print_summary(summary: dict[str, Any], run_dir: Path, stream: IO[str] | None
     stream = stream or sys.stdout
     print(f"arena: {summary['ticks']} ticks ({summary['sim_time_s']:.1f} s simulated) in {summary['wall_s']:.1f} s, "
           f"{summary['ms_per_tick'] or 0:.2f} ms/tick", file=stream)
-    rows = summary_rows(summary)
+    rows = [(label, printable(value, newlines=False)) for label, value in summary_rows(summary)]  # errors quote servers
     if stream.isatty():
         from rich.console import Console
         from rich.table import Table

@@ -48,7 +48,7 @@ from ai import (
     TierProfile,
     install_perception,
 )
-from engine import Position, TickContext, TickmindError, World
+from engine import Position, TickContext, TickmindError, World, factory
 from nav import BoxSight, GridMap, install_nav
 from physics import Body, Wall, install_physics
 
@@ -103,6 +103,7 @@ def arena_scenario(config: Mapping[str, Any]) -> Scenario:
     return scenario
 
 
+@factory
 def build_arena(config: Mapping[str, Any], seed: int) -> World:
     """Build the arena world; see the module docstring for ``config``."""
     scenario = arena_scenario(config)

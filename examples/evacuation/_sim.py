@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from engine import Input, Position, TickContext, TickmindError, World, component
+from engine import Input, Position, TickContext, TickmindError, World, component, factory
 from nav import GridMap, NavGoal, install_nav
 from physics import Body, Wall, install_physics
 
@@ -138,6 +138,7 @@ class _Settings:
         self.notice_rate = notice_rate
 
 
+@factory
 def build_evacuation(config: Mapping[str, Any], seed: int) -> World:
     """The run factory. Config (all optional): ``people`` (default 60), ``notice_rate``
     (chance per tick of noticing the alarm, default 0.05), ``speed`` (m/s, default 1.4)."""

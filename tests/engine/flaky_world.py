@@ -9,10 +9,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from engine import TickContext, World
+from engine import TickContext, World, factory
 from examples.drift import Disc, Push, build_world as build_drift
 
 
+@factory
 def build_world(config: Mapping[str, Any], seed: int) -> World:
     world = build_drift(config, seed)
     flaky_tick = int(config["flaky_tick"])
@@ -26,6 +27,7 @@ def build_world(config: Mapping[str, Any], seed: int) -> World:
     return world
 
 
+@factory
 def build_noisy_commander(config: Mapping[str, Any], seed: int) -> World:
     """Deterministic systems, but the pushes it submits are chosen with OS entropy: a replay
     (which takes the pushes from the journal) matches, a second live run does not."""
@@ -40,6 +42,7 @@ def build_noisy_commander(config: Mapping[str, Any], seed: int) -> World:
     return world
 
 
+@factory
 def build_hash_seeded(config: Mapping[str, Any], seed: int) -> World:
     """Uses ``hash(str)``, which Python salts per process: every replay inside this process
     agrees, a fresh process does not."""
@@ -53,6 +56,7 @@ def build_hash_seeded(config: Mapping[str, Any], seed: int) -> World:
     return world
 
 
+@factory
 def build_shape_sensitive(config: Mapping[str, Any], seed: int) -> World:
     """Reads its config by Python type: a tuple start is honoured, anything else ignored. The
     journal gives a tuple back as a list, so the recording must see the list too."""

@@ -5,7 +5,7 @@ again and the journal must not hold them a second time."""
 from collections.abc import Mapping
 from typing import Any
 
-from engine import Input, World, component
+from engine import Input, World, component, factory
 
 
 @component
@@ -21,6 +21,7 @@ class Bump(Input):
         world.component_for_entity(self.entity, Tally).n += self.by
 
 
+@factory
 def build(config: Mapping[str, Any], seed: int) -> World:
     world = World(seed=seed)
     world.create_entity(Tally(0))

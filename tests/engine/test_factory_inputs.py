@@ -1,4 +1,6 @@
-"""Inputs a factory queues (a scenario's scheduled events) replay once, not twice."""
+"""Inputs a factory queues (a scenario's scheduled events) replay once, not twice.
+
+The factory is this folder's file, named by path: the tests trust it (``trust=True``)."""
 
 from pathlib import Path
 
@@ -20,11 +22,11 @@ def test_a_factory_scheduled_input_is_applied_once_live_and_in_replay(tmp_path: 
         run.world.run(10)
         assert tally(run.world) == 5
     assert read_journal(tmp_path / "run" / "journal.jsonl").records == [], "the factory's inputs are not journaled"
-    replayed = replay_world(tmp_path / "run")
+    replayed = replay_world(tmp_path / "run", trust=True)
     replayed.run(10)
     assert tally(replayed) == 5
     replayed.close()
-    report = verify(tmp_path / "run")
+    report = verify(tmp_path / "run", trust=True)
     assert report.ok, report.format()
 
 
@@ -33,7 +35,7 @@ def test_a_resumed_run_with_factory_inputs_equals_an_uninterrupted_one(tmp_path:
         run.world.run(40)
     with start_run(FACTORY, CONFIG, 0, tmp_path / "part") as run:
         run.world.run(10)  # stopped between the two scheduled bumps
-    with resume_run(tmp_path / "part") as run:
+    with resume_run(tmp_path / "part", trust=True) as run:
         bump = type(run.world.pending_inputs()[0].input)  # the tick-30 one, requeued by the factory
         run.world.submit(bump(entity=1, by=1), apply_tick=35)
         assert tally(run.world) == 5
@@ -41,5 +43,5 @@ def test_a_resumed_run_with_factory_inputs_equals_an_uninterrupted_one(tmp_path:
         assert tally(run.world) == 11, "both scheduled bumps and the live one, each once"
     journal = read_journal(tmp_path / "part" / "journal.jsonl").records
     assert [(r.t, r.seq) for r in journal] == [(35, 2)], "a live submit numbers after the factory's two"
-    assert verify(tmp_path / "part").ok
+    assert verify(tmp_path / "part", trust=True).ok
     assert read_hashes(tmp_path / "whole" / "hashes.tsv")[:35] == read_hashes(tmp_path / "part" / "hashes.tsv")[:35]

@@ -260,11 +260,11 @@ def test_a_hostile_line_is_refused_by_its_line_number(pristine: Path, tmp_path: 
         (2, {"kind": "nope"}, r":2: unknown input kind 'nope'"),
         (3, {"data": {"entity": 30, "plan_id": "p", "tier": "heuristic", "steps": 5}}, r":3: input kind 'ai.assign_plan' does not validate: steps: Value error, steps must be a list"),
         (1, {"config": {"agents": "many"}}, r":1: the run's factory examples.arena._world:build_arena cannot rebuild the world from this header: "),
-        (1, {"factory": "examples.drift:ARENA"}, r":1: the run's factory examples.drift:ARENA cannot rebuild the world from this header: TypeError: "),
+        (1, {"factory": "examples.drift:ARENA"}, r":1: the run's factory examples.drift:ARENA is not a declared factory, so tickmind will not call it"),
         (1, {"factory": "nowhere:build"}, r":1: cannot import the run's factory 'nowhere:build'"),
         (1, {"dt": 0.5}, r":1: factory built a world with dt=0.016666666666666666, the run used 0.5"),
     ],
-    ids=["unknown-kind", "steps-not-a-list", "bad-config", "factory-not-callable", "no-factory", "dt"],
+    ids=["unknown-kind", "steps-not-a-list", "bad-config", "factory-not-declared", "no-factory", "dt"],
 )
 def test_a_journal_that_reads_but_cannot_be_replayed_names_its_line(
     pristine: Path, tmp_path: Path, line: int, edit: dict[str, Any], message: str

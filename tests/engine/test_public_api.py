@@ -8,8 +8,8 @@ def test_engine_exports_exactly_the_public_api() -> None:
         "JournalError", "JournalHeader", "JournalRecord", "JournalVersionError",
         "OrderingCycleError", "PastTickError", "Playback", "Position", "Run", "RunDirError", "ScheduleError",
         "TickContext", "TickmindError", "UnhashableComponentError", "UnhashedComponentWarning", "UnknownInputKindError",
-        "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "canonical_bytes", "component", "factory_path",
-        "keyed_rng", "play_back", "read_journal", "register_component", "replay_world", "resume_run", "same_definition", "start_run",
+        "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "canonical_bytes", "component", "factory", "factory_path",
+        "keyed_rng", "load_factory", "play_back", "printable", "read_journal", "register_component", "replay_world", "resume_run", "same_definition", "start_run",
         "verify",
     ]
     for name in engine.__all__:

@@ -137,7 +137,7 @@ def test_a_run_that_no_longer_replays_is_not_extended(tmp_path: Path) -> None:
     factory = f"{HERE / 'flaky_world.py'}:build_world"
     record(tmp_path / "run", 80, factory, {"discs": 30, "flaky_tick": 42})
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
-    done = tickmind("resume", str(tmp_path / "run"), "--ticks", "10")
+    done = tickmind("resume", str(tmp_path / "run"), "--ticks", "10", "--trust")
     assert done.returncode == 2
     assert "its replay diverges at tick 42 (entity 3 Disc: changed)" in done.stderr
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
