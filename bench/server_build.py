@@ -71,7 +71,8 @@ def main() -> int:
     native = ServerBinary(args.native, "env")
     results: dict[str, list[tuple[float, float]]] = {"native": [], "portable": []}
     for r in range(args.rounds):
-        for name, binary in (("native", native), ("portable", portable)) if r % 2 == 0 else (("portable", portable), ("native", native)):
+        order = (("native", native), ("portable", portable))
+        for name, binary in order if r % 2 == 0 else order[::-1]:
             results[name] += measure(binary, 3, offset=1000 * r)
     print(f"{'build':<10} {'prompt tok/s (median)':>22} {'generation tok/s (median)':>26}  requests")
     medians = {}

@@ -93,7 +93,7 @@ def build_llama_server(
     """
     version = version or DEFAULT_LLAMA_CPP_PYTHON
     target = target or target_for()
-    cmake, compiler, ninja = _tool("cmake"), _compiler(), _tool("ninja", required=False)
+    cmake, compiler, ninja = _required_tool("cmake"), _compiler(), _tool("ninja")
     folder = build_folder(target, version)
     work_root = cache_dir() / "build"
     work_root.mkdir(parents=True, exist_ok=True)
@@ -163,13 +163,17 @@ def _build_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _tool(name: str, *, required: bool = True) -> str | None:
+def _tool(name: str) -> str | None:
     """``name`` from this Python's own bin folder (the PyPI cmake and ninja), else PATH."""
     beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
-    found = shutil.which(name)
-    if found is None and required:
+    return shutil.which(name)
+
+
+def _required_tool(name: str) -> str:
+    found = _tool(name)
+    if found is None:
         raise ServingError(f'building llama-server needs `{name}`: pip install "tickmind[local]" (or apt install {name})')
     return found
 

@@ -91,9 +91,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"use: tickmind arena --planner llm --llm {server.base_url}   (Ctrl-C stops it)", flush=True)
         try:
             while not stop.wait(0.5):
-                if not server.running:
-                    print(f"{server.kind} exited; see {server.log_path}")
-                    return 1
+                server.check()  # a server that died for good ends serving with why (a restart does not)
         except KeyboardInterrupt:
             pass
     print("stopped")

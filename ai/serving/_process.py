@@ -44,10 +44,11 @@ from typing import Any, Literal
 import httpx
 
 from ..clients import OpenAIClient
-from ._served import ServedClient
+from ..clients._openai import SchemaFormat
 from ._errors import ServerCrashed, ServingError
 from ._exit import describe_exit, fix_for_illegal_instruction, is_illegal_instruction
 from ._files import ServerBinary, find_llama_server, find_model_file
+from ._served import ServedClient
 
 __all__ = ["LocalServer", "ServerKind", "ServerSpec", "available_kinds", "free_port"]
 
@@ -314,7 +315,9 @@ class LocalServer:
             if deaths > self.spec.max_restarts:
                 self.failure = self._crash(code, times=deaths)
                 return
-            self._note(f"{self.kind} {describe_exit(code)}; restarting it on port {self.port} ({deaths} of {self.spec.max_restarts})")
+            self._note(
+                f"{self.kind} {describe_exit(code)}; restarting it on port {self.port} ({deaths} of {self.spec.max_restarts})"
+            )
             try:
                 self._spawn()
                 self._wait_healthy()
@@ -346,7 +349,7 @@ class LocalServer:
     def client(self, **options: Any) -> ServedClient:
         """An OpenAI-compatible client for this server, in the schema form it accepts, that
         rides out the server's restarts (:class:`~ai.serving.ServedClient`)."""
-        schema_format = "json_schema" if self.kind == "llama-server" else "json_object"
+        schema_format: SchemaFormat = "json_schema" if self.kind == "llama-server" else "json_object"
         return ServedClient(OpenAIClient(self.base_url, MODEL_ALIAS, schema_format=schema_format, **options), self)
 
     @property

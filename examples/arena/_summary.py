@@ -162,7 +162,7 @@ def _warnings(model: dict[str, Any] | None, model_plans: int, stats: object) -> 
     warnings = []
     if model["state"] in ("unreachable", "timing out"):
         warnings.append(f"the model was {model['state']} at {model['url']} when the run ended: {model['last_error']}")
-    if model_plans == 0 and getattr(stats, "jobs", 0):
+    if model_plans == 0 and int(getattr(stats, "jobs", 0) or 0):
         warnings.append("the model planned nothing: every agent was planned by the heuristic or emergency tiers")
     elif model_plans == 0:
         warnings.append("the model planned nothing: no model request was made")

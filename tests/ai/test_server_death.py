@@ -116,7 +116,8 @@ def test_a_killed_embedded_server_is_restarted_once_and_the_run_verifies(tmp_pat
 
 def test_a_server_dying_of_sigill_stops_the_run_with_the_cause_and_fix_and_it_resumes(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    run = tickmind("arena", "--agents", "4", "--ticks", "200", "--mode", "lockstep", "--out", str(out), "--quiet", env=sigill_server(tmp_path))
+    argv = ("arena", "--agents", "4", "--ticks", "200", "--mode", "lockstep", "--out", str(out), "--quiet")
+    run = tickmind(*argv, env=sigill_server(tmp_path))
     stdout, stderr = run.communicate(timeout=300)
     assert run.returncode != 0
     assert "Traceback" not in stderr, stderr
@@ -145,7 +146,8 @@ def test_doctor_reports_the_build_and_a_timed_real_completion() -> None:
 
 def test_doctor_names_an_illegal_instruction_and_its_fix(tmp_path: Path) -> None:
     env = sigill_server(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "tickmind", "doctor"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    command = [sys.executable, "-m", "tickmind", "doctor"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1, done.stdout
     verdict = next(line for line in done.stdout.splitlines() if "verdict" in line)
     assert "FAILED" in verdict and "SIGILL" in verdict and "tickmind build-server" in verdict, done.stdout
@@ -153,8 +155,8 @@ def test_doctor_names_an_illegal_instruction_and_its_fix(tmp_path: Path) -> None
 
 
 def url_arena(url: str, out: Path, *extra: str) -> dict[str, Any]:
-    argv = ["arena", "--llm", url, "--mode", "lockstep", "--ticks", "240", "--agents", "10", "--parallel", "4", "--replan-every", "30",
-            "--llm-timeout", "2", "--out", str(out), "--force", "--quiet", *extra]  # fmt: skip
+    argv = ["arena", "--llm", url, "--mode", "lockstep", "--ticks", "240", "--agents", "10", "--parallel", "4",
+            "--replan-every", "30", "--llm-timeout", "2", "--out", str(out), "--force", "--quiet", *extra]  # fmt: skip
     assert main(argv) == 0
     return json.loads((out / "summary.json").read_text())
 
@@ -180,8 +182,7 @@ def test_a_model_run_whose_model_planned_nothing_says_so(tmp_path: Path, capsys:
 
 @pytest.mark.parametrize("missing", ["cmake", "compiler"])
 def test_a_build_without_its_tools_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
-    from ai.serving import ServingError, build_llama_server
-    from ai.serving import _build
+    from ai.serving import ServingError, _build, build_llama_server
 
     real_which = shutil.which
     hidden = {"cmake": ("cmake",), "compiler": ("c++", "g++", "clang++")}[missing]

@@ -120,7 +120,8 @@ def test_the_sigill_fix_fits_where_the_binary_came_from(tmp_path: Path) -> None:
     assert "unset TICKMIND_LLAMA_SERVER and run `tickmind build-server`" in env
     on_path = fix_for_illegal_instruction(ServerBinary(tmp_path / "llama-server", "path"), "llama-server")
     assert "PATH" in on_path and "`tickmind build-server`" in on_path
-    built = fix_for_illegal_instruction(ServerBinary(tmp_path / "x", "built", target_for(SAPPHIRE_RAPIDS, "x86_64")), "llama-server")
+    ours = ServerBinary(tmp_path / "x", "built", target_for(SAPPHIRE_RAPIDS, "x86_64"))
+    built = fix_for_illegal_instruction(ours, "llama-server")
     assert "--force --instructions avx2" in built
     assert "--server llama-server" in fix_for_illegal_instruction(None, "llama-cpp-python")
 

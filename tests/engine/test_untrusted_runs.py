@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import RunDirError, TickmindError, World, factory, printable, replay_world, start_run, verify
-from engine import _journal
+from engine import RunDirError, TickmindError, World, _journal, factory, printable, replay_world, start_run, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 BEFORE = Path(__file__).parent / "data" / "recorded-at-245f1e2"
@@ -99,7 +98,8 @@ def test_your_own_file_in_the_current_directory_runs_and_factory_names_one(tmp_p
         "    return World(seed=seed)\n"
     )
     record = "from engine import start_run\nwith start_run('my_sim.py:build', {}, 1, 'runs/mine') as run:\n    run.world.run(5)\n"
-    assert subprocess.run([sys.executable, "-c", record], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    assert subprocess.run([sys.executable, "-c", record], cwd=tmp_path, env=env).returncode == 0
     run = tmp_path / "runs" / "mine"
     assert tickmind("verify", str(run), cwd=tmp_path).returncode == 0  # my_sim.py sits in the current directory
     elsewhere = tickmind("verify", str(run))  # from the repository: the file is not yours there
