@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     from ._metrics_prom import MetricsServer
     from .clients._breaker import CircuitBreaker
 
-__all__ = ["BATCH_BUCKETS", "LATENCY_BUCKETS", "RunMetrics", "write_summary"]
+__all__ = ["BATCH_BUCKETS", "LATENCY_BUCKETS", "RunMetrics", "server_report", "write_summary"]
 
 SUMMARY_VERSION = 1
 #: Upper bounds (seconds) of the latency and time-to-first-byte histograms.
@@ -250,9 +250,9 @@ class RunMetrics:
         with self._lock:
             failed, last, url, answered = self._down_streak, self._down_last, self._down_url, self._answered
         if last is None:
-            return {"state": "answering" if answered else "unknown", "url": None, "failed_in_a_row": 0, "last_error": None}
+            return server_report("answering" if answered else "unknown")
         state = "timing out" if isinstance(last, LLMTimeout) else "unreachable"
-        return {"state": state, "url": url, "failed_in_a_row": failed, "last_error": str(last)}
+        return server_report(state, url, failed, str(last))
 
     def summary(self) -> dict[str, Any]:
         """Everything recorded so far, with the stable keys listed in the module docstring."""
@@ -339,6 +339,13 @@ class RunMetrics:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def server_report(
+    state: str = "unknown", url: str | None = None, failed_in_a_row: int = 0, last_error: str | None = None
+) -> dict[str, Any]:
+    """The ``server`` entry of a summary (see the module docstring); the default: nothing known."""
+    return {"state": state, "url": url, "failed_in_a_row": failed_in_a_row, "last_error": last_error}
 
 
 def write_summary(path: str | os.PathLike[str], metrics: RunMetrics, extra: Mapping[str, Any] | None = None) -> Path:

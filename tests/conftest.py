@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from ai import _actions
 from engine import World
+
+
+def _load_chaos_server() -> None:
+    """Make ``import chaos_server`` work in every test module: ``--import-mode=importlib``
+    puts no test folder on ``sys.path``, and its dataclasses resolve their module by name."""
+    spec = importlib.util.spec_from_file_location("chaos_server", Path(__file__).with_name("chaos_server.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["chaos_server"] = module
+    spec.loader.exec_module(module)
+
+
+_load_chaos_server()
 
 
 @pytest.fixture(autouse=True)

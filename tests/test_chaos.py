@@ -10,7 +10,6 @@ Runs pass ``--llm-timeout 1``: a hung request must cost a test seconds, not minu
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import chaos_server as chaos  # loaded by tests/conftest.py
 import pytest
 
 from ai import Plan, PlanStatus
@@ -26,11 +26,6 @@ from engine import replay_world
 from engine.cli import main
 from examples.arena import Health
 
-_spec = importlib.util.spec_from_file_location("chaos_server", Path(__file__).parent / "chaos_server.py")
-assert _spec is not None and _spec.loader is not None
-chaos = importlib.util.module_from_spec(_spec)
-sys.modules["chaos_server"] = chaos  # dataclasses resolve their module by name
-_spec.loader.exec_module(chaos)
 Fault = chaos.Fault
 
 TICKS = 150

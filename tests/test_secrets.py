@@ -9,31 +9,19 @@ environment, as a user sets it.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import chaos_server  # loaded by tests/conftest.py
 import pytest
 
 import ai
 from engine.cli import main
 
 SECRET = "sk-tickmind-test-7f3a9c1e5b2d4f60a8e1"
-
-
-def _chaos_server() -> ModuleType:
-    """tests/chaos_server.py, registered under its name (its dataclasses resolve it there)."""
-    if "chaos_server" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("chaos_server", Path(__file__).parent / "chaos_server.py")
-        assert spec is not None and spec.loader is not None
-        sys.modules["chaos_server"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["chaos_server"])
-    return sys.modules["chaos_server"]
 
 
 class MetricsScraper:
@@ -81,7 +69,7 @@ def test_the_api_key_is_sent_as_a_bearer_token_and_written_nowhere(
     monkeypatch.setattr(ai.RunMetrics, "serve_metrics", scraper.wrap(ai.RunMetrics.serve_metrics))
     out = tmp_path / "run"
     started = time.perf_counter()
-    with _chaos_server().ChaosServer() as server:
+    with chaos_server.ChaosServer() as server:
         try:
             code = main([
                 "arena", "--llm", server.openai_url, "--mode", "lockstep", "--agents", "10", "--ticks", "60",

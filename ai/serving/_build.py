@@ -39,6 +39,8 @@ from typing import BinaryIO
 from ._cpu import BuildTarget, target_for
 from ._errors import ServingError
 from ._files import BUILD_INFO, DEFAULT_LLAMA_CPP_PYTHON, ServerBinary, build_folder, cache_dir, find_llama_server
+from ._process import ServerSpec
+from ._smoke import check_served
 
 __all__ = ["DEFAULT_LLAMA_CPP_PYTHON", "build_llama_server", "ensure_llama_server"]
 
@@ -140,14 +142,7 @@ def build_llama_server(
 
 
 def _check(binary: ServerBinary, say: Say) -> None:
-    from ._process import LocalServer, ServerSpec  # the server module builds through this one
-    from ._smoke import check_completion
-
-    with LocalServer(ServerSpec(kind="llama-server", binary=binary, slots=1, build=False)) as server:
-        try:
-            measured = check_completion(server.base_url)
-        except ServingError as exc:
-            raise server.explain_failure(exc) from None
+    measured = check_served(ServerSpec(kind="llama-server", binary=binary, slots=1, build=False))
     say(f"checked with a real completion: {measured.describe()}")
 
 

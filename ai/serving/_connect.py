@@ -26,7 +26,7 @@ import httpx
 
 from .._adaptive import probe_parallelism
 from .._executor import BatchExecutor, RetryPolicy
-from .._metrics import RunMetrics
+from .._metrics import RunMetrics, server_report
 from .._wire import Wire
 from ..clients import CircuitBreaker, LLMClient, OllamaClient, OpenAIClient
 from ..clients._errors import redact_url
@@ -69,10 +69,7 @@ class ModelConnection:
     def health(self) -> dict[str, object]:
         """``{"state", "url", "failed_in_a_row", "last_error", "restarts"}``; ``state`` is
         the metrics' (:meth:`ai.RunMetrics.server`), or "unknown" without metrics."""
-        report: dict[str, object] = (
-            self.metrics.server() if self.metrics is not None
-            else {"state": "unknown", "url": None, "failed_in_a_row": 0, "last_error": None}
-        )  # fmt: skip
+        report: dict[str, object] = self.metrics.server() if self.metrics is not None else server_report()
         if report["state"] != "answering" and report["url"] is None:
             report = {**report, "url": self.url}
         return {**report, "restarts": self.restarts}

@@ -15,8 +15,8 @@ from pathlib import Path
 from ._cpu import cpu_flags, target_for
 from ._errors import ServingError
 from ._files import find_llama_server, find_model_file
-from ._process import LocalServer, ServerSpec
-from ._smoke import check_completion
+from ._process import ServerSpec
+from ._smoke import check_served
 
 __all__ = ["doctor"]
 
@@ -41,15 +41,10 @@ def doctor(args: argparse.Namespace) -> int:
                 "on 2 cores), or start a run: `tickmind arena` builds it first"
             )
         _row("server", f"llama-server {binary.describe()}")
-    spec = ServerSpec(kind=args.server, model=args.model_file, slots=1, build=False, max_restarts=0)
+    else:
+        _row("server", "llama-cpp-python (answers one request at a time)")
     try:
-        with LocalServer(spec, say=lambda _line: None) as server:
-            if server.kind == "llama-cpp-python":
-                _row("server", "llama-cpp-python (answers one request at a time)")
-            try:
-                measured = check_completion(server.base_url)
-            except ServingError as exc:
-                raise server.explain_failure(exc) from None
+        measured = check_served(ServerSpec(kind=args.server, model=args.model_file, slots=1, build=False))
     except ServingError as exc:
         return _fail(str(exc))
     _row("completion", f"{measured.describe()}, {measured.wall_s:.1f} s in all")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import signal
 
-from ._cpu import cpu_flags, target_for
+from ._cpu import target_for
 from ._files import LLAMA_SERVER_ENV, ServerBinary
 
 __all__ = ["describe_exit", "fix_for_illegal_instruction", "is_illegal_instruction"]
@@ -43,7 +43,6 @@ def is_illegal_instruction(returncode: int | None) -> bool:
 
 def fix_for_illegal_instruction(binary: ServerBinary | None, kind: str) -> str:
     """The cause of a SIGILL and the exact command that fixes it, for this binary's origin."""
-    this_cpu = target_for()
     if kind == "llama-cpp-python":
         return (
             "llama-cpp-python was compiled for instructions this CPU does not run (pip builds it with "
@@ -60,11 +59,11 @@ def fix_for_illegal_instruction(binary: ServerBinary | None, kind: str) -> str:
             f"this CPU does not run (a -march=native build from another CPU, or one using AMX). Fix: {unset}"
             "`tickmind build-server`, which builds one for this CPU and is preferred over PATH"
         )
-    missing = [f for f in binary.target.features if f not in this_cpu.features]
+    missing = [f for f in binary.target.features if f not in target_for().features]
     lacks = f"; this CPU lacks {', '.join(missing)}" if missing else ""
     lower = "avx2" if "AVX512" in binary.target.features else "sse42"
     return (
-        f"it was built for {binary.target.describe()}{lacks}, and this CPU (flags: "
-        f"{len(cpu_flags())} reported) refuses one of those instructions. Fix: "
-        f"`tickmind build-server --force --instructions {lower}` builds it with fewer instruction sets"
+        f"it was built for {binary.target.describe()}{lacks}, and this CPU refuses one of those "
+        f"instructions. Fix: `tickmind build-server --force --instructions {lower}` builds it with fewer "
+        "instruction sets"
     )

@@ -139,7 +139,7 @@ def built_llama_servers() -> list[ServerBinary]:
     if not root.is_dir():
         return []
     flags = cpu_flags()
-    found: list[ServerBinary] = []
+    found: list[tuple[bool, int, ServerBinary]] = []
     for folder in sorted(root.iterdir()):
         binary = folder / "bin" / "llama-server"
         info = _read_build_info(folder / BUILD_INFO)
@@ -147,9 +147,9 @@ def built_llama_servers() -> list[ServerBinary]:
             continue
         target, version = info
         if target.runs_on(flags):
-            found.append(ServerBinary(binary, "built", target, version))
-    found.sort(key=lambda b: (b.version != DEFAULT_LLAMA_CPP_PYTHON, -len(b.target.features) if b.target else 0))
-    return found
+            rank = (version != DEFAULT_LLAMA_CPP_PYTHON, -len(target.features))
+            found.append((*rank, ServerBinary(binary, "built", target, version)))
+    return [b for *_, b in sorted(found, key=lambda entry: entry[:2])]
 
 
 def _read_build_info(path: Path) -> tuple[BuildTarget, str] | None:

@@ -8,13 +8,14 @@ SIGILL at its first matrix multiply (measured on a CPU that reports AMX), so a b
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
 from ._errors import ServingError
+from ._process import LocalServer, ServerSpec
 
-__all__ = ["CompletionCheck", "check_completion"]
+__all__ = ["CompletionCheck", "check_completion", "check_served"]
 
 _PROMPT = "List three colours, one per line."
 
@@ -71,3 +72,13 @@ def check_completion(base_url: str, *, model: str = "local", max_tokens: int = 3
     prompt_speed = float(timings.get("prompt_per_second") or 0.0)
     generation_speed = float(timings.get("predicted_per_second") or (completion / wall if wall > 0 else 0.0))
     return CompletionCheck(prompt, completion, prompt_speed, generation_speed, wall, text)
+
+
+def check_served(spec: ServerSpec) -> CompletionCheck:
+    """Start ``spec``'s server once (never restarted: a death is the answer) and time one
+    completion on it; a server that died of the request is named as such."""
+    with LocalServer(replace(spec, max_restarts=0), say=lambda _line: None) as server:
+        try:
+            return check_completion(server.base_url)
+        except ServingError as exc:
+            raise server.explain_failure(exc) from None

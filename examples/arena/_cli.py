@@ -30,7 +30,7 @@ from engine.cli import non_negative_int, port_number, positive_int
 
 from ._loading import load_scenario
 from ._progress import ArenaProgress, progress_mode
-from ._summary import build_summary, print_summary, recorded_ticks, write_summary
+from ._summary import MODEL_DOWN, build_summary, print_summary, recorded_ticks, write_summary
 from ._summary_tally import PlanTally
 from ._world import ArenaOutcome, arena_scenario, build_arena
 
@@ -248,7 +248,7 @@ def _model_status(connection: ModelConnection | None) -> Callable[[], str] | Non
     def status() -> str:
         health = connection.health()
         parts = []
-        if health["state"] in ("unreachable", "timing out"):
+        if health["state"] in MODEL_DOWN:
             parts.append(f"model {health['state']} at {health['url']} ({health['failed_in_a_row']} jobs failed)")
         if health["restarts"]:
             parts.append(f"server restarted {health['restarts']}x")

@@ -66,6 +66,7 @@ from ._summary_tally import TIERS, PlanTally
 from ._world import ArenaOutcome
 
 __all__ = [
+    "MODEL_DOWN",
     "SCHEMA",
     "SCHEMA_VERSION",
     "SUMMARY_FILE",
@@ -155,12 +156,16 @@ def build_summary(
     }
 
 
+#: ``model_server.state`` values that mean the model is not answering (ai.RunMetrics.server).
+MODEL_DOWN = ("unreachable", "timing out")
+
+
 def _warnings(model: dict[str, Any] | None, model_plans: int, stats: object) -> list[str]:
     """A run planned by a model whose model did not plan is the heuristic's game: say so."""
     if model is None:
         return []
     warnings = []
-    if model["state"] in ("unreachable", "timing out"):
+    if model["state"] in MODEL_DOWN:
         warnings.append(f"the model was {model['state']} at {model['url']} when the run ended: {model['last_error']}")
     if model_plans == 0 and int(getattr(stats, "jobs", 0) or 0):
         warnings.append("the model planned nothing: every agent was planned by the heuristic or emergency tiers")

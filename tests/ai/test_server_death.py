@@ -9,7 +9,6 @@ answering (named unreachable, with their URL). ``tickmind doctor`` on both.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import chaos_server as chaos  # loaded by tests/conftest.py
 import pytest
 
 from engine.cli import main
@@ -27,12 +27,6 @@ from engine.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 STANDIN = Path(__file__).with_name("standin_llama_server.py")
 
-_spec = importlib.util.spec_from_file_location("chaos_server", Path(__file__).parents[1] / "chaos_server.py")
-assert _spec is not None and _spec.loader is not None
-chaos = sys.modules.get("chaos_server") or importlib.util.module_from_spec(_spec)
-if "chaos_server" not in sys.modules:
-    sys.modules["chaos_server"] = chaos  # dataclasses resolve their module by name
-    _spec.loader.exec_module(chaos)
 
 
 def tickmind(*args: str, env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen[str]:

@@ -7,23 +7,16 @@ same run, tick by tick: the numbers are the journal's, not the wall clock's.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
+import chaos_server as chaos  # loaded by tests/conftest.py
 import pytest
 
 from ai import Perception, Plan, PlanShare, Scan, Tier, Wait
 from engine import World, replay_world
 from engine.cli import main
 
-_spec = importlib.util.spec_from_file_location("chaos_server", Path(__file__).parents[1] / "chaos_server.py")
-assert _spec is not None and _spec.loader is not None
-chaos = sys.modules.get("chaos_server") or importlib.util.module_from_spec(_spec)
-if "chaos_server" not in sys.modules:
-    sys.modules["chaos_server"] = chaos
-    _spec.loader.exec_module(chaos)
 
 
 def test_the_live_share_equals_a_recount_of_the_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
