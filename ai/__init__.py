@@ -35,11 +35,11 @@ from ._perception import Faction, Perceivable, Perception, Senses
 from ._perception_kernel import LineOfSight
 from ._perception_system import install_perception
 from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
-from ._planner import Planner, PlannerConfig, PlannerStats, Policies, Policy
+from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, proximity_squads
 from ._prompt import PromptBatch, agent_chars, encode_batch, system_prompt
 from ._request import batch_request, wire_for
 from ._schema import action_schema, batch_schema, plan_schema
-from ._share import PlanShare
+from ._share import MODEL_TIERS, PlanShare
 from ._snapshot import (
     DEFAULT_ROLES,
     AgentSnapshot,
@@ -68,6 +68,7 @@ __all__ = [
     "FULL_TIER",
     "MAX_RESPONSE_CHARS",
     "MAX_WAIT_TICKS",
+    "MODEL_TIERS",
     "SIMPLE_TIER",
     "WIRES",
     "ActionStep",
@@ -84,6 +85,7 @@ __all__ = [
     "ExecutorError",
     "Faction",
     "FieldRole",
+    "GroupOrders",
     "JobResult",
     "JobStatus",
     "LatencyStats",
@@ -95,6 +97,7 @@ __all__ = [
     "Perceivable",
     "Perception",
     "Plan",
+    "PlanCache",
     "PlanShare",
     "PlanStatus",
     "Planner",
@@ -140,6 +143,7 @@ __all__ = [
     "plan_schema",
     "probe_parallelism",
     "profile_for",
+    "proximity_squads",
     "register_action",
     "sanitize_text",
     "system_prompt",

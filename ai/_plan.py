@@ -26,6 +26,7 @@ class Tier(str, Enum):
     SIMPLE_LLM = "simple_llm"
     HEURISTIC = "heuristic"
     EMERGENCY = "emergency"
+    CACHE = "cache"  #: a model plan reused for a state line it was made for, byte for byte
 
 
 class PlanStatus(str, Enum):

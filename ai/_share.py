@@ -24,7 +24,7 @@ from ._plan import Plan, PlanStatus, Tier
 __all__ = ["MODEL_TIERS", "STALE", "PlanShare"]
 
 STALE = "stale"
-MODEL_TIERS = (Tier.LLM.value, Tier.SIMPLE_LLM.value)  #: the tiers whose plans a model wrote
+MODEL_TIERS = (Tier.LLM.value, Tier.SIMPLE_LLM.value, Tier.CACHE.value)  #: the tiers whose plans a model wrote
 
 
 class PlanShare:

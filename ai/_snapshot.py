@@ -46,6 +46,7 @@ __all__ = [
     "SeenEntity",
     "SnapshotConfig",
     "build_snapshot",
+    "prompt_attrs",
     "sanitize_text",
 ]
 
@@ -318,10 +319,14 @@ def _listed(world: World, ids: tuple[int, ...], decimals: int, *, with_kind: boo
 
 
 def _attrs(world: World, entity: int, describe: Describe | None, decimals: int) -> tuple[tuple[str, Scalar], ...]:
-    if describe is None:
-        return ()
+    return () if describe is None else prompt_attrs(describe(world, entity), decimals)
+
+
+def prompt_attrs(values: Mapping[str, Scalar], decimals: int) -> tuple[tuple[str, Scalar], ...]:
+    """``values`` as a snapshot's ``attrs``: keys and text sanitised, floats rounded, bools
+    as 0/1; raises ``TickmindError`` for what a prompt cannot hold."""
     out: list[tuple[str, Scalar]] = []
-    for key, value in describe(world, entity).items():
+    for key, value in values.items():
         name = sanitize_text(key, MAX_ATTR_KEY_CHARS)
         if not name:
             raise TickmindError(f"describe() returned the key {key!r}, which sanitises to nothing; use [a-z0-9_]")

@@ -30,6 +30,7 @@ from engine.cli import non_negative_int, port_number, positive_int
 
 from ._loading import load_scenario
 from ._progress import ArenaProgress, progress_mode
+from ._squads import DEFAULT_SQUAD_SIZE
 from ._summary import MODEL_DOWN, build_summary, print_summary, recorded_ticks, write_summary
 from ._summary_tally import PlanTally
 from ._world import ArenaOutcome, arena_scenario, build_arena
@@ -66,6 +67,14 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--llm-timeout", type=_positive_float, default=120.0, metavar="SECONDS",
         help="give up on a model request after this long; its agents fall to the next tier (default 120)",
     )  # fmt: skip
+    p.add_argument(
+        "--squad-size", type=positive_int, default=None,
+        help=f"the model plans squads of up to N nearby teammates, one plan each (default {DEFAULT_SQUAD_SIZE}; 1: every agent alone)",
+    )  # fmt: skip
+    p.add_argument(
+        "--plan-cache", type=non_negative_int, default=None, metavar="N",
+        help="reuse the model's plan for a state line it answered before, byte for byte (N entries; default 0: off)",
+    )  # fmt: skip
     p.add_argument("--replan-every", type=positive_int, default=None, help="ticks before a running plan is reconsidered")
     p.add_argument(
         "--metrics-port", type=port_number, default=None,
@@ -101,7 +110,7 @@ def _positive_float(text: str) -> float:
 
 
 #: Flags that shape the world: a resumed run takes them from its journal instead.
-_WORLD_FLAGS = ("agents", "seed", "scenario", "planner", "mode", "wire", "replan_every")
+_WORLD_FLAGS = ("agents", "seed", "scenario", "planner", "mode", "wire", "replan_every", "squad_size", "plan_cache")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -263,6 +272,9 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
     if config["planner"] == "llm":
         wire = args.wire or ("lines" if args.llm == "local" else "json")
         config.update(mode=args.mode or "realtime", wire=wire, agents_per_request=None)
+        config["squad_size"] = args.squad_size or DEFAULT_SQUAD_SIZE
+        if args.plan_cache:
+            config["plan_cache"] = args.plan_cache
     if args.replan_every is not None:
         config["replan_every"] = args.replan_every
     if args.agents is not None:

@@ -41,7 +41,11 @@ added in later versions without bumping the version — existing keys keep their
                              counted under the tier of the plan it follows while that plan runs
                              and is at most 10 simulated seconds old, else under "stale"
                              (ai.PlanShare); null when not observed. After a resume, since it.
-    model_share              agent-ticks under llm or simple_llm plans / all agent-ticks, or null
+    model_share              agent-ticks under llm, simple_llm or cache plans / all agent-ticks, or null
+    group_plans              model or cached plans made for a squad of several agents (each
+                             member's share is also counted in plans_per_tier), or null
+    plan_cache               {hits, misses, hit_rate, entries} of the exact plan cache, or null
+                             when it is off
 
 Everything is read defensively from what the world exposes (``ArenaOutcome``, ``ArenaScore``,
 the ``Planner`` resource and its ``stats``/``executor``, ``world.timings``) so a world without
@@ -58,7 +62,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ai import Planner, PlanShare
+from ai import MODEL_TIERS, Planner, PlanShare
 from engine import RunDirError, World, printable
 
 from ._combat import ArenaScore
@@ -80,7 +84,7 @@ __all__ = [
 SCHEMA = "tickmind-arena-summary"
 SCHEMA_VERSION = 1
 SUMMARY_FILE = "summary.json"
-_MODEL_TIERS = ("llm", "simple_llm")
+_MODEL_TIERS = MODEL_TIERS
 
 
 def build_summary(
@@ -139,7 +143,7 @@ def build_summary(
         "hits": score.hits if score is not None else None,
         "plans_per_tier": {tier: applied[tier] for tier in TIERS},
         "plans_submitted": sum(stats.plans.values()) if stats is not None else None,
-        "valid_plan_rate": round(model_plans / (model_plans + rejected), 4) if model_plans + rejected else None,
+        "valid_plan_rate": _valid_rate(stats, model_plans, rejected),
         "rejections": dict(sorted(stats.rejections.items())) if stats is not None else {},
         "job_errors": dict(sorted(stats.job_errors.items())) if stats is not None else {},
         "model_jobs": stats.jobs if stats is not None else None,
@@ -153,7 +157,24 @@ def build_summary(
         "warnings": _warnings(model, model_plans, stats),
         "agent_ticks_by_tier": share.by_tier() if share is not None and share.ticks else None,
         "model_share": round(share.model_share, 4) if share is not None and share.model_share is not None else None,
+        "group_plans": stats.group_plans if stats is not None else None,
+        "plan_cache": _cache_report(planner),
     }
+
+
+def _valid_rate(stats: Any, model_plans: int, rejected: int) -> float | None:
+    """Valid model answers over all judged, per planning unit (a squad's plan counts once,
+    not once per member); a resumed run without live stats counts its applied plans."""
+    valid = stats.valid if stats is not None and stats.valid else model_plans
+    return round(valid / (valid + rejected), 4) if valid + rejected else None
+
+
+def _cache_report(planner: Planner | None) -> dict[str, Any] | None:
+    cache = planner.cache if planner is not None else None
+    if cache is None:
+        return None
+    rate = cache.hit_rate
+    return {"hits": cache.hits, "misses": cache.misses, "hit_rate": None if rate is None else round(rate, 4), "entries": len(cache)}
 
 
 #: ``model_server.state`` values that mean the model is not answering (ai.RunMetrics.server).

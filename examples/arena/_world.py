@@ -59,6 +59,7 @@ from ._loading import load_scenario, parse_scenario
 from ._scaling import scale_agents
 from ._scenario import Scenario
 from ._spawning import spawn_positions
+from ._squads import arena_squads
 from .scenarios import DEFAULT_SCENARIO
 
 __all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "arena_tiers", "build_arena"]
@@ -69,10 +70,11 @@ PLANNERS = ("heuristic", "llm", "none")
 #: a plan that ends sooner is followed by a heuristic one. Realtime needs none: there the
 #: world never waits, and the heuristic covers an agent while the model thinks anyway.
 LOCKSTEP_MIN_PLAN_TICKS = 30
+SQUAD_LISTED = 3
 CONFIG_KEYS = frozenset(
     {
         "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
-        "mode", "agents_per_request", "wire", "lead_request", "min_plan_ticks",
+        "mode", "agents_per_request", "wire", "lead_request", "min_plan_ticks", "squad_size", "plan_cache",
     }
 )
 
@@ -158,6 +160,7 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
         max_listed=int(config.get("perception_cap", 16)),
     )
     if planner != "none":
+        squad = int(config.get("squad_size", 1))
         lockstep_llm = planner == "llm" and config.get("mode", "lockstep") == "lockstep"
         settings = PlannerConfig(
             mode=config.get("mode", "lockstep"),
@@ -167,9 +170,11 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
             agents_per_request=_optional_int(config.get("agents_per_request", 4)),
             wire=config.get("wire", "json"),
             lead_request=bool(config.get("lead_request", True)),
-            llm_tiers=() if planner == "heuristic" else arena_tiers(),
+            llm_tiers=() if planner == "heuristic" else arena_tiers(squads=squad > 1),
+            cache_size=int(config.get("plan_cache", 0)),
         )
-        brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings)
+        groups = arena_squads(squad) if squad > 1 and planner == "llm" else None
+        brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings, groups=groups)
         world.insert_resource(brain)
         world.add_system(brain, stage="ai", name="planner")
     world.add_system(execute_steps, stage="ai", after=["planner"] if planner != "none" else [])
@@ -190,7 +195,7 @@ def arena_snapshots() -> SnapshotConfig:
     return SnapshotConfig(bounds=_bounds, describe=_describe)
 
 
-def arena_tiers() -> tuple[TierProfile, TierProfile]:
+def arena_tiers(*, squads: bool = False) -> tuple[TierProfile, TierProfile]:
     """The arena's model tiers (full, then simplified), offering only actions it executes.
 
     The library's tiers offer every registered action, and the registry is process-wide: an
@@ -199,10 +204,14 @@ def arena_tiers() -> tuple[TierProfile, TierProfile]:
     exactly :func:`executed_actions` — one source of truth: register an executor for your
     own action (``register_executor``) before ``build_arena`` and the model is offered it —
     and the simplified tier keeps the library's short list, less anything not executed.
+    With ``squads`` neither offers ``regroup``: a squad is already together, and its line
+    lists no allies to regroup on; and a squad's line lists its ``SQUAD_LISTED`` nearest
+    enemies and covers (prompt tokens are what the model's rate is bound by).
     """
-    executed = executed_actions()
+    executed = tuple(name for name in executed_actions() if not (squads and name == "regroup"))
     simple = tuple(name for name in SIMPLE_TIER.action_names() if name in executed)
-    return replace(FULL_TIER, actions=executed), replace(SIMPLE_TIER, actions=simple)
+    listed = {"max_listed": SQUAD_LISTED} if squads else {}
+    return replace(FULL_TIER, actions=executed, **listed), replace(SIMPLE_TIER, actions=simple, **listed)
 
 
 def _bounds(world: World) -> MapBounds:

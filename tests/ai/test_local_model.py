@@ -16,11 +16,12 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from ai import Planner
+from ai import Planner, PlannerStats
 from ai.serving import (
     LocalServer,
     ServerSpec,
@@ -48,17 +49,22 @@ def test_a_local_server_is_built_for_this_cpu_and_the_model_file_is_installed() 
     assert model.suffix == ".gguf" and model.stat().st_size > 50_000_000
 
 
-def test_real_model_plans_the_arena_and_the_run_replays_without_it(tmp_path: Path) -> None:
-    config = {"agents": 6, "planner": "llm", "wire": "lines", "agents_per_request": None}
-    run_dir = tmp_path / "run"
-    with connect_model("local", log_path=tmp_path / "server.log") as model:
+def run_local_arena(run_dir: Path, config: dict[str, Any]) -> tuple[list[dict[str, Any]], PlannerStats]:
+    """10 lockstep ticks of the arena planned by the embedded model: its journal and stats."""
+    config = {"planner": "llm", "wire": "lines", "agents_per_request": None, **config}
+    with connect_model("local", log_path=run_dir.parent / "server.log") as model:
         assert model.wire == "lines"
         with start_run(build_arena, config, seed=3, out=run_dir) as run:
             planner = run.world.resource(Planner)
             planner.attach(model.executor)
             run.world.run(10)
-            stats = planner.stats
     journal = [json.loads(line) for line in (run_dir / "journal.jsonl").read_text().splitlines()[1:]]
+    return journal, planner.stats
+
+
+def test_real_model_plans_the_arena_and_the_run_replays_without_it(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    journal, stats = run_local_arena(run_dir, {"agents": 6})
     plans = [r for r in journal if r["kind"] == "ai.assign_plan"]
     by_model = [r for r in plans if r["meta"].get("tier") in ("llm", "simple_llm")]
     # Every agent asked in the first wave got its plan from the model, through the grammar.
@@ -68,6 +74,18 @@ def test_real_model_plans_the_arena_and_the_run_replays_without_it(tmp_path: Pat
     assert all(line.split(" ", 1)[0].isdigit() for line in raw.strip().splitlines()), raw
     report = verify(run_dir)  # no model, no server: the journal carries every plan
     assert report.ok and report.ticks_checked == 10, report.format()
+
+
+def test_real_model_plans_squads_one_line_each_and_every_member_follows(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    journal, stats = run_local_arena(run_dir, {"agents": 6, "squad_size": 3})
+    by_model = [r for r in journal if r["kind"] == "ai.assign_plan" and r["meta"]["tier"] == "llm"]
+    squads = {r["meta"]["group"] for r in by_model}
+    assert len(squads) == 2 and len({r["entity"] for r in by_model}) == 6, stats  # 2 teams of 3: 2 lines, 6 plans
+    raw_lines = [line for r in by_model if "raw" in r["meta"] for line in r["meta"]["raw"].strip().splitlines()]
+    assert sorted(int(line.split(" ", 1)[0]) for line in raw_lines) == sorted(squads), raw_lines
+    assert stats.group_plans == 2 and stats.valid == 2, stats
+    assert verify(run_dir).ok
 
 
 def test_server_is_healthy_then_stopped(tmp_path: Path) -> None:
@@ -145,5 +163,6 @@ def test_tickmind_arena_plans_with_the_embedded_model_by_default(tmp_path: Path,
     assert (out / "model-server.log").stat().st_size > 0  # the server logged into the run
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["requests"]["ok"] >= 1 and metrics["tokens"]["completion"] > 0, metrics
-    assert metrics["parse"]["valid"] >= 4 and metrics["plans"]["by_tier"]["llm"] >= 1, metrics
+    # 2 teams of 2, planned as squads by default: one line and one valid plan per squad.
+    assert metrics["parse"]["valid"] >= 2 and summary["group_plans"] >= 2, (metrics, summary)
     assert main(["verify", str(out)]) == 0

@@ -89,7 +89,7 @@ def test_counts_match_a_run_with_a_partial_failure(tmp_path: Path) -> None:
     assert requests["total"] == client.calls
 
     journal_tiers = Counter(r["meta"].get("tier") for r in records)
-    assert summary["plans"]["by_tier"] == {"llm": 75, "simple_llm": 25, "heuristic": 0, "emergency": 0}
+    assert summary["plans"]["by_tier"] == {"llm": 75, "simple_llm": 25, "heuristic": 0, "emergency": 0, "cache": 0}
     assert summary["plans"]["by_tier"] == {t: journal_tiers[t] for t in summary["plans"]["by_tier"]}
     assert summary["plans"]["total"] == len(records) == sum(planner.stats.plans.values())
 
@@ -202,7 +202,7 @@ def test_summary_is_json_ready_with_the_documented_keys() -> None:
     assert set(empty["tokens"]) == {"prompt", "completion", "total"}
     assert set(empty["parse"]) == {"valid", "rejected", "valid_rate", "by_reason"}
     assert "not_json" in empty["parse"]["by_reason"] and "target_not_visible" in empty["parse"]["by_reason"]
-    assert set(empty["plans"]["by_tier"]) == {"llm", "simple_llm", "heuristic", "emergency"}
+    assert set(empty["plans"]["by_tier"]) == {"llm", "simple_llm", "heuristic", "emergency", "cache"}
     assert set(empty["queue"]) == {
         "samples", "depth_last", "depth_max", "depth_mean", "in_flight_last", "in_flight_max", "in_flight_mean",
     }  # fmt: skip

@@ -27,7 +27,7 @@ def test_the_live_share_equals_a_recount_of_the_replay(tmp_path: Path, capsys: p
         assert main(argv) == 0
     summary = json.loads((out / "summary.json").read_text())
     by_tier = summary["agent_ticks_by_tier"]
-    assert set(by_tier) == {"llm", "simple_llm", "heuristic", "emergency", "stale"}
+    assert set(by_tier) == {"llm", "simple_llm", "heuristic", "emergency", "cache", "stale"}
     world = replay_world(out)
     recount = PlanShare()
     for _ in range(summary["ticks"]):
@@ -52,7 +52,7 @@ def test_only_running_plans_younger_than_the_limit_count_for_their_tier() -> Non
     world.tick = 33  # observing tick 32: assigned at 16 is 16 ticks old (in), at 0 is 32 (out)
     share.observe(world)
     # stale: the old plan, the finished one, and the agent with none
-    assert share.by_tier() == {"llm": 1, "simple_llm": 0, "heuristic": 0, "emergency": 0, "stale": 3}
+    assert share.by_tier() == {"llm": 1, "simple_llm": 0, "heuristic": 0, "emergency": 0, "cache": 0, "stale": 3}
     assert world.try_component(planless, Plan) is None
     assert share.model_share == 0.25
     assert PlanShare().model_share is None

@@ -25,7 +25,7 @@ KEYS = {
     "ms_per_tick", "winner", "decided_tick", "survivors", "kills", "deaths", "shots", "hits",
     "plans_per_tier", "plans_submitted", "valid_plan_rate", "rejections", "job_errors", "model_jobs",
     "llm_latency_ms", "tokens", "ms_per_tick_by_system", "server_restarts", "model_server", "warnings",
-    "agent_ticks_by_tier", "model_share",
+    "agent_ticks_by_tier", "model_share", "group_plans", "plan_cache",
 }
 
 

@@ -1,0 +1,42 @@
+"""Squads: the arena's group orders. Teammates near each other are planned as one unit, and
+the squad's plan becomes each member's steps by the rules a squad leader's order would mean.
+
+- ``attack`` / ``approach`` a target: members who see it do as told; members who do not
+  take the nearest enemy they see instead, or, seeing none, move to where the squad saw the
+  target and look around.
+- ``take_cover``: each member takes its own nearest cover (the named one is the leader's).
+- Anything else (``move_to``, ``retreat``, ``scan``, ``wait``...): every member the same.
+"""
+
+from __future__ import annotations
+
+from ai import ActionStep, Approach, Attack, GroupOrders, MoveTo, Perception, Scan, TakeCover, proximity_squads
+from engine import Position, World
+
+__all__ = ["DEFAULT_SQUAD_SIZE", "arena_squads", "squad_orders"]
+
+DEFAULT_SQUAD_SIZE = 5
+
+
+def arena_squads(size: int) -> GroupOrders:
+    return GroupOrders(groups=proximity_squads(size), orders=squad_orders)
+
+
+def squad_orders(world: World, members: tuple[int, ...], steps: tuple[ActionStep, ...]) -> dict[int, tuple[ActionStep, ...]]:
+    return {member: _share(world, member, steps) for member in members}
+
+
+def _share(world: World, member: int, steps: tuple[ActionStep, ...]) -> tuple[ActionStep, ...]:
+    seen = world.component_for_entity(member, Perception)
+    out: list[ActionStep] = []
+    for step in steps:
+        if isinstance(step, (Attack, Approach)) and not seen.sees(step.target):
+            if seen.enemies:
+                out.append(step.model_copy(update={"target": seen.nearest_enemy}))
+                continue
+            where = world.try_component(step.target, Position)
+            if where is None:
+                return tuple(out) or (Scan(),)
+            return (*out, MoveTo(x=where.x, y=where.y), Scan())
+        out.append(TakeCover(cover=None) if isinstance(step, TakeCover) else step)
+    return tuple(out)
