@@ -35,7 +35,6 @@ from ._perception import Faction, Perceivable, Perception, Senses
 from ._perception_kernel import LineOfSight
 from ._perception_system import install_perception
 from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
-from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, proximity_squads
 from ._prompt import PromptBatch, agent_chars, encode_batch, system_prompt
 from ._request import batch_request, wire_for
 from ._schema import action_schema, batch_schema, plan_schema
@@ -50,18 +49,19 @@ from ._snapshot import (
     build_snapshot,
     sanitize_text,
 )
+from ._stream import StreamingPlans
 from ._validate import (
     MAX_RESPONSE_CHARS,
     BatchOutcome,
-    RejectReason,
     Rejection,
+    RejectReason,
     ValidPlan,
     parse_batch_response,
     validate_plan,
 )
-from ._stream import StreamingPlans
 from ._view import FULL_TIER, SIMPLE_TIER, AgentView, TierProfile, profile_for, view_of
 from ._wire import WIRES, Wire, WireUnsupported, decode_lines, lines_grammar
+from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, proximity_squads
 
 __all__ = [
     "DEFAULT_ROLES",

@@ -133,8 +133,8 @@ def parse_batch_response(
 
     ``snapshots`` are the ones the prompt and schema were built from (a sequence or a
     mapping by agent id); ``tier`` and ``max_steps`` must match those the prompt and schema
-    used, and ``wire`` the answer format asked for (:mod:`ai._wire`). Never raises because of ``text``; raises ``TickmindError`` if the caller's own
-    arguments disagree (an expected id twice, or without a snapshot).
+    used, and ``wire`` the answer format asked for (:mod:`ai._wire`). Never raises because
+    of ``text``; raises ``TickmindError`` if the caller's own arguments disagree (an expected id twice, or without a snapshot).
     """
     by_id = dict(snapshots) if isinstance(snapshots, Mapping) else {s.agent_id: s for s in snapshots}
     expected = tuple(expected_ids)

@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from collections.abc import Callable
 
-import numpy as np
-
-from engine import DesiredVelocity, Position, TickContext, Velocity, World
+from engine import DesiredVelocity, Position, TickContext, World
 from physics import Body, PhysicsBridge, PhysicsSettings, Wall, install_physics
 
 SPACING = 3.0  # metres between agents at spawn

@@ -171,7 +171,9 @@ def _serve_chaos() -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--max-pending", type=int, nargs="+", default=[64], help="executor queue sizes to try (default 64, as tickmind arena)")
+    parser.add_argument(
+        "--max-pending", type=int, nargs="+", default=[64], help="executor queue sizes to try (default 64, as tickmind arena)"
+    )
     parser.add_argument("--parallel", type=int, default=16, help="requests in flight (default 16)")
     parser.add_argument("--k", type=int, default=4, help="agents per request (default 4, the planner's default)")
     parser.add_argument("--seed", type=int, default=1)

@@ -29,9 +29,9 @@ from ._origin import same_definition
 from ._playback import Playback, play_back
 from ._resume import resume_run
 from ._run import ComponentDiff, Divergence, Run, VerifyReport, factory_path, replay_world, start_run, verify
+from ._schedule import DEFAULT_STAGES, TickContext, keyed_rng
 from ._spatial import DesiredVelocity, Position, Velocity
 from ._text import printable
-from ._schedule import DEFAULT_STAGES, TickContext, keyed_rng
 from ._version import __version__
 from ._world import World
 

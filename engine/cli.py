@@ -13,16 +13,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
-from importlib.metadata import entry_points
 
 from ._errors import TickmindError
 from ._journal import journal_factory
-from ._text import printable
 from ._playback import play_back
 from ._resume import resume_run
 from ._run import verify
+from ._text import printable
 from ._version import __version__
 
 __all__ = ["main", "non_negative_int", "positive_int"]

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._factories import load_factory
 from ._hashfile import read_hashes
 from ._inputs import Input
-from ._factories import load_factory
 from ._run import HASHES, Factory, VerifyReport, divergence_at, open_journal, replay_records, start_run
 from ._world import World
 

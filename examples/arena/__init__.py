@@ -14,11 +14,11 @@ from ._combat import ArenaScore, Health, Weapon, Wounded
 from ._errors import Problem, ScenarioError
 from ._execution import ArenaBounds, register_executor
 from ._geometry import Box
+from ._heuristic import ARENA_POLICIES, Objectives, arena_salient, emergency_plan, heuristic_plan
 from ._loading import load_scenario, parse_scenario
 from ._scaling import scale_agents
 from ._scenario import AgentStats, MapSpec, Objective, Scenario, SimSettings, SpawnZone, Team
 from ._scenario_base import MAX_AGENTS, MAX_CELLS
-from ._heuristic import ARENA_POLICIES, Objectives, arena_salient, emergency_plan, heuristic_plan
 from ._spawning import spawn_positions
 from ._world import ArenaOutcome, arena_scenario, arena_snapshots, arena_tiers, build_arena
 from .scenarios import DEFAULT_SCENARIO

@@ -267,7 +267,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) lines of the table a person reads; the same data as summary.json."""
     teams = summary["teams"]
     rows = [
-        ("winner", f"{summary['winner']} at tick {summary['decided_tick']}" if summary["winner"] else f"none ({summary['stopped'].replace('_', ' ')})"),
+        ("winner", _winner_text(summary)),
         ("survivors", ", ".join(f"{t} {summary['survivors'].get(t, 0)}" for t in teams) or "-"),
         ("kills", ", ".join(f"{t} {summary['kills'].get(t, 0)}" for t in teams) or "-"),
         ("shots / hits", f"{summary['shots']} / {summary['hits']}"),
@@ -291,6 +291,12 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("server restarts", str(summary["server_restarts"])))
     rows.extend(("warning", text) for text in summary.get("warnings") or ())
     return rows
+
+
+def _winner_text(summary: dict[str, Any]) -> str:
+    if summary["winner"]:
+        return f"{summary['winner']} at tick {summary['decided_tick']}"
+    return f"none ({summary['stopped'].replace('_', ' ')})"
 
 
 def print_summary(summary: dict[str, Any], run_dir: Path, stream: IO[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from ai.clients._protocol import estimate_tokens
 from engine import TickmindError
 
 prometheus_client = pytest.importorskip("prometheus_client")
-from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402  (after the importorskip)
 
 
 @pytest.fixture

@@ -350,8 +350,8 @@ def test_a_lockstep_tick_waits_as_long_as_the_request_timeout_allows(tmp_path: P
 def test_every_model_answer_is_journaled_once_even_when_its_plans_all_streamed(tmp_path: Path) -> None:
     """Realtime plans go out as their entries close in the stream; an answer whose plans all
     did so was journaled nowhere (no raw text, latency or tokens for the summary or plots)."""
-    from examples.arena._summary_tally import PlanTally
     from engine import read_journal
+    from examples.arena._summary_tally import PlanTally
 
     _, planner, records = run_llm_arena(
         tmp_path / "run", follow_schema, ticks=90, config={"mode": "realtime", "agents_per_request": 1}, latency=(0.0, 0.02)

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine import TickContext, World, factory
-from examples.drift import Disc, Push, build_world as build_drift
+from examples.drift import Disc, Push
+from examples.drift import build_world as build_drift
 
 
 @factory

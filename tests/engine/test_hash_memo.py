@@ -13,11 +13,11 @@ import enum
 import gc
 import struct
 from collections.abc import Iterator
+
 import pytest
 from pydantic import BaseModel, ConfigDict, create_model
 
-from engine import ComponentError, World, canonical_bytes, component
-from engine import _hashing
+from engine import ComponentError, World, _hashing, canonical_bytes, component
 from engine._hashing import HashMemo, hash_state, register_component, registered_components
 
 Point = tuple[float, float]

@@ -18,7 +18,6 @@ from engine import World, replay_world
 from engine.cli import main
 
 
-
 def test_the_live_share_equals_a_recount_of_the_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
     with chaos.ChaosServer() as server:  # answers every request validly
