@@ -9,7 +9,7 @@ changes, so model output is validated against exactly the actions that exist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, Union, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -98,7 +98,7 @@ def parse_step(data: Any) -> ActionStep:
     if _adapter is None:
         members = tuple(_actions.values())
         union = members[0] if len(members) == 1 else Union[members]  # noqa: UP007
-        _adapter = TypeAdapter(Annotated[union, Field(discriminator="act")])
+        _adapter = TypeAdapter(cast(Any, Annotated[union, Field(discriminator="act")]))
     result: ActionStep = _adapter.validate_python(data)
     return result
 

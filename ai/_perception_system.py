@@ -124,7 +124,7 @@ class _Layout:
         self.missing = ~has
         kept, _ = _join(owned, self.perceiver_ids, keep_all=True)
         self.orphans: list[int] = owned[~kept].tolist()
-        self._velocity_source: list[Any] | None = None
+        self._velocity_source: Sequence[Any] | None = None
         self._velocity: list[Velocity | None] = []
 
     def is_current(self, sources: tuple[Sequence[Any], ...]) -> bool:

@@ -91,7 +91,7 @@ def load_factory(path: str, *, trust: bool = False, run_dir: Path | None = None)
             f"the run's factory {path} is not a declared factory, so tickmind will not call it: a factory "
             "is declared with @engine.factory (or a tickmind.factories entry point)"
         )
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 def _loaded_from(file: Path) -> Any:

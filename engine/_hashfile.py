@@ -108,7 +108,7 @@ def read_detail(path: Path) -> Iterator[tuple[int, dict[int, int]]]:
 def detail_ends(path: Path) -> list[int]:
     """Byte offset just past each complete record of a detail file (index = tick)."""
     data = path.read_bytes()
-    ends = []
+    ends: list[int] = []
     for tick, _count, end in _detail_records(data, _check_magic(path, data)):
         if tick != len(ends):
             raise JournalCorruptError(f"{path}: record {len(ends)} is for tick {tick}")

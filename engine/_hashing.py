@@ -359,7 +359,7 @@ def _compile_union(args: tuple[Any, ...], where: str, memo: bool) -> Encoder:
         if not isinstance(runtime, type):
             raise _unhashable(where, member, "union members must be concrete types")
         enc = _compile_type(member, where, memo=memo)
-        checks.append((runtime, lambda v, t=bytes([tag]), e=enc: t + e(v)))
+        checks.append((runtime, _tagged(bytes([tag]), enc)))
 
     def encode(v: Any) -> bytes:
         if v is None and optional:
@@ -514,7 +514,7 @@ def _frozen(v: Any) -> bool:
     Checked on the value, not its annotation: a tuple annotation may hold a list, a frozen
     model a list field. (Writing a frozen instance through ``object.__setattr__`` defeats
     this, as it defeats ``frozen`` itself.)"""
-    t = type(v)
+    t: type = type(v)
     if t in _ATOMS:
         return True
     if t is tuple:
@@ -524,10 +524,16 @@ def _frozen(v: Any) -> bool:
     return not _opaque_hook(t) and _frozen_instance(v)
 
 
+def _tagged(tag: bytes, encode: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """A union member's encoder: its tag byte, then the member's own encoding."""
+    return lambda v: tag + encode(v)
+
+
 def _frozen_instance(v: Any) -> bool:
     """``v`` is of a frozen class and its hashed fields are ``_frozen`` (its own hook, if
     any, is not consulted: ``canonical_bytes`` does not call it)."""
-    names = _frozen_fields(type(v))
+    cls: type = type(v)
+    names = _frozen_fields(cls)
     return names is not None and all(_frozen(getattr(v, n)) for n in names)
 
 

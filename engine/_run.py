@@ -59,7 +59,7 @@ def factory_path(factory: Factory) -> str:
         if spec is not None and spec.name != "__main__":
             module = spec.name
         elif getattr(main, "__file__", None):
-            return f"{Path(main.__file__).resolve()}:{qualname}"
+            return f"{Path(str(main.__file__)).resolve()}:{qualname}"
         else:
             raise TickmindError("a factory defined at an interactive prompt cannot be replayed")
     return f"{module}:{qualname}"
@@ -195,7 +195,7 @@ def start_run(
     world = factory(config, seed)
     if not isinstance(world, World):
         raise TickmindError(f"factory {path} returned {type(world).__name__}, not an engine.World")
-    header = JournalHeader(factory=path, config=config, seed=seed, dt=world.dt)
+    header = JournalHeader(factory=path, config=dict(config), seed=seed, dt=world.dt)
     journal = JournalWriter(run_dir / JOURNAL, header, durable=durable)
     # Inputs the factory queued (a scenario's scheduled events) are part of the world it
     # builds from config + seed: every rebuild queues them again, so they are not journaled.

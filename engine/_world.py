@@ -13,7 +13,7 @@ import itertools
 import numbers
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar, overload
 
 import esper
@@ -50,16 +50,16 @@ class World:
         seed = int(seed)  # numpy's ints too, as RL tooling passes them
         if not dt > 0:
             raise TickmindError(f"dt must be a positive number of seconds, got {dt!r}")
-        self.seed = seed
-        self.dt = float(dt)
-        self.tick = 0  #: index of the next tick to run (== ticks completed)
+        self.seed: int = seed
+        self.dt: float = float(dt)
+        self.tick: int = 0  #: index of the next tick to run (== ticks completed)
         self.rng = keyed_rng(seed, "world")  #: for set-up (spawning); systems use ctx.rng
-        self.schedule = Schedule(stages)
+        self.schedule: Schedule = Schedule(stages)
         self.timings: dict[str, float] = {}  #: wall seconds per system; never touches state
-        self.replaying = False
-        self.discarded_submits = 0  #: live submits ignored while replaying from a journal
+        self.replaying: bool = False
+        self.discarded_submits: int = 0  #: live submits ignored while replaying from a journal
 
-        self._context = f"tickmind-{next(_context_ids)}"
+        self._context: str = f"tickmind-{next(_context_ids)}"
         self._use()
         # This context's entity -> {type: component} dict. esper swaps its module globals on
         # switch_world but keeps each context's dict object for the context's lifetime
@@ -68,15 +68,15 @@ class World:
         self._db: dict[int, dict[type, Any]] = esper._entities
         self._query_cache: dict[tuple[type, ...], tuple[Any, ...]] = {}
         self._doomed: set[int] = set()
-        self._flushing = False
+        self._flushing: bool = False
         self._unhashed_seen: set[type] = set()  # component types already warned about
         self._despawn_hooks: list[Callable[[World, int], None]] = []
         self._pending: dict[int, list[PendingInput]] = {}
-        self._seq = 0
-        self._in_tick = False
-        self._inputs_applied = False
+        self._seq: int = 0
+        self._in_tick: bool = False
+        self._inputs_applied: bool = False
         self._hash_sources: dict[str, Callable[[], bytes]] = {}
-        self._hash_memo = HashMemo()  # this world's, so worlds hashed in turn keep theirs
+        self._hash_memo: HashMemo = HashMemo()  # this world's, so worlds hashed in turn keep theirs
         self._tick_listeners: list[TickListener] = []
         self._applied_listeners: list[AppliedListener] = []
         self._resources: dict[type, Any] = {}
@@ -142,7 +142,8 @@ class World:
                 for entity in sorted(self._doomed):
                     for hook in self._despawn_hooks:
                         hook(self, entity)
-                    self._invalidate(type(c) for c in esper.components_for_entity(entity))
+                    parts: tuple[Any, ...] = esper.components_for_entity(entity)
+                    self._invalidate(type(c) for c in parts)
                     esper.delete_entity(entity, immediate=True)
                     self._doomed.discard(entity)
         finally:
@@ -187,7 +188,7 @@ class World:
 
     def component_for_entity(self, entity: int, component_type: type[C]) -> C:
         try:
-            return self._db[entity][component_type]  # type: ignore[no-any-return]
+            return self._db[entity][component_type]
         except KeyError as exc:
             raise ComponentError(f"entity {entity} has no {component_type.__name__}") from exc
 
@@ -251,7 +252,7 @@ class World:
 
     def resource(self, resource_type: type[C]) -> C:
         try:
-            return self._resources[resource_type]  # type: ignore[no-any-return]
+            return self._resources[resource_type]
         except KeyError:
             raise TickmindError(
                 f"no {resource_type.__name__} resource in this world; insert_resource() it first"
@@ -378,13 +379,16 @@ class World:
         """The canonical hash of every registered component and hash source, now."""
         self._use()
         self._warn_unhashed()
-        components = (
-            (info, pairs)
-            for info in registered_components()
-            if (pairs := self.get_component(info.cls))
-        )
+        components = self._present_components()
         sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
         return hash_state(self.tick - 1 if tick is None else tick, components, sources, self._hash_memo)
+
+    def _present_components(self) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+        """Each registered component type that some entity has, with its (entity, value) pairs."""
+        for info in registered_components():
+            pairs: tuple[Any, ...] = self.get_component(info.cls)
+            if pairs:
+                yield info, pairs
 
     def _warn_unhashed(self) -> None:
         """Warn once per type about components the hash cannot see: a plain dataclass without

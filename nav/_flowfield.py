@@ -80,7 +80,7 @@ class FlowField:
     def reachable(self, points: np.ndarray) -> np.ndarray:
         """(N,) bool: whether the goal can be reached from each (N, 2) world point."""
         flat, inside = self._flat(points)
-        return inside & (self._next[flat] >= 0)  # type: ignore[no-any-return]
+        return inside & (self._next[flat] >= 0)
 
     def target_cells(self, points: np.ndarray) -> np.ndarray:
         """(N,) flat index of the cell each point should steer to (-1 where unreachable)."""

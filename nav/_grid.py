@@ -256,4 +256,4 @@ def _dilate(blocked: np.ndarray, radius_cells: float) -> np.ndarray:
     off = np.arange(-r, r + 1)
     gap = np.maximum(np.abs(off) - 1, 0).astype(np.float64)  # square-to-square gap per axis
     structure = gap[:, None] * gap[:, None] + gap[None, :] * gap[None, :] < radius_cells * radius_cells
-    return ndimage.binary_dilation(blocked, structure=structure)  # type: ignore[no-any-return]
+    return ndimage.binary_dilation(blocked, structure=structure)

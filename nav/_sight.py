@@ -115,7 +115,7 @@ def segments_clear(padded: np.ndarray, cell_size: float, starts: np.ndarray, end
     def hit(cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
         # In range without clipping: endpoints lie in [0, n], so floor(v +- EPS) is in
         # [-1, n], and crossings interpolate between endpoints.
-        return flat[(rows + 1) * w + cols + 1]  # type: ignore[no-any-return]
+        return flat[(rows + 1) * w + cols + 1]
 
     for pt in (p, q):
         lo = np.floor(pt - EPS).astype(np.int64)
@@ -153,7 +153,7 @@ def _crossed(
     v0 = np.floor(v - EPS).astype(np.int64)
     v1 = np.floor(v + EPS).astype(np.int64)
     h = hit(*as_cells(k - 1, v0)) | hit(*as_cells(k, v0)) | hit(*as_cells(k - 1, v1)) | hit(*as_cells(k, v1))
-    return seg[h]  # type: ignore[no-any-return]
+    return seg[h]
 
 
 def _ragged(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -85,4 +85,4 @@ def arrival_speed(speed: np.ndarray, remaining: np.ndarray, slow_radius: float, 
     """Speed that eases into the final point: full speed until ``slow_radius`` metres out,
     then proportional to the remaining distance, and never past the point in one tick."""
     eased = speed * np.minimum(1.0, remaining / slow_radius) if slow_radius > 0 else speed
-    return np.minimum(eased, remaining / dt)  # type: ignore[no-any-return]
+    return np.minimum(eased, remaining / dt)

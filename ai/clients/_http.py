@@ -26,10 +26,10 @@ import contextlib
 import email.utils
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar, TypedDict, cast
 
 import httpx
 
@@ -187,7 +187,7 @@ class HTTPBackend:
 
     def _shape(self, decode: Any, data: Any, request: CompletionRequest) -> Chunk:
         try:
-            return decode(data)  # type: ignore[no-any-return]
+            return decode(data)
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise LLMBadResponse(
                 f"unexpected response shape ({type(exc).__name__}: {exc}): {_excerpt(json.dumps(data))!r}",
@@ -273,13 +273,13 @@ class HTTPBackend:
             **self._where(request, 200),
         )
 
-    async def _bounded(self, response: httpx.Response, request: CompletionRequest) -> AsyncIterator[bytes]:
+    async def _bounded(self, response: httpx.Response, request: CompletionRequest) -> AsyncGenerator[bytes, None]:
         """The body's bytes as they arrive, refused once they exceed ``max_response_bytes``."""
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_response_bytes:
             raise self._too_long(int(declared), request)
         size = 0
-        async with contextlib.aclosing(response.aiter_bytes()) as body:
+        async with contextlib.aclosing(_byte_stream(response)) as body:
             async for data in body:
                 size += len(data)
                 if size > self.max_response_bytes:
@@ -289,7 +289,7 @@ class HTTPBackend:
     async def _read_body(self, response: httpx.Response, request: CompletionRequest) -> bytes:
         return b"".join([data async for data in self._bounded(response, request)])
 
-    async def _lines(self, response: httpx.Response, request: CompletionRequest) -> AsyncIterator[str]:
+    async def _lines(self, response: httpx.Response, request: CompletionRequest) -> AsyncGenerator[str, None]:
         """The body's lines as they arrive, bounded like the whole body.
 
         Not ``httpx.Response.aiter_lines``: it buffers a line until its newline comes, so a
@@ -319,11 +319,16 @@ def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
     return [{"role": "system", "content": request.system}, {"role": "user", "content": request.user}]
 
 
+def _byte_stream(response: httpx.Response) -> AsyncGenerator[bytes, None]:
+    """The body's bytes as what they are at run time, an async generator: closable now."""
+    return cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+
+
 async def _head(response: httpx.Response, limit: int = 64 * 1024) -> bytes:
     """The start of an error body: enough for its message, never the whole of a huge one."""
     parts: list[bytes] = []
     size = 0
-    async with contextlib.aclosing(response.aiter_bytes()) as body:
+    async with contextlib.aclosing(_byte_stream(response)) as body:
         async for data in body:
             parts.append(data)
             size += len(data)
