@@ -31,6 +31,7 @@ import itertools
 import keyword
 import operator
 import struct
+import threading
 import types
 import typing
 import zlib
@@ -476,6 +477,7 @@ class HashMemo:
 
 
 _shared_memo = HashMemo()  # for hash_state callers that pass none
+_turn = threading.RLock()  # one hash_state call at a time (re-entrant: a nested call is fine)
 
 
 def _memoized(encode: Encoder, frozen: Callable[[Any], bool]) -> Encoder:
@@ -644,19 +646,24 @@ def hash_state(
 
     ``memo`` is the caller's (a world's) memo of immutable values' encodings; without one a
     memo shared by such callers is used. It changes the cost, never the bytes.
+
+    The encoders read the running call's memo from this module, so calls take turns: two
+    worlds hashed on two threads wait for each other here, rather than swap each other's
+    memo mid-call (which would leak entries into the idle memo).
     """
     global _young, _old
     memo = _shared_memo if memo is None else memo
-    young: dict[int, _Entry] = {}
-    _old, _young = memo._entries, young
-    try:
-        return _hash_state(tick, components, sources)
-    finally:
-        # Keep what this call used; whatever it did not use is dropped here. A nested call
-        # (a hash source hashing another world) leaves the outer one running memo-less:
-        # slower, never wrong.
-        memo._entries = young
-        _young = _old = _IDLE
+    with _turn:
+        young: dict[int, _Entry] = {}
+        outer = _young, _old
+        _old, _young = memo._entries, young
+        try:
+            return _hash_state(tick, components, sources)
+        finally:
+            # Keep what this call used; whatever it did not use is dropped here. A nested
+            # call (a hash source hashing another world) hands the outer call its memo back.
+            memo._entries = young
+            _young, _old = outer
 
 
 def _hash_state(

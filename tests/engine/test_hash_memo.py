@@ -273,3 +273,43 @@ def test_a_field_named_like_a_keyword_is_read() -> None:
     info = register_component(model, name="memo_test.KeywordFields")
     value = model(**{"class": 5, "label": "ab"})
     assert info.encode(value) == struct.pack("<q", 5) + struct.pack("<I", 2) + b"ab"
+
+
+def test_two_worlds_hashed_on_two_threads_at_once_get_their_own_hashes() -> None:
+    """The encoders find the running call's memo in module state: calls on two threads take
+    turns, so neither serves the other's entries or leaves any in the idle memo."""
+    import sys
+    import threading
+
+    worlds = [World(seed=s) for s in (1, 2)]
+    try:
+        for i, w in enumerate(worlds):
+            for j in range(50):
+                w.create_entity(Route(((float(i), float(j)), (2.0, 3.0)), legs=(Leg((0.5, 0.5), [i, j]),)))
+        # Components are collected here: a world's esper context is not for two threads.
+        collected = [[(c, p) for c in registered_components() if (p := w.get_component(c.cls))] for w in worlds]
+        expected = [fresh_root(w) for w in worlds]
+        memos = [HashMemo(), HashMemo()]
+        roots: list[list[str]] = [[], []]
+        start = threading.Barrier(2)
+
+        def hash_often(k: int) -> None:
+            start.wait()
+            roots[k].extend(hash_state(0, collected[k], [], memos[k]).root for _ in range(600))
+
+        threads = [threading.Thread(target=hash_often, args=(k,)) for k in (0, 1)]
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(interval)
+        assert [set(r) for r in roots] == [{expected[0]}, {expected[1]}]
+        assert _hashing._young is _hashing._IDLE and not _hashing._IDLE
+        assert all(len(m) > 0 for m in memos), "each world's memo was used"
+    finally:
+        for w in worlds:
+            w.close()
