@@ -23,7 +23,7 @@ from ._errors import (
 )
 from ._factories import factory, load_factory
 from ._hashing import HashRecord, canonical_bytes, component, register_component
-from ._inputs import Input
+from ._inputs import Input, PendingInput
 from ._journal import JournalHeader, JournalRecord, read_journal
 from ._origin import same_definition
 from ._playback import Playback, play_back
@@ -52,6 +52,7 @@ __all__ = [
     "JournalVersionError",
     "OrderingCycleError",
     "PastTickError",
+    "PendingInput",
     "Playback",
     "Position",
     "Run",

@@ -11,6 +11,7 @@ one completion.
 """
 
 from ._build import build_llama_server, ensure_llama_server
+from ._cli import add_server_flags, server_spec
 from ._connect import ModelConnection, check_llm, connect_model
 from ._cpu import INSTRUCTION_LEVELS, BuildTarget, cpu_flags, target_for
 from ._errors import ServerCrashed, ServingError
@@ -38,6 +39,7 @@ __all__ = [
     "ServerKind",
     "ServerSpec",
     "ServingError",
+    "add_server_flags",
     "available_kinds",
     "build_llama_server",
     "built_llama_servers",
@@ -51,5 +53,6 @@ __all__ = [
     "find_model_file",
     "free_port",
     "installed_llama_server",
+    "server_spec",
     "target_for",
 ]

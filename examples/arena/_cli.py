@@ -23,8 +23,7 @@ from typing import Any
 
 from ai import Planner, PlanShare, RunMetrics, Wire
 from ai import write_summary as write_metrics
-from ai.serving import ModelConnection, ServerCrashed, check_llm, connect_model
-from ai.serving._cli import add_server_flags, server_spec
+from ai.serving import ModelConnection, ServerCrashed, add_server_flags, check_llm, connect_model, server_spec
 from engine import JournalHeader, JournalRecord, Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
 from engine.cli import non_negative_int, port_number, positive_int
 

@@ -23,7 +23,7 @@ from ai import AssignPlan, ModelAnswer, Tier
 from engine import JournalRecord
 
 if TYPE_CHECKING:
-    from engine._inputs import PendingInput
+    from engine import PendingInput
 
 __all__ = ["TIERS", "PlanTally"]
 
