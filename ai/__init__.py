@@ -31,9 +31,6 @@ from ._executor import (
     StreamCallback,
 )
 from ._metrics import RunMetrics, write_summary
-from ._perception import Faction, Perceivable, Perception, Senses
-from ._perception_kernel import LineOfSight
-from ._perception_system import install_perception
 from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
 from ._prompt import PromptBatch, agent_chars, encode_batch, system_prompt
 from ._request import batch_request, wire_for
@@ -61,6 +58,7 @@ from ._validate import (
 )
 from ._view import FULL_TIER, SIMPLE_TIER, AgentView, TierProfile, profile_for, view_of
 from ._wire import WIRES, Wire, WireUnsupported, decode_lines, lines_grammar
+from .perception import Faction, LineOfSight, Perceivable, Perception, Senses, install_perception
 from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, proximity_squads
 
 __all__ = [

@@ -18,8 +18,8 @@ from collections import Counter
 
 from engine import World
 
-from ._perception import Perception
 from ._plan import Plan, PlanStatus, Tier
+from .perception import Perception
 
 __all__ = ["MODEL_TIERS", "STALE", "PlanShare"]
 

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from engine import Position, TickmindError, World
 
 from ._actions import action_names
-from ._perception import Faction, Perceivable, Perception
 from ._plan import Plan
+from .perception import Faction, Perceivable, Perception
 
 __all__ = [
     "DEFAULT_ROLES",

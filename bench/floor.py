@@ -17,8 +17,8 @@ pymunk     the ``Space.step`` calls the physics system makes in that tick (timed
 k-d tree   the cheaper of two candidate searches, both timed: (a) a ``cKDTree`` per team
            and one over the cover objects, then every agent's k + 2 nearest of each team
            and of the objects within its sight range (k is the arena's ``perception_cap``; + 2 as
-           ``ai._perception_nearest`` asks); (b) one tree over agents and objects and every
-           pair within sight range (``query_pairs``, as ``ai._perception_kernel``). The
+           ``ai.perception._nearest`` asks); (b) one tree over agents and objects and every
+           pair within sight range (``query_pairs``, as ``ai.perception._kernel``). The
            search alone, without re-measuring, ordering or writing.
 sight      the arena's box line-of-sight test on each agent's k nearest enemies and allies
            from that search: the fewest segments perception must test. (Perception also

@@ -15,8 +15,8 @@ from typing import Protocol
 from engine import World
 
 from .._adaptive import batch_shape
-from .._perception import Perception
 from .._plan import Plan, PlanStatus, Tier
+from ..perception import Perception
 from ._config import PlannerConfig
 from ._due import AWAITING
 from ._groups import Unit

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from engine import World
 
-from .._perception import Perception
 from .._plan import Plan, PlanStatus
+from ..perception import Perception
 from ._config import PlannerConfig, Policies
 
 __all__ = ["AWAITING", "Due", "DueAgents"]

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai._perception import Faction, Perceivable, Perception, Senses
-from ai._perception_system import install_perception
+from ai.perception._components import Faction, Perceivable, Perception, Senses
+from ai.perception._system import install_perception
 from engine import ComponentError, Position, TickContext, TickmindError, Velocity, World
 
 LOS = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -157,7 +157,7 @@ def test_matches_brute_force_reference(seed: int, los: LOS | None) -> None:
 def test_both_sort_strategies_agree_with_the_reference(
     seed: int, sort: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ai._perception_system as system
+    import ai.perception._system as system
 
     monkeypatch.setattr(system, "_LEXSORT_UP_TO", 10**9 if sort == "lexsort" else 0)
     world = random_world(100 + seed, n_agents=80, n_objects=20)

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import ai._perception_nearest as nearest
-import ai._perception_system as system
-from ai._perception import Faction, Perceivable, Perception, Senses
-from ai._perception_system import install_perception
+import ai.perception._nearest as nearest
+import ai.perception._system as system
+from ai.perception._components import Faction, Perceivable, Perception, Senses
+from ai.perception._system import install_perception
 from engine import Position, Velocity, World
 
 _spec = importlib.util.spec_from_file_location("perception_reference", Path(__file__).parent / "test_perception.py")

@@ -20,7 +20,6 @@ from ai import (
     action_types,
     parse_step,
 )
-from ai._perception_system import install_perception
 from ai._prompt import agent_chars, encode_batch, map_line, system_prompt
 from ai._snapshot import (
     AgentSnapshot,
@@ -30,6 +29,7 @@ from ai._snapshot import (
     build_snapshot,
 )
 from ai._view import FULL_TIER, SIMPLE_TIER, TierProfile, view_of
+from ai.perception._system import install_perception
 from engine import Position, TickmindError, World
 from examples.arena import ArenaBounds, Health, Weapon, build_arena
 

@@ -18,7 +18,6 @@ from ai import (
     Tier,
     action_names,
 )
-from ai._perception_system import install_perception
 from ai._snapshot import (
     AgentSnapshot,
     FieldRole,
@@ -28,6 +27,7 @@ from ai._snapshot import (
     build_snapshot,
     sanitize_text,
 )
+from ai.perception._system import install_perception
 from engine import ComponentError, Position, TickmindError, World
 
 BOUNDS = MapBounds(0, 0, 100, 60)

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from ai import Attack, Faction, MoveTo, Perception, Senses, TakeCover, Tier, Wait
-from ai._perception_system import install_perception
 from ai._snapshot import (
     AgentSnapshot,
     MapBounds,
@@ -25,6 +24,7 @@ from ai._validate import (
     parse_batch_response,
     validate_plan,
 )
+from ai.perception._system import install_perception
 from engine import Position, TickmindError, World
 
 BOUNDS = MapBounds(0, 0, 80, 50)

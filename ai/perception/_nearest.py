@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ._perception_kernel import LineOfSight, Sightings, _ask, _Cone, _padded
+from ._kernel import LineOfSight, Sightings, _ask, _Cone, _padded
 
 __all__ = ["MAX_TEAMS", "nearest_sightings"]
 

@@ -23,9 +23,9 @@ import numpy as np
 
 from engine import ComponentError, Position, TickContext, TickmindError, Velocity, World
 
-from ._perception import Faction, Perceivable, Perception, Senses, check_senses
-from ._perception_kernel import LineOfSight, Sightings, sightings
-from ._perception_nearest import _ALLY, _ENEMY, _OBJECT, nearest_sightings
+from ._components import Faction, Perceivable, Perception, Senses, check_senses
+from ._kernel import LineOfSight, Sightings, sightings
+from ._nearest import _ALLY, _ENEMY, _OBJECT, nearest_sightings
 
 __all__ = ["install_perception"]
 
