@@ -324,6 +324,13 @@ class BatchExecutor:
                 task.cancel()
             loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
+            # A stream reader collected meanwhile has its aclose() scheduled as a new task:
+            # let those finish too, or the loop would close on them ("Task was destroyed").
+            for _ in range(3):
+                closing = asyncio.all_tasks(loop)
+                if not closing:
+                    break
+                loop.run_until_complete(asyncio.gather(*closing, return_exceptions=True))
             loop.close()
 
     def stop(self, timeout: float = 5.0) -> None:
