@@ -36,7 +36,11 @@ class PlanCache:
 
     @staticmethod
     def key(snapshot: AgentSnapshot, profile: TierProfile, wire: Wire) -> CacheKey:
-        line = view_of(snapshot, profile).line
+        return PlanCache.line_key(view_of(snapshot, profile).line, profile, wire)
+
+    @staticmethod
+    def line_key(line: str, profile: TierProfile, wire: Wire) -> CacheKey:
+        """The key of a state line already rendered for ``profile`` (``view_of(...).line``)."""
         return (profile.tier.value, wire, system_prompt(profile, wire), line.partition(" ")[2])
 
     def get(self, key: CacheKey) -> tuple[ActionStep, ...] | None:

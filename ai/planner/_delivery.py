@@ -26,8 +26,9 @@ __all__ = ["Delivery", "LockstepDelivery", "RealtimeDelivery", "delivery_for"]
 
 
 class Delivery(Protocol):
-    #: answers are read as they stream, plan by plan
-    streams: bool
+    @property
+    def streams(self) -> bool:
+        """Whether answers are read as they stream, plan by plan."""
 
     def collect(self, world: World, tick: int) -> None:
         """Before due detection: take in what has arrived."""
@@ -99,9 +100,12 @@ class RealtimeDelivery:
     def __init__(self, config: PlannerConfig, requests: ModelRequests) -> None:
         self.config = config
         self.requests = requests
-        self.streams = config.stream
         self.waiting: dict[int, int] = {}  # entity -> tick it fell due
         self._lead: tuple[str, int] | None = None  # (the job asking one unit ahead of its wave, tick)
+
+    @property
+    def streams(self) -> bool:
+        return self.config.stream
 
     def collect(self, world: World, tick: int) -> None:
         assert self.requests.executor is not None

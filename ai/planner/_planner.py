@@ -57,7 +57,7 @@ class Planner:
         groups: GroupOrders | None = None,
     ) -> None:
         self.policies = policies
-        self.config = config or PlannerConfig()
+        self._config = config or PlannerConfig()
         if self.config.llm_tiers and snapshots is None:
             raise TickmindError("a planner that asks a model needs snapshots=SnapshotConfig(...)")
         self.snapshots = snapshots
@@ -87,10 +87,7 @@ class Planner:
     @config.setter
     def config(self, config: PlannerConfig) -> None:
         """A new config reaches every part (tests and tools tune a planner between ticks)."""
-        self._config = config
-        for part in ("_due", "_requests", "_delivery"):
-            if hasattr(self, part):
-                getattr(self, part).config = config
+        self._config = self._due.config = self._requests.config = self._delivery.config = config
 
     @property
     def groups(self) -> GroupOrders | None:
@@ -109,7 +106,6 @@ class Planner:
     @metrics.setter
     def metrics(self, metrics: RunMetrics | None) -> None:
         self._journal.metrics = metrics
-        self._requests.metrics = metrics
 
     @property
     def cache(self) -> PlanCache | None:

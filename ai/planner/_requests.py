@@ -90,13 +90,16 @@ class ModelRequests:
         self.cache = PlanCache(config.cache_size) if config.cache_size else None
         self.executor: BatchExecutor | None = None
         self.delivery: Delivery | None = None
-        self.metrics: RunMetrics | None = None
         self.pace = AgentPace()  # seconds per unit, for latency_target_s
         self.jobs: dict[str, ModelJob] = {}
         self._job_counter = 0
         self._early_lock = threading.Lock()
         self._early: list[tuple[str, ValidPlan]] = []  # streamed plans not yet submitted
         self._delivered: dict[str, set[int]] = {}  # job -> units already planned from its stream
+
+    @property
+    def metrics(self) -> RunMetrics | None:
+        return self.journal.metrics
 
     # --- units -----------------------------------------------------------------------------
 
@@ -127,9 +130,10 @@ class ModelRequests:
         cannot: list[tuple[int, str]] = []
         for unit in units:
             snap = self._snapshot(world, unit)
-            if not view_of(snap, profile).actions:
+            view = view_of(snap, profile)
+            if not view.actions:
                 cannot.extend((member, "no_action") for member in unit)
-            elif self.cache is not None and (steps := self.cache.get(PlanCache.key(snap, profile, self.config.wire))):
+            elif self.cache is not None and (steps := self.cache.get(PlanCache.line_key(view.line, profile, self.config.wire))):
                 self.plan_unit(world, unit, steps, Tier.CACHE, apply_tick, {"cached_from": tier.value}, profile)
             else:
                 askable.append((unit, snap))
@@ -239,16 +243,20 @@ class ModelRequests:
                 self.stats.share_fallbacks += 1
                 self.instant.plan(world, [(member, "group_share")], apply_tick, group, from_tier=tier)
                 continue
-            self.journal.plan(world, member, share, tier, apply_tick, {**(group if journaled else meta), **group})
+            first = {} if journaled else meta  # the job's answer rides on its first plan only
+            self.journal.plan(world, member, share, tier, apply_tick, {**first, **group})
             journaled = True
         if len(unit) > 1 and journaled:
             self.stats.group_plans += 1
         return journaled
 
-    def _remember(self, job: ModelJob, plan: ValidPlan) -> None:
+    def _accept(self, job: ModelJob, plan: ValidPlan) -> None:
+        """Count a valid model plan and cache it, keyed by the wire asked for, as lookups are
+        (a job may have fallen back to JSON)."""
         self.stats.valid += 1
         if self.cache is not None:
-            self.cache.put(PlanCache.key(job.snapshots[job.unit_ids.index(plan.agent_id)], job.profile, job.wire), plan.steps)
+            snapshot = job.snapshots[job.unit_ids.index(plan.agent_id)]
+            self.cache.put(PlanCache.key(snapshot, job.profile, self.config.wire), plan.steps)
 
     def deliver_early(self, world: World, tick: int) -> None:
         """Submit the plans streamed since the last tick, job by job in id order."""
@@ -261,7 +269,7 @@ class ModelRequests:
             self._delivered.setdefault(job_id, set()).add(plan.agent_id)
             if self.metrics is not None:
                 self.metrics.record_verdicts([plan])
-            self._remember(job, plan)
+            self._accept(job, plan)
             apply_tick = self.apply_tick(job.submit_tick, tick)
             self.plan_unit(world, job.unit(plan.agent_id), plan.steps, job.tier, apply_tick, {"job": job_id, "streamed": True}, job.profile)
 
@@ -296,7 +304,7 @@ class ModelRequests:
                 if verdict.agent_id in streamed:
                     continue
                 if isinstance(verdict, ValidPlan):
-                    self._remember(job, verdict)
+                    self._accept(job, verdict)
                     if self.plan_unit(world, job.unit(verdict.agent_id), verdict.steps, job.tier, apply_tick, meta, job.profile):
                         meta = {"job": result.job_id}  # the answer is journaled once per job
                 elif isinstance(verdict, Rejection):
