@@ -86,6 +86,7 @@ def map_line(bounds: MapBounds) -> str:
 # Example steps for the prefix, in order of preference; the first two the tier offers are
 # shown. They name the ids on the example agent line below.
 _EXAMPLE_LINE = "A7 @10,5 hp90 E:9@20,5 cover:3@12,6"
+_EXAMPLE_LINE_IDS = "A7 @10,5 hp90 E:9 cover:3"
 _EXAMPLE_STEPS: tuple[dict[str, Any], ...] = (
     {"act": "take_cover", "cover": 3},
     {"act": "attack", "target": 9},
@@ -99,6 +100,7 @@ _EXAMPLE_STEPS: tuple[dict[str, Any], ...] = (
 @lru_cache(maxsize=64)
 def _system_prompt(profile: TierProfile, actions: tuple[tuple[str, type[ActionStep]], ...], wire: Wire) -> str:
     names = [name for name, _ in actions]
+    listed = "id@x,y" if profile.show_positions else "by id,"
     example = [step for step in _EXAMPLE_STEPS if step["act"] in names][:2]
     if not example:  # a tier of the game's own actions only: show the shape, not a plan
         example = [{"act": names[0]}]
@@ -129,7 +131,7 @@ def _system_prompt(profile: TierProfile, actions: tuple[tuple[str, type[ActionSt
         "STEP is one of:",
         *(f"{template} {cls.summary}".rstrip() for template, (_, cls) in zip(templates, actions, strict=True)),
         (
-            "Agent line: A<id> @x,y, then facts (hp80 = 80), E: enemies id@x,y nearest first, "
+            f"Agent line: A<id> @x,y, then facts (hp80 = 80), E: enemies {listed} nearest first, "
             "F: friends, <kind>: objects by kind, acts: the only actions it may use, "
             "last: how its previous plan ended."
         ),
@@ -140,7 +142,7 @@ def _system_prompt(profile: TierProfile, actions: tuple[tuple[str, type[ActionSt
         ),
         "Example:",
         "map 0..60 0..40",
-        _EXAMPLE_LINE,
+        _EXAMPLE_LINE if profile.show_positions else _EXAMPLE_LINE_IDS,
         answer,
     ]
     return "\n".join(lines) + "\n"

@@ -11,10 +11,11 @@ may name, and the state line itself.
 State line grammar (one agent, no newline; every piece after the position is optional)::
 
     A<id> @<x>,<y> <key><number>|<key>=<text> ... E:<id>@<x>,<y>;... F:<id>@<x>,<y>;...
-          <kind>:<id>@<x>,<y>;... acts:<name>,... last:<done|running|failed[:reason]>
+          <kind>:<id>@<x>,<y>;... acts:<name>,... last:<done|failed[:reason]>
 
 ``E`` enemies and ``F`` friends, nearest first; objects grouped by kind in order of their
-nearest member; ``acts`` only when the game restricts this agent below the tier's set.
+nearest member; ``acts`` only when the game restricts this agent below the tier's set. A
+tier without positions lists ids alone, comma-separated (``E:9,12``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from engine import TickmindError
 
 from ._actions import action_types
-from ._plan import Tier
+from ._plan import PlanStatus, Tier
 from ._snapshot import AgentSnapshot, FieldRole, SeenEntity
 
 __all__ = [
@@ -61,6 +62,12 @@ class TierProfile:
     ``integer_coords``: the schema asks for whole-metre coordinates (fewer output tokens, and
     llama.cpp's grammar enforces ``minimum``/``maximum`` on integers only); validation still
     accepts any finite in-bounds number.
+    ``show_positions``: list entities as ``id@x,y`` (else by id alone, nearest first). A
+    position costs about six prompt tokens per entity, most of a line, and prompt tokens are
+    what a CPU-served model's rate is bound by; a tier whose plans name entities rather than
+    points (a squad's orders) plans as well without them.
+    ``show_last`` shows how the previous plan ended when it ended (done or failed, with the
+    failure's reason); a plan replaced while running says nothing the line does not.
     """
 
     tier: Tier
@@ -71,6 +78,7 @@ class TierProfile:
     show_attrs: bool = True
     show_last: bool = True
     integer_coords: bool = True
+    show_positions: bool = True
 
     def __post_init__(self) -> None:
         if self.tier not in (Tier.LLM, Tier.SIMPLE_LLM):
@@ -133,7 +141,7 @@ class AgentView:
     objects: tuple[SeenEntity, ...]
     #: the tier's actions this agent is allowed, in the tier's order
     permitted: tuple[str, ...]
-    #: the permitted actions that are feasible (every required id field has a candidate):
+    #: the permitted actions that are feasible (every id field has a candidate):
     #: what the schema offers; empty means the model cannot plan for this agent
     actions: tuple[str, ...]
     line: str
@@ -191,11 +199,12 @@ def _feasible(
     allies: tuple[SeenEntity, ...],
     objects: tuple[SeenEntity, ...],
 ) -> bool:
-    """Whether every required id field of action ``name`` has at least one candidate."""
-    fields = action_types()[name].model_fields
-    for field_name, info in fields.items():
+    """Whether every id field of action ``name`` has at least one candidate. An optional id
+    field counts too: its default means "the nearest one" (``retreat -`` runs from the
+    nearest enemy), which with none listed is a plan that does nothing or fails."""
+    for field_name in action_types()[name].model_fields:
         role = snapshot.role(name, field_name)
-        if role is None or role.is_coordinate or not info.is_required():
+        if role is None or role.is_coordinate:
             continue
         if not role.candidates(enemies, allies, objects):
             return False
@@ -212,7 +221,9 @@ def format_number(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _entities(entries: list[SeenEntity]) -> str:
+def _entities(entries: list[SeenEntity], positions: bool) -> str:
+    if not positions:
+        return ",".join(str(e.id) for e in entries)
     return ";".join(f"{e.id}@{format_number(e.x)},{format_number(e.y)}" for e in entries)
 
 
@@ -227,17 +238,18 @@ def _line(
     if profile.show_attrs:
         for key, value in snapshot.attrs:
             parts.append(f"{key}={value}" if isinstance(value, str) else f"{key}{format_number(value)}")
+    positions = profile.show_positions
     if enemies:
-        parts.append("E:" + _entities(enemies))
+        parts.append("E:" + _entities(enemies, positions))
     if allies:
-        parts.append("F:" + _entities(allies))
+        parts.append("F:" + _entities(allies, positions))
     groups: dict[str, list[SeenEntity]] = {}
     for entry in objects:  # nearest first, so groups come in order of their nearest member
         groups.setdefault(entry.kind or "obj", []).append(entry)
-    parts.extend(f"{kind}:{_entities(members)}" for kind, members in groups.items())
+    parts.extend(f"{kind}:{_entities(members, positions)}" for kind, members in groups.items())
     if restricted_to is not None:
         parts.append("acts:" + (",".join(restricted_to) or "none"))
-    if profile.show_last and snapshot.last_status:
+    if profile.show_last and snapshot.last_status and snapshot.last_status != PlanStatus.RUNNING.value:
         reason = f":{snapshot.last_reason}" if snapshot.last_reason else ""
         parts.append(f"last:{snapshot.last_status}{reason}")
     return " ".join(parts)

@@ -58,6 +58,10 @@ class PlannerConfig:
     ally) would otherwise ask again at once, and a lockstep world would wait on its model
     every other tick.
     ``cache_size``: answers kept by the exact plan cache (:class:`ai.PlanCache`; 0: none).
+    ``opening_orders`` (realtime): the agents due at the first tick the planner plans are
+    asked for and waited for within that tick, as in lockstep, so the game opens on the
+    model's orders instead of on the heuristic's while the first wave is in flight (seconds
+    on a CPU). A realtime clock should start after that tick (the arena's does).
     """
 
     mode: Literal["lockstep", "realtime"] = "lockstep"
@@ -76,6 +80,7 @@ class PlannerConfig:
     lead_patience_ticks: int = 1800
     latency_target_s: float | None = 5.0
     cache_size: int = 0
+    opening_orders: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in ("lockstep", "realtime"):

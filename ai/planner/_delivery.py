@@ -83,10 +83,14 @@ class LockstepDelivery:
         return True
 
     def _wait_s(self) -> float:
-        """Seconds a lockstep tick waits for its jobs: ``lockstep_timeout``, or the executor's
-        request timeout if that is longer, so a request always gets the time it was given."""
-        assert self.requests.executor is not None
-        return max(self.config.lockstep_timeout, self.requests.executor.timeout)
+        return _wait_s(self.config, self.requests)
+
+
+def _wait_s(config: PlannerConfig, requests: ModelRequests) -> float:
+    """Seconds a tick waits for jobs it must settle: ``lockstep_timeout``, or the executor's
+    request timeout if that is longer, so a request always gets the time it was given."""
+    assert requests.executor is not None
+    return max(config.lockstep_timeout, requests.executor.timeout)
 
 
 class RealtimeDelivery:
@@ -102,6 +106,7 @@ class RealtimeDelivery:
         self.requests = requests
         self.waiting: dict[int, int] = {}  # entity -> tick it fell due
         self._lead: tuple[str, int] | None = None  # (the job asking one unit ahead of its wave, tick)
+        self._opened = not config.opening_orders  # whether the opening wave went out
 
     @property
     def streams(self) -> bool:
@@ -113,11 +118,24 @@ class RealtimeDelivery:
         self.requests.deliver(world, self.requests.executor.poll(), tick)
 
     def plan(self, world: World, units: list[Unit], tick: int) -> None:
+        if not self._opened:
+            self._opened = True
+            self._open(world, units, tick)
+            return
         due = sorted(member for unit in units for member in unit)
         self._cover_gap(world, due, tick)
         for entity in due:
             self.waiting.setdefault(entity, tick)
             self.requests.due.coming(entity, AWAITING)
+
+    def _open(self, world: World, units: list[Unit], tick: int) -> None:
+        """``opening_orders``: ask for every unit now and wait for the answers; those the
+        model gives no valid plan fall through as in any job (a fallback model tier is then
+        asked without waiting)."""
+        requests = self.requests
+        assert requests.executor is not None
+        jobs = requests.ask(world, units, self.config.tier_order[0], tick, submit_tick=tick)
+        requests.deliver(world, requests.executor.wait(jobs, _wait_s(self.config, requests)), tick)
 
     def after(self, world: World, tick: int) -> None:
         if self.waiting:
@@ -180,7 +198,7 @@ class RealtimeDelivery:
         ``tick`` were just covered): a plan that ends meanwhile must not leave them idle."""
         due = self.requests.due
         waiting = [e for e, since in self.waiting.items() if since < tick]
-        asked = [a for job in self.requests.jobs.values() if job.submit_tick < tick for a in job.members]
+        asked = self.requests.still_asked(tick)
         return sorted({a for a in (*waiting, *asked) if due.awaiting(a)})
 
     @staticmethod
@@ -188,13 +206,18 @@ class RealtimeDelivery:
         return [e for e in agents if world.entity_exists(e) and world.has_component(e, Perception)]
 
     def _cover_gap(self, world: World, due: list[int], tick: int) -> None:
-        """An agent with nothing to do gets a heuristic plan while the model thinks."""
+        """An agent with nothing to do gets a heuristic plan while the model thinks. It stays
+        awaiting its model plan: journaling the gap plan must not mark it free again, or it
+        would fall due (and be asked for) a second time while still waiting."""
         requests = self.requests
         idle = [e for e in due if (p := world.try_component(e, Plan)) is None or p.status is not PlanStatus.RUNNING]
         for entity in idle:
+            awaiting = requests.due.awaiting(entity)
             steps = requests.instant.steps(world, entity, Tier.HEURISTIC)
             requests.journal.plan(world, entity, steps, Tier.HEURISTIC, tick + 1, {"gap": True})
             requests.stats.gap_plans += 1
+            if awaiting:
+                requests.due.coming(entity, AWAITING)
 
 
 def delivery_for(config: PlannerConfig, requests: ModelRequests) -> LockstepDelivery | RealtimeDelivery:

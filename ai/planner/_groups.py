@@ -40,8 +40,9 @@ class GroupOrders:
     """How a game plans agents in groups; see the module docstring.
 
     ``orders`` defaults to every member taking the group's steps as long as they are valid
-    for what it sees itself. ``describe`` defaults to ``n`` (members) and the members'
-    mean of each number the game's ``SnapshotConfig.describe`` gives. ``list_allies``: show
+    for what it sees itself. ``describe`` defaults to ``n`` (members), the members' mean of
+    each number the game's ``SnapshotConfig.describe`` gives, and the lead member's text
+    attributes. ``list_allies``: show
     the allies outside the group on its line (off: they are tokens a squad's plan rarely
     needs, and the squad's own members are never listed).
     """
@@ -122,8 +123,13 @@ class GroupOrders:
 
 
 def _mean_attrs(snaps: Sequence[AgentSnapshot]) -> dict[str, Scalar]:
+    """``n``, each number's mean over the members, and each text attribute as the lead
+    member (the one naming the unit) has it."""
     values: dict[str, Scalar] = {"n": len(snaps)}
     for key, first in snaps[0].attrs:
+        if isinstance(first, str):
+            values[key] = first
+            continue
         numbers = [v for s in snaps for k, v in s.attrs if k == key and isinstance(v, (int, float))]
         if isinstance(first, (int, float)) and len(numbers) == len(snaps):
             mean = sum(numbers) / len(numbers)

@@ -80,6 +80,16 @@ class Planner:
         self.executor = executor
         self._requests.executor = executor
 
+    def warm(self, world: World, timeout: float = 30.0) -> int:
+        """Prefill the model server's prompt cache before the run's clock starts: one request
+        per request slot with this planner's own prompt prefix, answers dropped, nothing
+        journaled, the world untouched. Without it the first plans of a realtime game wait
+        for every slot's cold prefill of the system prompt (seconds on a CPU). Returns the
+        requests answered."""
+        if self.executor is None:
+            raise TickmindError("warm() needs a model: attach(executor) first")
+        return self._requests.warm(world, timeout)
+
     @property
     def config(self) -> PlannerConfig:
         return self._config

@@ -23,12 +23,14 @@ from .._adaptive import AgentPace, batch_shape
 from .._executor import BatchExecutor, BatchJob, JobResult, QueueFull
 from .._metrics import RunMetrics
 from .._plan import Tier
+from .._prompt import map_line, system_prompt
 from .._request import batch_request, wire_for
-from .._snapshot import AgentSnapshot, SnapshotConfig, build_snapshot
+from .._snapshot import AgentSnapshot, MapBounds, SnapshotConfig, build_snapshot
 from .._stream import StreamingPlans
 from .._validate import Rejection, ValidPlan, parse_batch_response
 from .._view import TierProfile, view_of
 from .._wire import Wire
+from ..clients._protocol import CompletionRequest
 from ._cache import PlanCache
 from ._config import PlannerConfig, PlannerStats
 from ._due import AWAITING, DueAgents
@@ -109,6 +111,16 @@ class ModelRequests:
             return [(agent,) for agent in agents]
         return self.groups.units(world, agents)
 
+    def still_asked(self, before_tick: int) -> list[int]:
+        """Members of jobs submitted before ``before_tick`` whose plans have not come yet
+        (a streaming job's units that were already planned from its stream are not)."""
+        out: list[int] = []
+        for job_id, job in self.jobs.items():
+            if job.submit_tick < before_tick:
+                delivered = self._delivered.get(job_id, ())
+                out.extend(m for unit_id, unit in zip(job.unit_ids, job.units, strict=True) if unit_id not in delivered for m in unit)
+        return out
+
     def _snapshot(self, world: World, unit: Unit) -> AgentSnapshot:
         assert self.snapshots is not None
         if self.groups is None:
@@ -116,6 +128,21 @@ class ModelRequests:
         return self.groups.snapshot(world, unit, self.snapshots)
 
     # --- asking ----------------------------------------------------------------------------
+
+    def warm(self, world: World, timeout: float) -> int:
+        """Prefill the server's prompt cache, one request per request slot, with the first
+        tier's system prompt (the part every request shares) over the map line; see
+        :meth:`BatchExecutor.warm`. Returns the requests answered."""
+        assert self.executor is not None and self.snapshots is not None
+        profile = self.config.profile(self.config.tier_order[0])
+        bounds = self.snapshots.bounds
+        user = map_line(bounds if isinstance(bounds, MapBounds) else bounds(world))
+        system = system_prompt(profile, self.config.wire)
+        requests = [
+            CompletionRequest(request_id=f"warm-{i}", system=system, user=user, max_tokens=1, seed=self.config.seed)
+            for i in range(self.executor.max_concurrency)
+        ]
+        return self.executor.warm(requests, timeout)
 
     def ask(
         self, world: World, units: list[Unit], tier: Tier, tick: int, *, submit_tick: int, per_request: int | None = None

@@ -9,6 +9,7 @@ first use); ``doctor`` says what would serve the model here and proves it with a
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 from pathlib import Path
@@ -77,10 +78,23 @@ def add_server_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--model-file", type=Path, default=None, help="a GGUF to serve instead of the packaged one")
     p.add_argument("--slots", type=positive_int, default=8, help="parallel slots of llama-server (default 8)")
+    p.add_argument(
+        "--threads", type=positive_int, default=None,
+        help="CPU threads of the model server (default: every core, less one beside a simulation)",
+    )  # fmt: skip
 
 
-def server_spec(args: argparse.Namespace, port: int | None = None) -> ServerSpec:
-    return ServerSpec(kind=args.server, model=args.model_file, slots=args.slots, port=port)
+def server_spec(args: argparse.Namespace, port: int | None = None, *, beside_simulation: bool = False) -> ServerSpec:
+    """The server the flags ask for. ``beside_simulation``: the server shares this machine
+    with a run's tick loop, so by default it leaves that loop a core. On 2 cores, a server
+    on both wrote 10-25 tokens/s while the arena ticked, one on a single core 50-55, and
+    the arena's model share rose (bench/RESULTS.md §26): llama.cpp's threads wait for each
+    other at every step, so one thread held up by the tick loop stalls them all."""
+    threads = args.threads
+    if threads is None:
+        cores = os.cpu_count() or 1
+        threads = max(1, cores - 1) if beside_simulation else cores
+    return ServerSpec(kind=args.server, model=args.model_file, slots=args.slots, port=port, threads=threads)
 
 
 def _serve(args: argparse.Namespace) -> int:

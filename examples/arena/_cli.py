@@ -74,6 +74,10 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--plan-cache", type=non_negative_int, default=None, metavar="N",
         help="reuse the model's plan for a state line it answered before, byte for byte (N entries; default 0: off)",
     )  # fmt: skip
+    p.add_argument(
+        "--opening-orders", action=argparse.BooleanOptionalAction, default=None,
+        help="realtime: the clock starts once the model has planned the first wave (default: on)",
+    )  # fmt: skip
     p.add_argument("--replan-every", type=positive_int, default=None, help="ticks before a running plan is reconsidered")
     p.add_argument(
         "--metrics-port", type=port_number, default=None,
@@ -109,7 +113,7 @@ def _positive_float(text: str) -> float:
 
 
 #: Flags that shape the world: a resumed run takes them from its journal instead.
-_WORLD_FLAGS = ("agents", "seed", "scenario", "planner", "mode", "wire", "replan_every", "squad_size", "plan_cache")
+_WORLD_FLAGS = ("agents", "seed", "scenario", "planner", "mode", "wire", "replan_every", "squad_size", "plan_cache", "opening_orders")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -188,14 +192,16 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     share = PlanShare()
     try:
         with run:
-            pace = None
+            pace: _Pace | None = None
+            realtime = False
             if model is not None and world.tick < limit and outcome.winner is None:  # else nothing to plan
                 connection = model.connect(run.run_dir)
                 planner = world.resource(Planner)
                 planner.attach(connection.executor)
                 planner.metrics = model.metrics
-                if model.config.get("mode") == "realtime":
-                    pace = _Pace(world.dt / args.speed, world.tick)
+                if model.args.llm == "local":  # a CPU server's cold prefill is seconds; a URL's server is its own
+                    planner.warm(world)
+                realtime = model.config.get("mode") == "realtime"
             status = _model_status(connection)
             started = time.perf_counter()
             mode = progress_mode(sys.stdout, args.quiet)
@@ -208,6 +214,8 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
                     progress.update(world)
                     if pace is not None:
                         pace.wait(world.tick)
+                    elif realtime:  # the clock starts after the first tick: its opening orders are no game time
+                        pace = _Pace(world.dt / args.speed, world.tick)
         stopped = "winner" if outcome.winner is not None else "tick_limit"
         failing = False
     except KeyboardInterrupt:
@@ -272,6 +280,8 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
         wire = args.wire or ("lines" if args.llm == "local" else "json")
         config.update(mode=args.mode or "realtime", wire=wire, agents_per_request=None)
         config["squad_size"] = args.squad_size or DEFAULT_SQUAD_SIZE
+        if config["mode"] == "realtime":
+            config["opening_orders"] = args.opening_orders is not False
         if args.plan_cache:
             config["plan_cache"] = args.plan_cache
     if args.replan_every is not None:
@@ -320,7 +330,7 @@ def _connect(
     local = args.llm == "local"
     connection = connect_model(
         args.llm, backend=args.backend, model=args.model, wire=wire, parallel=args.parallel,
-        server=server_spec(args) if local else None,
+        server=server_spec(args, beside_simulation=True) if local else None,
         log_path=run_dir / "model-server.log" if local and run_dir is not None else None,
         timeout=args.llm_timeout, metrics=metrics,
     )  # fmt: skip

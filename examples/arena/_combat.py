@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ai import Attack, Faction, Perception, Plan
+from ai import Faction, Perception, Plan
 from engine import Position, TickContext, World, component
+
+from ._engage import aim
 
 __all__ = ["ArenaScore", "Health", "Weapon", "Wounded", "resolve_deaths", "resolve_shots"]
 
@@ -51,16 +53,16 @@ class ArenaScore:
 
 
 def resolve_shots(world: World, ctx: TickContext) -> None:
-    """Agents whose current step is Attack fire at their target if they can."""
+    """Agents whose current step shoots (``attack``, ``engage``) fire at their target if they can."""
     score = world.resource(ArenaScore)
     hits: list[tuple[int, int, float]] = []  # (target, shooter, damage)
     for shooter, (plan, weapon, pos, seen) in world.get_components(Plan, Weapon, Position, Perception):
-        step = plan.current
-        if not isinstance(step, Attack) or ctx.tick < weapon.ready_tick or weapon.ammo <= 0:
+        if ctx.tick < weapon.ready_tick or weapon.ammo <= 0:
             continue
-        if step.target not in seen.enemies:
+        target = aim(plan.current, seen)
+        if not target or target not in seen.enemies:
             continue
-        target_pos = world.try_component(step.target, Position)
+        target_pos = world.try_component(target, Position)
         if target_pos is None:
             continue
         dx, dy = target_pos.x - pos.x, target_pos.y - pos.y
@@ -70,7 +72,7 @@ def resolve_shots(world: World, ctx: TickContext) -> None:
         weapon.ready_tick = ctx.tick + weapon.cooldown_ticks
         score.shots += 1
         if ctx.rng.random() < weapon.hit_chance:
-            hits.append((step.target, shooter, weapon.damage))
+            hits.append((target, shooter, weapon.damage))
     for target, shooter, damage in sorted(hits):
         health = world.try_component(target, Health)
         if health is not None:

@@ -39,6 +39,7 @@ from nav import NavGoal, NavStatus
 from physics import Body, Wall
 
 from ._combat import Weapon
+from ._engage import Engage
 
 __all__ = ["ArenaBounds", "StepContext", "execute_steps", "executed_actions", "register_executor"]
 
@@ -237,6 +238,22 @@ def _attack(sc: StepContext, step: Attack) -> None:
         sc.plan.fail(f"lost sight of target {step.target}")
 
 
+def _engage(sc: StepContext, step: Engage) -> None:
+    target_id = step.focus(sc.seen)
+    target = _position_of(sc.world, target_id)
+    if target is None:
+        _stop(sc.world, sc.entity)
+        sc.plan.advance(sc.tick)  # nobody left in sight
+        return
+    weapon = sc.world.try_component(sc.entity, Weapon)
+    if weapon is None or weapon.ammo <= 0:
+        sc.plan.fail("out of ammo")
+    elif _distance(sc.pos, target) <= weapon.range:
+        _stop(sc.world, sc.entity)  # hold and shoot: resolve_shots aims where step.focus says
+    elif _go(sc, target.x, target.y, arrive_radius=weapon.range * 0.8) == "unreachable":
+        sc.plan.fail(f"enemy {target_id} is unreachable")
+
+
 def _wait(sc: StepContext, step: Wait) -> None:
     _stop(sc.world, sc.entity)
     if sc.tick - sc.plan.step_tick >= step.ticks:
@@ -277,6 +294,7 @@ for _action, _executor in [
     (Retreat, _retreat),
     (TakeCover, _take_cover),
     (Attack, _attack),
+    (Engage, _engage),
     (Wait, _wait),
     (Scan, _scan),
     (Patrol, _patrol),

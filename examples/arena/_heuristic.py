@@ -29,6 +29,7 @@ from ai import (
 from engine import Position, World
 
 from ._combat import Health, Weapon, Wounded
+from ._engage import Engage
 
 __all__ = ["ARENA_POLICIES", "Objectives", "arena_salient", "emergency_plan", "heuristic_plan"]
 
@@ -89,13 +90,25 @@ def _nearest_cover(world: World, seen: Perception) -> int | None:
 
 
 def arena_salient(world: World, entity: int, plan: Plan) -> bool:
-    """Replan early when an enemy comes into view of a calm agent, or a hit lands after the
-    plan was made (unless the agent is already running for cover)."""
+    """Replan early when the situation the plan was made for has changed: an enemy comes
+    into view of a calm agent, or a hit lands after the plan was made (unless the agent is
+    already running for cover).
+
+    A hit on an agent carrying out a standing order to fight (``engage``) is what that order
+    means, not news, unless it leaves the agent badly hurt: replanning a squad's engage on
+    every hit would re-ask the model several times a second per squad in a firefight, far
+    faster than it answers."""
     seen = world.component_for_entity(entity, Perception)
-    if seen.enemies and isinstance(plan.current, CALM_STEPS):
+    step = plan.current
+    if seen.enemies and isinstance(step, CALM_STEPS):
         return True
     wound = world.try_component(entity, Wounded)
-    return wound is not None and wound.tick > plan.assigned_tick and not isinstance(plan.current, (Retreat, TakeCover))
+    if wound is None or wound.tick <= plan.assigned_tick or isinstance(step, (Retreat, TakeCover)):
+        return False
+    if isinstance(step, Engage):
+        health = world.component_for_entity(entity, Health)
+        return health.hp < LOW_HEALTH * health.max_hp
+    return True
 
 
 ARENA_POLICIES = Policies(heuristic=heuristic_plan, emergency=emergency_plan, salient=arena_salient)

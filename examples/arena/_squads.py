@@ -1,11 +1,13 @@
 """Squads: the arena's group orders. Teammates near each other are planned as one unit, and
 the squad's plan becomes each member's steps by the rules a squad leader's order would mean.
 
-- ``attack`` / ``approach`` a target: members who see it do as told; members who do not
-  take the nearest enemy they see instead, or, seeing none, move to where the squad saw the
-  target and look around.
+- ``attack`` / ``approach`` a target: members ``engage``, the named target first if they
+  see it: a squad told to fight goes on fighting when its target falls or hides, rather
+  than standing idle until the model answers again. Members who see no enemy move to where
+  the squad saw the target, then engage.
 - ``take_cover``: each member takes its own nearest cover (the named one is the leader's).
-- Anything else (``move_to``, ``retreat``, ``scan``, ``wait``...): every member the same.
+- Anything else (``move_to``, ``retreat``, ``scan``, ``wait``, ``engage``...): every member
+  the same.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 from ai import ActionStep, Approach, Attack, GroupOrders, MoveTo, Perception, Scan, TakeCover, proximity_squads
 from engine import Position, World
 
+from ._engage import Engage
+
 __all__ = ["DEFAULT_SQUAD_SIZE", "arena_squads", "squad_orders"]
 
-DEFAULT_SQUAD_SIZE = 5
+DEFAULT_SQUAD_SIZE = 10
 
 
 def arena_squads(size: int) -> GroupOrders:
@@ -30,13 +34,13 @@ def _share(world: World, member: int, steps: tuple[ActionStep, ...]) -> tuple[Ac
     seen = world.component_for_entity(member, Perception)
     out: list[ActionStep] = []
     for step in steps:
-        if isinstance(step, (Attack, Approach)) and not seen.sees(step.target):
-            if seen.enemies:
-                out.append(step.model_copy(update={"target": seen.nearest_enemy}))
+        if isinstance(step, (Attack, Approach)):
+            if seen.enemies:  # fight: the named target first if this member sees it
+                out.append(Engage(target=step.target if seen.sees(step.target) else None))
                 continue
             where = world.try_component(step.target, Position)
             if where is None:
                 return tuple(out) or (Scan(),)
-            return (*out, MoveTo(x=where.x, y=where.y), Scan())
+            return (*out, MoveTo(x=where.x, y=where.y), Engage(target=step.target))
         out.append(TakeCover(cover=None) if isinstance(step, TakeCover) else step)
     return tuple(out)

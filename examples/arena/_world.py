@@ -25,6 +25,11 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
                       an ally, and each ask stops the world; 0 else)
     perception_every  refresh each agent's perception every k ticks, staggered (default 1)
     perception_cap    agents list only their k nearest enemies, allies and cover (default 16)
+    squad_size        the model plans squads of up to k nearby teammates, one plan each
+                      (default 1: every agent alone), for planner "llm"
+    plan_cache        entries of the exact plan cache (default 0: none), for planner "llm"
+    opening_orders    realtime: the first wave is waited for, so the game opens on the
+                      model's orders (default false), for planner "llm"
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from ai import (
+    DEFAULT_ROLES,
     FULL_TIER,
     SIMPLE_TIER,
     Faction,
     MapBounds,
     Perceivable,
+    Perception,
     Planner,
     PlannerConfig,
     Senses,
@@ -53,6 +60,7 @@ from nav import BoxSight, GridMap, install_nav
 from physics import Body, Wall, install_physics
 
 from ._combat import ArenaScore, Health, Weapon, resolve_deaths, resolve_shots
+from ._engage import ENGAGE_ROLES
 from ._execution import ArenaBounds, execute_steps, executed_actions
 from ._heuristic import ARENA_POLICIES, Objectives
 from ._loading import load_scenario, parse_scenario
@@ -75,6 +83,7 @@ CONFIG_KEYS = frozenset(
     {
         "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
         "mode", "agents_per_request", "wire", "lead_request", "min_plan_ticks", "squad_size", "plan_cache",
+        "opening_orders",
     }
 )
 
@@ -172,6 +181,7 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
             lead_request=bool(config.get("lead_request", True)),
             llm_tiers=() if planner == "heuristic" else arena_tiers(squads=squad > 1),
             cache_size=int(config.get("plan_cache", 0)),
+            opening_orders=bool(config.get("opening_orders", False)),
         )
         groups = arena_squads(squad) if squad > 1 and planner == "llm" else None
         brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings, groups=groups)
@@ -191,8 +201,10 @@ def _optional_int(value: Any) -> int | None:
 
 
 def arena_snapshots() -> SnapshotConfig:
-    """What the model sees of an arena agent: the map, and its own hp (percent) and ammo."""
-    return SnapshotConfig(bounds=_bounds, describe=_describe)
+    """What the model sees of an arena agent: the map, its own position in whole metres, its
+    hp (percent) and ammo, and while it sees no enemy, where its team is heading (the
+    heuristic's objective): without it a model seeing nobody can only wander."""
+    return SnapshotConfig(bounds=_bounds, describe=_describe, decimals=0, roles=(*DEFAULT_ROLES, *ENGAGE_ROLES))
 
 
 def arena_tiers(*, squads: bool = False) -> tuple[TierProfile, TierProfile]:
@@ -210,7 +222,7 @@ def arena_tiers(*, squads: bool = False) -> tuple[TierProfile, TierProfile]:
     """
     executed = tuple(name for name in executed_actions() if not (squads and name == "regroup"))
     simple = tuple(name for name in SIMPLE_TIER.action_names() if name in executed)
-    listed = {"max_listed": SQUAD_LISTED} if squads else {}
+    listed = {"max_listed": SQUAD_LISTED, "show_positions": False} if squads else {}
     return replace(FULL_TIER, actions=executed, **listed), replace(SIMPLE_TIER, actions=simple, **listed)
 
 
@@ -219,9 +231,14 @@ def _bounds(world: World) -> MapBounds:
     return MapBounds(0.0, 0.0, bounds.width, bounds.height)
 
 
-def _describe(world: World, entity: int) -> dict[str, int]:
+def _describe(world: World, entity: int) -> dict[str, int | str]:
     health = world.component_for_entity(entity, Health)
-    return {"hp": round(100 * health.hp / health.max_hp), "am": world.component_for_entity(entity, Weapon).ammo}
+    facts: dict[str, int | str] = {"hp": round(100 * health.hp / health.max_hp), "am": world.component_for_entity(entity, Weapon).ammo}
+    if not world.component_for_entity(entity, Perception).enemies:
+        pos = world.component_for_entity(entity, Position)
+        x, y = world.resource(Objectives).next_point(world.component_for_entity(entity, Faction).team, entity, pos.x, pos.y)
+        facts["goal"] = f"{x:.0f},{y:.0f}"
+    return facts
 
 
 def _objectives(scenario: Scenario) -> tuple[dict[int, tuple[float, float]], dict[int, tuple[tuple[float, float], ...]]]:

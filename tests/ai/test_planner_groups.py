@@ -9,6 +9,7 @@ import pytest
 
 from ai import (
     AgentSnapshot,
+    Approach,
     Attack,
     BatchExecutor,
     Faction,
@@ -34,6 +35,7 @@ from ai import (
 from ai.clients import ScriptedClient, follow_schema
 from engine import Position, TickmindError, World, factory, start_run, verify
 from examples.arena import build_arena
+from examples.arena._engage import Engage
 from examples.arena._squads import squad_orders
 from tests.ai.test_planner import run_llm_arena, tiers
 
@@ -64,11 +66,14 @@ def test_members_share_out_the_squads_plan_by_what_each_sees() -> None:
     sees_other = world.create_entity(Perception(tick=0, visible=(other,), enemies=(other,)))
     blind = world.create_entity(Perception(tick=0))
     orders = squad_orders(world, (sees_it, sees_other, blind), (Attack(target=enemy),))
-    assert orders[sees_it] == (Attack(target=enemy),)
-    assert orders[sees_other] == (Attack(target=other),), "its own nearest enemy instead"
-    assert orders[blind] == (MoveTo(x=20.0, y=0.0), Scan()), "to where the squad saw the target"
+    assert orders[sees_it] == (Engage(target=enemy),), "the named target first, then whoever is in sight"
+    assert orders[sees_other] == (Engage(target=None),), "its own nearest enemy instead"
+    assert orders[blind] == (MoveTo(x=20.0, y=0.0), Engage(target=enemy)), "to where the squad saw the target"
     cover = squad_orders(world, (sees_it,), (TakeCover(cover=other), Wait(ticks=30)))
     assert cover[sees_it] == (TakeCover(cover=None), Wait(ticks=30)), "each member its own nearest cover"
+    gone = world.create_entity(Position(5.0, 5.0))
+    world.delete_entity(gone)
+    assert squad_orders(world, (blind,), (Approach(target=gone),))[blind] == (Scan(),), "nothing left to go to: look around"
 
 
 def test_a_member_that_cannot_carry_out_its_share_falls_through_alone(tmp_path: Path) -> None:
@@ -98,15 +103,22 @@ def test_the_same_seed_runs_the_same_squads_in_lockstep(tmp_path: Path) -> None:
 
 @factory
 def still_guards(config: dict, seed: int) -> World:
-    """Two guards of one team standing side by side who finish every plan at once: their
-    state lines repeat, so after the first answer the cache plans them."""
+    """Guards of one team standing on one spot who finish every plan a tick after it starts
+    (two, in lockstep, with a plan cache, unless ``config`` says otherwise): their state
+    lines repeat, so after the first answer the cache plans them."""
     world = World(seed=seed)
-    for x in (3.0, 3.0):
-        world.create_entity(Position(x, 2.0), Faction(0), Perception(tick=0))
+    for _ in range(config.get("guards", 2)):
+        world.create_entity(Position(3.0, 2.0), Faction(0), Perception(tick=0))
+    settings = PlannerConfig(
+        mode=config.get("mode", "lockstep"),
+        agents_per_request=None,
+        llm_tiers=(TierProfile(Tier.LLM, actions=("scan", "wait")),),
+        cache_size=config.get("cache_size", 16),
+    )
     planner = Planner(
         Policies(heuristic=lambda w, e: (Wait(ticks=1),), emergency=lambda w, e: (Wait(ticks=1),)),
         snapshots=SnapshotConfig(bounds=MapBounds(0, 0, 40, 40)),
-        config=PlannerConfig(llm_tiers=(TierProfile(Tier.LLM, actions=("scan", "wait")),), cache_size=16),
+        config=settings,
     )
     world.insert_resource(planner)
     world.add_system(planner, stage="ai", name="planner")

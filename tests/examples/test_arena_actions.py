@@ -8,6 +8,9 @@ import pytest
 from ai import ActionStep, Approach, AssignPlan, Attack, MoveTo, Plan, PlanStatus, Retreat, Tier, Wait
 from engine import Position, World
 from examples.arena import Health, Weapon, build_arena
+from examples.arena._combat import Wounded
+from examples.arena._engage import Engage
+from examples.arena._heuristic import arena_salient
 
 # One red agent at the west, one blue at the east, a wall between the halves' north parts.
 SCENARIO = {
@@ -108,3 +111,34 @@ def test_targets_that_do_not_exist_fail_the_plan_not_the_tick(duel: World) -> No
     red, _ = agents(duel)
     plan = order(duel, red, Approach(target=999))
     assert plan.status is PlanStatus.FAILED and "not visible" in plan.reason
+
+
+def test_engage_fights_the_named_target_then_ends_with_no_enemy_in_sight(duel: World) -> None:
+    red, blue = agents(duel)
+    ammo = duel.component_for_entity(red, Weapon).ammo
+    order(duel, red, Engage(target=blue))
+    plan = run_until_settled(duel, red)
+    assert plan.status is PlanStatus.DONE, "nobody left in sight"
+    assert not duel.entity_exists(blue) and duel.component_for_entity(red, Weapon).ammo < ammo
+
+
+def test_engage_without_ammo_fails(duel: World) -> None:
+    red, blue = agents(duel)
+    duel.add_component(red, Weapon(range=25.0, damage=0.0, ammo=0, cooldown_ticks=10))
+    plan = order(duel, red, Engage())
+    assert plan.status is PlanStatus.FAILED and plan.reason == "out of ammo"
+
+
+def test_a_hit_is_news_except_to_an_agent_engaging_as_ordered_and_not_badly_hurt(duel: World) -> None:
+    red, blue = agents(duel)
+    fighting = order(duel, red, Engage(target=blue))
+    duel.add_component(red, Wounded(tick=duel.tick, by=blue))
+    assert not arena_salient(duel, red, fighting), "being shot at is what engaging means"
+    health = duel.component_for_entity(red, Health)
+    health.hp = 0.2 * health.max_hp
+    assert arena_salient(duel, red, fighting), "hurt enough to flee: replan"
+    health.hp = health.max_hp
+    for steps in ((Wait(ticks=100),), (Attack(target=blue),)):
+        plan = order(duel, red, *steps)
+        duel.add_component(red, Wounded(tick=duel.tick, by=blue))
+        assert arena_salient(duel, red, plan), steps
