@@ -101,10 +101,7 @@ _EXAMPLE_STEPS: tuple[dict[str, Any], ...] = (
 def _system_prompt(profile: TierProfile, actions: tuple[tuple[str, type[ActionStep]], ...], wire: Wire) -> str:
     names = [name for name, _ in actions]
     listed = "id@x,y" if profile.show_positions else "by id,"
-    example = [step for step in _EXAMPLE_STEPS if step["act"] in names][:2]
-    if not example:  # a tier of the game's own actions only: show the shape, not a plan
-        example = [{"act": names[0]}]
-    example = example[: profile.max_steps]
+    lines_in, plans = _example(profile, names)
     if wire == "lines":
         answer_format = [
             "Reply with one line per agent line, in the same order, and nothing else.",
@@ -114,7 +111,7 @@ def _system_prompt(profile: TierProfile, actions: tuple[tuple[str, type[ActionSt
             ),
         ]
         templates = [_line_template(name, cls) for name, cls in actions]
-        answer = f"7 {';'.join(_line_step(step) for step in example)}"
+        answer = "\n".join(f"{agent} {';'.join(_line_step(step) for step in steps)}" for agent, steps in plans)
     else:
         answer_format = [
             "Reply with one JSON object and nothing else, without spaces or newlines.",
@@ -124,7 +121,7 @@ def _system_prompt(profile: TierProfile, actions: tuple[tuple[str, type[ActionSt
             ),
         ]
         templates = [_step_template(name, cls) for name, cls in actions]
-        answer = json.dumps({"plans": [{"agent_id": 7, "steps": example}]}, separators=(",", ":"))
+        answer = json.dumps({"plans": [{"agent_id": agent, "steps": steps} for agent, steps in plans]}, separators=(",", ":"))
     lines = [
         "You plan for agents in a 2D world.",
         *answer_format,
@@ -142,10 +139,30 @@ def _system_prompt(profile: TierProfile, actions: tuple[tuple[str, type[ActionSt
         ),
         "Example:",
         "map 0..60 0..40",
-        _EXAMPLE_LINE if profile.show_positions else _EXAMPLE_LINE_IDS,
+        *lines_in,
         answer,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _example(profile: TierProfile, names: list[str]) -> tuple[list[str], list[tuple[int, list[dict[str, Any]]]]]:
+    """The example's agent lines and their plans (agent id, steps as JSON-ready dicts): the
+    game's own (``TierProfile.examples``), else the first two core steps the tier offers."""
+    if profile.examples:
+        lines = [line for line, _ in profile.examples]
+        plans = [(profile.example_id(line), [_plain(step) for step in steps]) for line, steps in profile.examples]
+        return lines, plans
+    example = [step for step in _EXAMPLE_STEPS if step["act"] in names][:2]
+    if not example:  # a tier of the game's own actions only: show the shape, not a plan
+        example = [{"act": names[0]}]
+    line = _EXAMPLE_LINE if profile.show_positions else _EXAMPLE_LINE_IDS
+    return [line], [(7, example[: profile.max_steps])]
+
+
+def _plain(step: ActionStep) -> dict[str, Any]:
+    """A step as its JSON answer writes it: whole numbers without a decimal point, as the
+    schema's integer coordinates ask."""
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in step.model_dump(mode="json").items()}
 
 
 def _line_template(name: str, cls: type[ActionStep]) -> str:
@@ -164,8 +181,17 @@ def _line_template(name: str, cls: type[ActionStep]) -> str:
 
 
 def _line_step(step: dict[str, Any]) -> str:
-    values = [str(value) for key, value in step.items() if key != "act"]
+    values = [_line_value(value) for key, value in step.items() if key != "act"]
     return " ".join([step["act"], *values])
+
+
+def _line_value(value: Any) -> str:
+    """A step's value as a plan line writes it: ``-`` for none, ``x,y/x,y`` for points."""
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return "/".join(",".join(format_number(v) for v in point) for point in value)
+    return format_number(value) if isinstance(value, float) else str(value)
 
 
 def _step_template(name: str, cls: type[ActionStep]) -> str:

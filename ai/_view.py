@@ -21,12 +21,13 @@ tier without positions lists ids alone, comma-separated (``E:9,12``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine import TickmindError
 
-from ._actions import action_types
+from ._actions import ActionStep, action_types
 from ._plan import PlanStatus, Tier
 from ._snapshot import AgentSnapshot, FieldRole, SeenEntity
 
@@ -40,6 +41,9 @@ __all__ = [
     "profile_for",
     "view_of",
 ]
+
+
+_EXAMPLE_ID = re.compile(r"A(\d{1,18}) ")
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,12 @@ class TierProfile:
     points (a squad's orders) plans as well without them.
     ``show_last`` shows how the previous plan ended when it ended (done or failed, with the
     failure's reason); a plan replaced while running says nothing the line does not.
+    ``examples``: the worked example the system prompt ends with, as (state line, plan)
+    pairs in the game's own terms, e.g. ``("A7 @20,30 hp90 goal=40,25", (MoveTo(x=40,
+    y=25),))``; the line's ``A<id>`` names the agent the plan is for. Empty: a generic
+    example from the core actions. A small model copies its example more than it reads its
+    rules (the arena's squads walked to the generic example's coordinates), so a game
+    whose facts mean something should show them used.
     """
 
     tier: Tier
@@ -79,6 +89,7 @@ class TierProfile:
     show_last: bool = True
     integer_coords: bool = True
     show_positions: bool = True
+    examples: tuple[tuple[str, tuple[ActionStep, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.tier not in (Tier.LLM, Tier.SIMPLE_LLM):
@@ -89,6 +100,18 @@ class TierProfile:
             raise TickmindError(f"TierProfile.max_steps must be in 1..64, got {self.max_steps!r}")
         if self.max_listed < 0 or self.budget < 1:
             raise TickmindError("TierProfile.max_listed must be >= 0 and budget >= 1")
+        for line, steps in self.examples:
+            if not _EXAMPLE_ID.match(line) or not steps or len(steps) > self.max_steps:
+                raise TickmindError(
+                    f"TierProfile.examples: {line[:60]!r} needs a state line starting 'A<id> ' and 1 to "
+                    f"{self.max_steps} steps (ActionSteps), got {len(steps)}"
+                )
+
+    def example_id(self, line: str) -> int:
+        """The agent an example line is about (its ``A<id>``)."""
+        match = _EXAMPLE_ID.match(line)
+        assert match is not None  # checked at construction
+        return int(match.group(1))
 
     def action_names(self) -> tuple[str, ...]:
         """The offered actions, checked against the registry now."""

@@ -34,6 +34,7 @@ from ._engage import Engage
 __all__ = ["ARENA_POLICIES", "Objectives", "arena_salient", "emergency_plan", "heuristic_plan"]
 
 LOW_HEALTH = 0.35
+COVER_HOLD_TICKS = 90  #: how long an agent that took cover stays there before it thinks again
 CALM_STEPS = (MoveTo, Scan, Wait)
 
 
@@ -67,7 +68,7 @@ def heuristic_plan(world: World, entity: int) -> tuple[ActionStep, ...]:
         target = seen.nearest_enemy
         if health.hp < LOW_HEALTH * health.max_hp or weapon.ammo == 0:
             cover = _nearest_cover(world, seen)
-            return (TakeCover(cover=cover), Wait(ticks=90)) if cover else (Retreat(target=target),)
+            return (TakeCover(cover=cover), Wait(ticks=COVER_HOLD_TICKS)) if cover else (Retreat(target=target),)
         target_pos = world.component_for_entity(target, Position)
         in_range = (target_pos.x - pos.x) ** 2 + (target_pos.y - pos.y) ** 2 <= weapon.range**2
         return (Attack(target=target),) if in_range else (Approach(target=target), Attack(target=target))

@@ -44,14 +44,18 @@ from ai import (
     DEFAULT_ROLES,
     FULL_TIER,
     SIMPLE_TIER,
+    ActionStep,
+    Attack,
     Faction,
     MapBounds,
+    MoveTo,
     Perceivable,
     Perception,
     Planner,
     PlannerConfig,
     Senses,
     SnapshotConfig,
+    TakeCover,
     TierProfile,
     install_perception,
 )
@@ -79,6 +83,13 @@ PLANNERS = ("heuristic", "llm", "none")
 #: world never waits, and the heuristic covers an agent while the model thinks anyway.
 LOCKSTEP_MIN_PLAN_TICKS = 30
 SQUAD_LISTED = 3
+#: The squad prompt's worked example, in the arena's own terms: a squad seeing nobody heads
+#: for its goal; one in a fight engages; one worn down takes cover.
+SQUAD_EXAMPLES: tuple[tuple[str, tuple[ActionStep, ...]], ...] = (
+    ("A7 @12,30 n10 hp90 am30 goal=40,25 cover:3,5", (MoveTo(x=40.0, y=25.0),)),
+    ("A8 @33,24 n9 hp70 am20 E:9,12 cover:3", (Attack(target=9),)),
+    ("A10 @35,20 n4 hp30 am5 E:12,14 cover:5,3", (TakeCover(cover=5),)),
+)
 CONFIG_KEYS = frozenset(
     {
         "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
@@ -222,7 +233,7 @@ def arena_tiers(*, squads: bool = False) -> tuple[TierProfile, TierProfile]:
     """
     executed = tuple(name for name in executed_actions() if not (squads and name == "regroup"))
     simple = tuple(name for name in SIMPLE_TIER.action_names() if name in executed)
-    listed = {"max_listed": SQUAD_LISTED, "show_positions": False} if squads else {}
+    listed = {"max_listed": SQUAD_LISTED, "show_positions": False, "examples": SQUAD_EXAMPLES} if squads else {}
     return replace(FULL_TIER, actions=executed, **listed), replace(SIMPLE_TIER, actions=simple, **listed)
 
 

@@ -36,7 +36,7 @@ from ai.clients import ScriptedClient, follow_schema
 from engine import Position, TickmindError, World, factory, start_run, verify
 from examples.arena import build_arena
 from examples.arena._engage import Engage
-from examples.arena._squads import squad_orders
+from examples.arena._squads import COVER_HOLD_TICKS, squad_orders
 from tests.ai.test_planner import run_llm_arena, tiers
 
 
@@ -71,6 +71,8 @@ def test_members_share_out_the_squads_plan_by_what_each_sees() -> None:
     assert orders[blind] == (MoveTo(x=20.0, y=0.0), Engage(target=enemy)), "to where the squad saw the target"
     cover = squad_orders(world, (sees_it,), (TakeCover(cover=other), Wait(ticks=30)))
     assert cover[sees_it] == (TakeCover(cover=None), Wait(ticks=30)), "each member its own nearest cover"
+    hide = squad_orders(world, (sees_it,), (TakeCover(cover=other),))
+    assert hide[sees_it] == (TakeCover(cover=None), Wait(ticks=COVER_HOLD_TICKS)), "and holds it"
     gone = world.create_entity(Position(5.0, 5.0))
     world.delete_entity(gone)
     assert squad_orders(world, (blind,), (Approach(target=gone),))[blind] == (Scan(),), "nothing left to go to: look around"

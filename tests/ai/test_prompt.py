@@ -12,11 +12,14 @@ import pytest
 from ai import (
     AssignPlan,
     Faction,
+    MoveTo,
     Perceivable,
     Perception,
     Plan,
+    Retreat,
     Senses,
     Tier,
+    Wait,
     action_types,
     parse_step,
 )
@@ -181,3 +184,25 @@ def test_bad_batches_are_refused(arena_snapshots: list[AgentSnapshot]) -> None:
         encode_batch([one], Tier.HEURISTIC)
     with pytest.raises(TickmindError, match="unregistered"):
         system_prompt(TierProfile(Tier.LLM, actions=("fly",)))
+
+
+def test_a_game_shows_its_own_worked_example_in_both_wires() -> None:
+    profile = TierProfile(
+        Tier.LLM,
+        examples=(("A7 @12,30 hp90 goal=40,25", (MoveTo(x=40.0, y=25.0),)), ("A8 @3,4 hp20", (Retreat(target=None), Wait(ticks=30)))),
+    )
+    lines = system_prompt(profile, "lines")
+    assert lines.endswith("map 0..60 0..40\nA7 @12,30 hp90 goal=40,25\nA8 @3,4 hp20\n7 move_to 40 25\n8 retreat -;wait 30\n")
+    assert "A7 @10,5" not in lines, "the generic example is gone"
+    as_json = system_prompt(profile, "json")
+    assert as_json.endswith(
+        '{"plans":[{"agent_id":7,"steps":[{"act":"move_to","x":40,"y":25}]},'
+        '{"agent_id":8,"steps":[{"act":"retreat","target":null},{"act":"wait","ticks":30}]}]}\n'
+    )
+
+
+def test_an_example_without_an_agent_id_or_with_too_many_steps_is_refused() -> None:
+    with pytest.raises(TickmindError, match="needs a state line starting 'A<id> '"):
+        TierProfile(Tier.LLM, examples=(("@12,30 hp90", (Wait(ticks=1),)),))
+    with pytest.raises(TickmindError, match="1 to 2 steps"):
+        TierProfile(Tier.LLM, max_steps=2, examples=(("A1 @1,1", (Wait(ticks=1),) * 3),))
