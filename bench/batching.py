@@ -14,7 +14,11 @@ ticks, so they see enemies, friends and cover):
   one agent asked alone first, the other N-1 (shaped as above) once its answer is in;
 - **solo** ("one by one"): the same prompt and plan-lines wire as **lines**, one agent per
   request, one request at a time: what batching is measured against. The naive row differs
-  in prompt, schema and wire too, so its ratio is the end-to-end gain, not batching's.
+  in prompt, schema and wire too, so its ratio is the end-to-end gain, not batching's;
+- **squads**: the arena's group orders, N squad lines (the same 100 agents grouped as the
+  planner groups them, squads of 10) with the squad tier's prompt, plan lines, shaped as
+  **lines**. Each valid squad plan is carried out by all its members, so its effective
+  agents per second are the members its valid plans cover over the wall time.
 
 Every request goes through ``ai.BatchExecutor`` as in a run, built by ``ai.batch_request``
 (what the planner sends). Per row: wall time of the wave, time to the first valid plan
@@ -37,7 +41,9 @@ one request (its cached prefix is paid once; more in flight would only queue).
 
 The last lines, at 10 agents: ``batching_speedup@10: X`` (solo wall / best batched wall: the
 same prompt and wire, so batching alone), ``end_to_end_speedup@10: X`` (naive wall / best
-tickmind wall) and ``agents_per_s@10: X`` (the best row's agents planned per second).
+tickmind wall), ``agents_per_s@10: X`` (the best row's agents planned per second) and,
+with the squads row, ``effective_agents_per_s@10: X`` (agents covered by valid squad plans
+per second).
 """
 
 from __future__ import annotations
@@ -68,9 +74,11 @@ from ai import (  # noqa: E402
 )
 from ai.clients import CompletionRequest, LLMClient, OpenAIClient  # noqa: E402
 from examples.arena import arena_snapshots, arena_tiers, build_arena  # noqa: E402
+from examples.arena._squads import DEFAULT_SQUAD_SIZE, arena_squads  # noqa: E402
 
 TIMEOUT_S = 600.0
 FULL = arena_tiers()[0]  # what the arena's planner offers its model: the actions it executes
+SQUAD = arena_tiers(squads=True)[0]  # and what it offers for a squad
 
 
 @dataclass
@@ -105,11 +113,25 @@ HEADER = (
 
 
 def snapshots(count: int) -> list[AgentSnapshot]:
-    world = build_arena({"agents": 100, "planner": "heuristic"}, seed=0)
-    world.run(120)
+    world = _arena_after_120_ticks()
     config = arena_snapshots()
     agents = [entity for entity, _ in world.get_component(Perception)][:count]
     return [build_snapshot(world, entity, config=config) for entity in agents]
+
+
+def squad_snapshots() -> tuple[list[AgentSnapshot], list[int]]:
+    """The same 100 agents as the arena's planner groups them (squads of
+    ``DEFAULT_SQUAD_SIZE``): one state line per squad, and each squad's member count."""
+    world = _arena_after_120_ticks()
+    orders = arena_squads(DEFAULT_SQUAD_SIZE)
+    units = orders.units(world, [entity for entity, _ in world.get_component(Perception)])
+    return [orders.snapshot(world, unit, arena_snapshots()) for unit in units], [len(unit) for unit in units]
+
+
+def _arena_after_120_ticks():  # type: ignore[no-untyped-def]
+    world = build_arena({"agents": 100, "planner": "heuristic"}, seed=0)
+    world.run(120)
+    return world
 
 
 # --- the seed's baseline ----------------------------------------------------------------------
@@ -173,7 +195,8 @@ def run_wave(
     lead = setup == "lead"
     rest = snaps[1:] if lead else snaps
     chunks = ([tuple(snaps[:1])] if lead else []) + [tuple(rest[i : i + k]) for i in range(0, len(rest), k)]
-    wire = "lines" if setup in ("lines", "lead", "solo") else "json"
+    wire = "lines" if setup in ("lines", "lead", "solo", "squads") else "json"
+    tier = SQUAD if setup == "squads" else FULL
 
     first_plan: list[float] = []
     lock = threading.Lock()
@@ -194,9 +217,9 @@ def run_wave(
             request, on_text = naive_request(chunk[0], job_id), None
         else:
             request = batch_request(
-                job_id, chunk, tier=FULL, wire=wire, max_tokens_per_agent=120 if wire == "json" else 40, stream=True
+                job_id, chunk, tier=tier, wire=wire, max_tokens_per_agent=120 if wire == "json" else 40, stream=True
             )
-            on_text = reader(StreamingPlans([s.agent_id for s in chunk], chunk, tier=FULL, wire=wire))
+            on_text = reader(StreamingPlans([s.agent_id for s in chunk], chunk, tier=tier, wire=wire))
         jobs.append(BatchJob(job_id=job_id, request=request, agent_ids=tuple(s.agent_id for s in chunk), submit_tick=0, on_text=on_text))
 
     # A fresh client per wave: an httpx pool belongs to the event loop (executor) that used it.
@@ -218,7 +241,7 @@ def run_wave(
             continue
         prompt_tokens += result.result.prompt_tokens
         answer_tokens += result.result.completion_tokens
-        outcome = parse_batch_response(result.result.text, job.agent_ids, chunk, tier=FULL, wire=wire)
+        outcome = parse_batch_response(result.result.text, job.agent_ids, chunk, tier=tier, wire=wire)
         valid += len(outcome.plans)
     first = min(first_plan) if first_plan else None
     return Row(len(snaps), setup, k, m, wall, first, valid, prompt_tokens, answer_tokens, prompt_chars)
@@ -255,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=None, help="requests the server runs at once")
     parser.add_argument("--slots", type=int, default=8, help="llama-server slots (embedded)")
     parser.add_argument("--agents", type=int, nargs="+", default=[1, 5, 10, 20, 50])
-    setups = ["naive", "solo", "json", "lines", "lead"]
+    setups = ["naive", "solo", "json", "lines", "lead", "squads"]
     parser.add_argument("--setups", nargs="+", default=setups, choices=setups)
     parser.add_argument("--skip-naive-above", type=int, default=50, help="no naive baseline above this N")
     args = parser.parse_args(argv)
@@ -277,13 +300,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"server: {where}")
     print(HEADER)
     rows: list[Row] = []
+    squad_rates: list[tuple[int, Row, int]] = []
     try:
         pool = snapshots(100)
         warm, fresh = pool[:WARM_UP_AGENTS], _Rotation(pool[WARM_UP_AGENTS:])
+        squads, members = squad_snapshots()
         for count in args.agents:
             baseline = None
             for setup in args.setups:
                 if (setup == "naive" and count > args.skip_naive_above) or (setup == "lead" and count < 2):
+                    continue
+                if setup == "squads":
+                    if count > len(squads):
+                        continue
+                    k, m = batch_shape(count, parallel)
+                    run_wave(make_client, squads[-1:], setup, 1, m)  # the squad prompt cached, as in a run
+                    row = run_wave(make_client, squads[:count], setup, k, m)
+                    rows.append(row)
+                    carried = sum(members[:count])
+                    print(row.line(baseline), f"  ({carried} agents in {count} squads)", flush=True)
+                    squad_rates.append((count, row, carried))
                     continue
                 if setup in ("naive", "solo"):
                     k, m = 1, 1
@@ -302,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     at10 = [r for r in rows if r.agents == 10]
     naive10 = [r.wall_s for r in at10 if r.setup == "naive"]
     solo10 = [r.wall_s for r in at10 if r.setup == "solo"]
-    batched10 = [r for r in at10 if r.setup not in ("naive", "solo")]
+    batched10 = [r for r in at10 if r.setup not in ("naive", "solo", "squads")]
     tickmind_rows = [r for r in rows if r.setup != "naive"]
     if tickmind_rows:
         print(f"valid plans (tickmind rows): {statistics.fmean(r.valid / r.agents for r in tickmind_rows):.1%}")
@@ -313,6 +349,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if naive10:
             print(f"end_to_end_speedup@10: {naive10[0] / best.wall_s:.2f} (naive / {best.setup})")
         print(f"agents_per_s@10: {best.valid / best.wall_s:.2f} ({best.setup}, valid plans per second)")
+    for count, row, carried in squad_rates:
+        if count == 10:
+            effective = carried * row.valid / row.agents / row.wall_s
+            why = f"10 squad lines of the arena's {carried} agents; each valid plan counts its members"
+            print(f"effective_agents_per_s@10: {effective:.2f} ({why})")
     return 0
 
 
