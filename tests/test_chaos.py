@@ -48,11 +48,11 @@ def server(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def arena(srv: Any, out: Path, *, backend: str = "openai", mode: str = "lockstep", ticks: int = TICKS, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run the arena against ``srv``; its summary, metrics and the faults the server injected.
-    Squads of 5: enough planning units that a seeded fault mix reaches every fault kind."""
+    Every agent alone (no squads): enough requests that a seeded fault mix reaches every fault kind."""
     url = srv.openai_url if backend == "openai" else srv.ollama_url
     argv = [
         "arena", "--llm", url, "--backend", backend, "--mode", mode, "--ticks", str(ticks), "--agents", "100",
-        "--parallel", "16", "--replan-every", "25", "--squad-size", "5", "--speed", "10", "--llm-timeout", str(CLIENT_TIMEOUT_S), "--out", str(out), "--force", "--quiet", *extra,
+        "--parallel", "16", "--replan-every", "25", "--squad-size", "1", "--speed", "10", "--llm-timeout", str(CLIENT_TIMEOUT_S), "--out", str(out), "--force", "--quiet", *extra,
     ]  # fmt: skip
     assert main(argv) == 0
     summary = json.loads((out / "summary.json").read_text())

@@ -129,12 +129,17 @@ class RealtimeDelivery:
             self.requests.due.coming(entity, AWAITING)
 
     def _open(self, world: World, units: list[Unit], tick: int) -> None:
-        """``opening_orders``: ask for every unit now and wait for the answers; those the
-        model gives no valid plan fall through as in any job (a fallback model tier is then
-        asked without waiting)."""
+        """``opening_orders``: ask for every unit now, one unit a request, and wait for the
+        answers; those the model gives no valid plan fall through as in any job (a fallback
+        model tier is then asked without waiting).
+
+        One a request: the opening's lines are alike (nobody has met anybody yet), and a
+        small model answering many alike lines in one request continues a pattern instead of
+        reading each ("move_to 12 12", "13 13", "14 14"... down a wave of ten, RESULTS §26);
+        with the prefix cached, a unit's own request costs only its user message."""
         requests = self.requests
         assert requests.executor is not None
-        jobs = requests.ask(world, units, self.config.tier_order[0], tick, submit_tick=tick)
+        jobs = requests.ask(world, units, self.config.tier_order[0], tick, submit_tick=tick, per_request=1)
         requests.deliver(world, requests.executor.wait(jobs, _wait_s(self.config, requests)), tick)
 
     def after(self, world: World, tick: int) -> None:

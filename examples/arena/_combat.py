@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ai import Faction, Perception, Plan
 from engine import Position, TickContext, World, component
 
-from ._engage import aim
+from ._orders import aim
 
 __all__ = ["ArenaScore", "Health", "Weapon", "Wounded", "resolve_deaths", "resolve_shots"]
 

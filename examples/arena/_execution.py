@@ -22,6 +22,7 @@ from ai import (
     ActionStep,
     Approach,
     Attack,
+    Faction,
     MoveTo,
     Patrol,
     Perceivable,
@@ -39,7 +40,8 @@ from nav import NavGoal, NavStatus
 from physics import Body, Wall
 
 from ._combat import Weapon
-from ._engage import Engage
+from ._heuristic import Objectives
+from ._orders import Advance, Engage
 
 __all__ = ["ArenaBounds", "StepContext", "execute_steps", "executed_actions", "register_executor"]
 
@@ -239,12 +241,17 @@ def _attack(sc: StepContext, step: Attack) -> None:
 
 
 def _engage(sc: StepContext, step: Engage) -> None:
+    """Ends once no enemy has been in sight for ``ATTACK_PATIENCE`` ticks: sight flickers
+    round cover, and a fight should not end on one tick without a view. ``plan.progress``
+    keeps the last tick an enemy was in sight."""
     target_id = step.focus(sc.seen)
     target = _position_of(sc.world, target_id)
     if target is None:
         _stop(sc.world, sc.entity)
-        sc.plan.advance(sc.tick)  # nobody left in sight
+        if sc.tick - max(sc.plan.progress, sc.plan.step_tick) > ATTACK_PATIENCE:
+            sc.plan.advance(sc.tick)  # nobody left in sight
         return
+    sc.plan.progress = sc.tick
     weapon = sc.world.try_component(sc.entity, Weapon)
     if weapon is None or weapon.ammo <= 0:
         sc.plan.fail("out of ammo")
@@ -252,6 +259,12 @@ def _engage(sc: StepContext, step: Engage) -> None:
         _stop(sc.world, sc.entity)  # hold and shoot: resolve_shots aims where step.focus says
     elif _go(sc, target.x, target.y, arrive_radius=weapon.range * 0.8) == "unreachable":
         sc.plan.fail(f"enemy {target_id} is unreachable")
+
+
+def _advance(sc: StepContext, step: Advance) -> None:
+    team = sc.world.component_for_entity(sc.entity, Faction).team
+    x, y = sc.world.resource(Objectives).next_point(team, sc.entity, sc.pos.x, sc.pos.y)
+    _follow_nav(sc, _go(sc, x, y), "the goal ({:.0f}, {:.0f})", x, y)
 
 
 def _wait(sc: StepContext, step: Wait) -> None:
@@ -295,6 +308,7 @@ for _action, _executor in [
     (TakeCover, _take_cover),
     (Attack, _attack),
     (Engage, _engage),
+    (Advance, _advance),
     (Wait, _wait),
     (Scan, _scan),
     (Patrol, _patrol),

@@ -27,15 +27,18 @@ from ai import (
     Wait,
 )
 from engine import Position, World
+from physics import Body
 
 from ._combat import Health, Weapon, Wounded
-from ._engage import Engage
+from ._orders import Advance, Engage
 
 __all__ = ["ARENA_POLICIES", "Objectives", "arena_salient", "emergency_plan", "heuristic_plan"]
 
 LOW_HEALTH = 0.35
+ARRIVING_S = 2.0  #: seconds of walking left when a plan ending in a walk asks for the next
+ARRIVING_TICKS = 120  #: but only once the plan is this old
 COVER_HOLD_TICKS = 90  #: how long an agent that took cover stays there before it thinks again
-CALM_STEPS = (MoveTo, Scan, Wait)
+CALM_STEPS = (MoveTo, Advance, Scan, Wait)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def arena_salient(world: World, entity: int, plan: Plan) -> bool:
     step = plan.current
     if seen.enemies and isinstance(step, CALM_STEPS):
         return True
+    if isinstance(step, MoveTo) and _arriving(world, entity, plan, step):
+        return True
     wound = world.try_component(entity, Wounded)
     if wound is None or wound.tick <= plan.assigned_tick or isinstance(step, (Retreat, TakeCover)):
         return False
@@ -110,6 +115,19 @@ def arena_salient(world: World, entity: int, plan: Plan) -> bool:
         health = world.component_for_entity(entity, Health)
         return health.hp < LOW_HEALTH * health.max_hp
     return True
+
+
+def _arriving(world: World, entity: int, plan: Plan, step: MoveTo) -> bool:
+    """A plan's last step is a walk about ``ARRIVING_S`` from its end: ask for the next plan
+    now, so it is there when this one ends, instead of leaving the agent to the heuristic
+    while the model answers. (Not for a plan younger than that: a model that answers the
+    same walk again would be asked again at once.)"""
+    if plan.index != len(plan.steps) - 1 or world.tick - plan.assigned_tick < ARRIVING_TICKS:
+        return False
+    pos = world.component_for_entity(entity, Position)
+    body = world.try_component(entity, Body)
+    reach = (body.max_speed if body is not None else 1.0) * ARRIVING_S
+    return (pos.x - step.x) ** 2 + (pos.y - step.y) ** 2 <= reach * reach
 
 
 ARENA_POLICIES = Policies(heuristic=heuristic_plan, emergency=emergency_plan, salient=arena_salient)

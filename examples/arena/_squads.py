@@ -16,8 +16,8 @@ from __future__ import annotations
 from ai import ActionStep, Approach, Attack, GroupOrders, MoveTo, Perception, Scan, TakeCover, Wait, proximity_squads
 from engine import Position, World
 
-from ._engage import Engage
 from ._heuristic import COVER_HOLD_TICKS
+from ._orders import Engage
 
 __all__ = ["COVER_HOLD_TICKS", "DEFAULT_SQUAD_SIZE", "arena_squads", "squad_orders"]
 

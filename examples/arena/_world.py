@@ -48,7 +48,6 @@ from ai import (
     Attack,
     Faction,
     MapBounds,
-    MoveTo,
     Perceivable,
     Perception,
     Planner,
@@ -64,10 +63,10 @@ from nav import BoxSight, GridMap, install_nav
 from physics import Body, Wall, install_physics
 
 from ._combat import ArenaScore, Health, Weapon, resolve_deaths, resolve_shots
-from ._engage import ENGAGE_ROLES
 from ._execution import ArenaBounds, execute_steps, executed_actions
 from ._heuristic import ARENA_POLICIES, Objectives
 from ._loading import load_scenario, parse_scenario
+from ._orders import ENGAGE_ROLES, Advance
 from ._scaling import scale_agents
 from ._scenario import Scenario
 from ._spawning import spawn_positions
@@ -83,10 +82,16 @@ PLANNERS = ("heuristic", "llm", "none")
 #: world never waits, and the heuristic covers an agent while the model thinks anyway.
 LOCKSTEP_MIN_PLAN_TICKS = 30
 SQUAD_LISTED = 3
+#: What a squad is not offered: ``regroup`` (a squad is together already, and its line lists
+#: no allies). (Offering no coordinates at all, only ``advance`` and ids, left the end game
+#: to stalemates: two 300 s games of 15 survivors in two tries, bench/RESULTS.md §26.)
+SQUAD_UNOFFERED = ("regroup",)
 #: The squad prompt's worked example, in the arena's own terms: a squad seeing nobody heads
-#: for its goal; one in a fight engages; one worn down takes cover.
+#: for its goal; one in a fight engages; one worn down takes cover. (A goal written as
+#: ``move_to 40 25`` would be copied as those numbers: the model would seem to read a
+#: goal it only copied whenever the example's coordinates were the map's.)
 SQUAD_EXAMPLES: tuple[tuple[str, tuple[ActionStep, ...]], ...] = (
-    ("A7 @12,30 n10 hp90 am30 goal=40,25 cover:3,5", (MoveTo(x=40.0, y=25.0),)),
+    ("A7 @12,30 n10 hp90 am30 goal=52,14 cover:3,5", (Advance(),)),
     ("A8 @33,24 n9 hp70 am20 E:9,12 cover:3", (Attack(target=9),)),
     ("A10 @35,20 n4 hp30 am5 E:12,14 cover:5,3", (TakeCover(cover=5),)),
 )
@@ -227,11 +232,11 @@ def arena_tiers(*, squads: bool = False) -> tuple[TierProfile, TierProfile]:
     exactly :func:`executed_actions` — one source of truth: register an executor for your
     own action (``register_executor``) before ``build_arena`` and the model is offered it —
     and the simplified tier keeps the library's short list, less anything not executed.
-    With ``squads`` neither offers ``regroup``: a squad is already together, and its line
-    lists no allies to regroup on; and a squad's line lists its ``SQUAD_LISTED`` nearest
-    enemies and covers (prompt tokens are what the model's rate is bound by).
+    With ``squads`` neither offers ``SQUAD_UNOFFERED``; a squad's line lists its
+    ``SQUAD_LISTED`` nearest enemies and covers by id (prompt tokens are what the model's
+    rate is bound by), and the prompt's example is the arena's (``SQUAD_EXAMPLES``).
     """
-    executed = tuple(name for name in executed_actions() if not (squads and name == "regroup"))
+    executed = tuple(name for name in executed_actions() if not (squads and name in SQUAD_UNOFFERED))
     simple = tuple(name for name in SIMPLE_TIER.action_names() if name in executed)
     listed = {"max_listed": SQUAD_LISTED, "show_positions": False, "examples": SQUAD_EXAMPLES} if squads else {}
     return replace(FULL_TIER, actions=executed, **listed), replace(SIMPLE_TIER, actions=simple, **listed)

@@ -35,7 +35,7 @@ from ai import (
 from ai.clients import ScriptedClient, follow_schema
 from engine import Position, TickmindError, World, factory, start_run, verify
 from examples.arena import build_arena
-from examples.arena._engage import Engage
+from examples.arena._orders import Engage
 from examples.arena._squads import COVER_HOLD_TICKS, squad_orders
 from tests.ai.test_planner import run_llm_arena, tiers
 

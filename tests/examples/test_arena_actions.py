@@ -9,8 +9,8 @@ from ai import ActionStep, Approach, AssignPlan, Attack, MoveTo, Plan, PlanStatu
 from engine import Position, World
 from examples.arena import Health, Weapon, build_arena
 from examples.arena._combat import Wounded
-from examples.arena._engage import Engage
 from examples.arena._heuristic import arena_salient
+from examples.arena._orders import Engage
 
 # One red agent at the west, one blue at the east, a wall between the halves' north parts.
 SCENARIO = {

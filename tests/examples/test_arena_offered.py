@@ -37,7 +37,7 @@ from examples.arena import Health, _execution, arena_snapshots, arena_tiers, bui
 from examples.arena._execution import StepContext, executed_actions
 
 #: The arena's own executors, in registration order (examples/arena/_execution.py).
-CORE = ("move_to", "approach", "retreat", "take_cover", "attack", "engage", "wait", "scan", "patrol", "regroup")
+CORE = ("move_to", "approach", "retreat", "take_cover", "attack", "engage", "advance", "wait", "scan", "patrol", "regroup")
 
 
 class Dig(ActionStep):

@@ -1,12 +1,18 @@
-"""``engage``: the arena's standing order to fight, and the one action the arena adds to the
-framework's core set.
+"""The arena's own orders, beside the framework's core actions: ``engage`` and ``advance``.
 
 An ``attack`` ends when its target dies, which in a firefight is every second or two: a plan
 made of attacks keeps an agent on the model's orders only as long as one enemy lives, then
 it waits for the model again. ``engage`` is the order a squad leader gives instead, "fight
-what you see": shoot the nearest enemy in range, close in on it when out of range, until
-no enemy is in sight. The model decides when to fight, hide, move or hold; the game carries
-the fight out at 60 Hz, as a squad would.
+what you see": the named target first, then the nearest enemy in range, closing in when
+out of range, until no enemy is in sight.
+
+``advance`` is "head for our goal" (the ``goal=x,y`` on a line that sees no enemy): the
+capture point, then the enemy's ground, as the heuristic would walk it. The model decides
+that the squad advances; the game knows where that is. A coordinate the model writes
+itself is one a 135M model mostly copies from its prompt's example.
+
+The model decides when to fight, advance, hide, move or hold; the game carries the order
+out at 60 Hz, as a squad would.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pydantic import Field
 
 from ai import ActionStep, Attack, FieldRole, Perception, register_action
 
-__all__ = ["ENGAGE_ROLES", "Engage", "aim"]
+__all__ = ["ENGAGE_ROLES", "Advance", "Engage", "aim"]
 
 
 @register_action
@@ -32,6 +38,12 @@ class Engage(ActionStep):
         if self.target is not None and self.target in seen.enemies:
             return self.target
         return seen.nearest_enemy
+
+
+@register_action
+class Advance(ActionStep):
+    act: Literal["advance"] = "advance"
+    summary: ClassVar[str] = "head for your side's goal (the goal on your line), then on into the enemy's ground"
 
 
 #: ``engage``'s target names an enemy the agent was shown.
