@@ -115,9 +115,17 @@ def test_a_clean_server_plans_every_agent_with_the_model(tmp_path: Path, server:
     indirect=["server"],
 )
 def test_transport_faults_fall_back_and_replay_in_lockstep(tmp_path: Path, server: Any, backend: str) -> None:
-    run = arena(server, tmp_path / "run", backend=backend)
-    tiers = assert_sound(tmp_path / "run", run)
-    assert set(run["faults"]) >= {f.value for f in TRANSPORT}, run["faults"]
+    # Which faults reach the server depends on when the circuit breaker trips (thread
+    # timing): a retry drawn after it opens is never sent. Every game played is checked;
+    # up to three are played until one has met every transport fault.
+    for attempt in range(3):
+        before = server.counts
+        run = arena(server, tmp_path / f"run{attempt}", backend=backend)
+        tiers = assert_sound(tmp_path / f"run{attempt}", run)
+        faults = run["faults"] - before  # this game's alone
+        if set(faults) >= {f.value for f in TRANSPORT}:
+            break
+    assert set(faults) >= {f.value for f in TRANSPORT}, faults
     errors = run["metrics"]["requests"]["errors"]
     assert {"LLMTimeout", "LLMUnavailable"} <= set(errors) or run["metrics"]["circuit"]["trips"] > 0, errors
     assert run["metrics"]["requests"]["attempts"] > run["metrics"]["requests"]["total"]  # retried
