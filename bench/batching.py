@@ -73,6 +73,7 @@ from ai import (  # noqa: E402
     parse_batch_response,
 )
 from ai.clients import CompletionRequest, LLMClient, OpenAIClient  # noqa: E402
+from engine import World  # noqa: E402
 from examples.arena import arena_snapshots, arena_tiers, build_arena  # noqa: E402
 from examples.arena._squads import DEFAULT_SQUAD_SIZE, arena_squads  # noqa: E402
 
@@ -112,26 +113,25 @@ HEADER = (
 )
 
 
-def snapshots(count: int) -> list[AgentSnapshot]:
-    world = _arena_after_120_ticks()
+def arena_after_120_ticks() -> World:
+    """A 100-agent arena after 120 heuristic ticks: its agents see enemies, friends and cover."""
+    world = build_arena({"agents": 100, "planner": "heuristic"}, seed=0)
+    world.run(120)
+    return world
+
+
+def snapshots(world: World, count: int) -> list[AgentSnapshot]:
     config = arena_snapshots()
     agents = [entity for entity, _ in world.get_component(Perception)][:count]
     return [build_snapshot(world, entity, config=config) for entity in agents]
 
 
-def squad_snapshots() -> tuple[list[AgentSnapshot], list[int]]:
-    """The same 100 agents as the arena's planner groups them (squads of
-    ``DEFAULT_SQUAD_SIZE``): one state line per squad, and each squad's member count."""
-    world = _arena_after_120_ticks()
+def squad_snapshots(world: World) -> tuple[list[AgentSnapshot], list[int]]:
+    """The same agents as the arena's planner groups them (squads of ``DEFAULT_SQUAD_SIZE``):
+    one state line per squad, and each squad's member count."""
     orders = arena_squads(DEFAULT_SQUAD_SIZE)
     units = orders.units(world, [entity for entity, _ in world.get_component(Perception)])
     return [orders.snapshot(world, unit, arena_snapshots()) for unit in units], [len(unit) for unit in units]
-
-
-def _arena_after_120_ticks():  # type: ignore[no-untyped-def]
-    world = build_arena({"agents": 100, "planner": "heuristic"}, seed=0)
-    world.run(120)
-    return world
 
 
 # --- the seed's baseline ----------------------------------------------------------------------
@@ -302,9 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     squad_rates: list[tuple[int, Row, int]] = []
     try:
-        pool = snapshots(100)
+        world = arena_after_120_ticks()
+        pool = snapshots(world, 100)
         warm, fresh = pool[:WARM_UP_AGENTS], _Rotation(pool[WARM_UP_AGENTS:])
-        squads, members = squad_snapshots()
+        squads, members = squad_snapshots(world)
         for count in args.agents:
             baseline = None
             for setup in args.setups:

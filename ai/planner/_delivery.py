@@ -71,7 +71,7 @@ class LockstepDelivery:
             due = sorted(j for j, job in requests.jobs.items() if job.submit_tick + self.config.delay - 1 <= tick)
             if not due:
                 return
-            requests.deliver(world, requests.executor.wait(due, self._wait_s()), tick)
+            requests.deliver(world, requests.executor.wait(due, _wait_s(self.config, requests)), tick)
 
     def make_room(self, world: World, job_id: str, tick: int) -> bool:
         """Settle this tick's oldest job: its plans apply at the same tick either way, so a
@@ -79,11 +79,8 @@ class LockstepDelivery:
         falling through to the heuristic, and no more than ``max_pending`` requests and
         their answers are held at once."""
         assert self.requests.executor is not None
-        self.requests.deliver(world, self.requests.executor.wait([job_id], self._wait_s()), tick)
+        self.requests.deliver(world, self.requests.executor.wait([job_id], _wait_s(self.config, self.requests)), tick)
         return True
-
-    def _wait_s(self) -> float:
-        return _wait_s(self.config, self.requests)
 
 
 def _wait_s(config: PlannerConfig, requests: ModelRequests) -> float:
