@@ -1,4 +1,14 @@
-"""tickmind's AI layer: the ActionStep schema, plans in the world, perception, planning."""
+"""tickmind's AI layer: the ActionStep schema, plans in the world, perception, planning.
+
+``ai`` exports what a game is written against. The parts below it have their own
+``__all__``: :mod:`ai.wire` (what the model is shown and how its answer is read: snapshots,
+views, prompt, schema, the two wires, validation), :mod:`ai.llm` (the threaded model side:
+executor, jobs, pacing, streaming, metrics), :mod:`ai.clients`, :mod:`ai.serving`,
+:mod:`ai.perception` and :mod:`ai.planner`.
+"""
+
+import importlib
+import warnings
 
 from ._actions import (
     MAX_WAIT_TICKS,
@@ -17,76 +27,27 @@ from ._actions import (
     parse_step,
     register_action,
 )
-from ._adaptive import AgentPace, batch_shape, probe_parallelism
-from ._executor import (
-    BatchExecutor,
-    BatchJob,
-    ExecutorClosed,
-    ExecutorError,
-    JobResult,
-    JobStatus,
-    LatencyStats,
-    QueueFull,
-    RetryPolicy,
-    StreamCallback,
-)
-from ._metrics import RunMetrics, write_summary
 from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
-from ._prompt import PromptBatch, agent_chars, encode_batch, system_prompt
-from ._request import batch_request, wire_for
-from ._schema import action_schema, batch_schema, plan_schema
 from ._share import MODEL_TIERS, PlanShare
-from ._snapshot import (
-    DEFAULT_ROLES,
-    AgentSnapshot,
-    FieldRole,
-    MapBounds,
-    SeenEntity,
-    SnapshotConfig,
-    build_snapshot,
-    sanitize_text,
-)
-from ._stream import StreamingPlans
-from ._validate import (
-    MAX_RESPONSE_CHARS,
-    BatchOutcome,
-    Rejection,
-    RejectReason,
-    ValidPlan,
-    parse_batch_response,
-    validate_plan,
-)
-from ._view import FULL_TIER, SIMPLE_TIER, AgentView, TierProfile, profile_for, view_of
-from ._wire import WIRES, Wire, WireUnsupported, decode_lines, lines_grammar
+from .llm import BatchExecutor, RetryPolicy, RunMetrics, write_summary
 from .perception import Faction, LineOfSight, Perceivable, Perception, Senses, install_perception
 from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, proximity_squads
+from .wire import DEFAULT_ROLES, FULL_TIER, SIMPLE_TIER, FieldRole, MapBounds, SnapshotConfig, TierProfile
 
 __all__ = [
     "DEFAULT_ROLES",
     "FULL_TIER",
-    "MAX_RESPONSE_CHARS",
     "MAX_WAIT_TICKS",
     "MODEL_TIERS",
     "SIMPLE_TIER",
-    "WIRES",
     "ActionStep",
-    "AgentPace",
-    "AgentSnapshot",
-    "AgentView",
     "Approach",
     "AssignPlan",
     "Attack",
     "BatchExecutor",
-    "BatchJob",
-    "BatchOutcome",
-    "ExecutorClosed",
-    "ExecutorError",
     "Faction",
     "FieldRole",
     "GroupOrders",
-    "JobResult",
-    "JobStatus",
-    "LatencyStats",
     "LineOfSight",
     "MapBounds",
     "ModelAnswer",
@@ -103,50 +64,48 @@ __all__ = [
     "PlannerStats",
     "Policies",
     "Policy",
-    "PromptBatch",
-    "QueueFull",
     "Regroup",
-    "RejectReason",
-    "Rejection",
     "Retreat",
     "RetryPolicy",
     "RunMetrics",
     "Scan",
-    "SeenEntity",
     "Senses",
     "SnapshotConfig",
-    "StreamCallback",
-    "StreamingPlans",
     "TakeCover",
     "Tier",
     "TierProfile",
-    "ValidPlan",
     "Wait",
-    "Wire",
-    "WireUnsupported",
     "action_names",
-    "action_schema",
     "action_types",
-    "agent_chars",
-    "batch_request",
-    "batch_schema",
-    "batch_shape",
-    "build_snapshot",
-    "decode_lines",
-    "encode_batch",
     "install_perception",
-    "lines_grammar",
-    "parse_batch_response",
     "parse_step",
-    "plan_schema",
-    "probe_parallelism",
-    "profile_for",
     "proximity_squads",
     "register_action",
-    "sanitize_text",
-    "system_prompt",
-    "validate_plan",
-    "view_of",
-    "wire_for",
     "write_summary",
 ]
+
+#: Names ``ai`` exported before its internals moved to their own subpackages, and where
+#: they live now. ``from ai import X`` still works for them, with a warning naming the place.
+_MOVED = {
+    **dict.fromkeys(
+        ("AgentPace", "BatchJob", "ExecutorClosed", "ExecutorError", "JobResult", "JobStatus", "LatencyStats",
+         "QueueFull", "StreamCallback", "batch_request", "batch_shape", "probe_parallelism",
+         "wire_for"),
+        "ai.llm",
+    ),
+    **dict.fromkeys(
+        ("MAX_RESPONSE_CHARS", "WIRES", "AgentSnapshot", "AgentView", "BatchOutcome", "PromptBatch", "RejectReason",
+         "Rejection", "SeenEntity", "StreamingPlans", "ValidPlan", "Wire", "WireUnsupported", "action_schema", "agent_chars",
+         "batch_schema", "build_snapshot", "decode_lines", "encode_batch", "lines_grammar", "parse_batch_response",
+         "plan_schema", "profile_for", "sanitize_text", "system_prompt", "validate_plan", "view_of"),
+        "ai.wire",
+    ),
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _MOVED.get(name)
+    if home is None:
+        raise AttributeError(f"module 'ai' has no attribute {name!r}")
+    warnings.warn(f"ai.{name} has moved: import it from {home}", DeprecationWarning, stacklevel=2)
+    return getattr(importlib.import_module(home), name)

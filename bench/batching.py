@@ -20,9 +20,9 @@ ticks, so they see enemies, friends and cover):
   **lines**. Each valid squad plan is carried out by all its members, so its effective
   agents per second are the members its valid plans cover over the wall time.
 
-Every request goes through ``ai.BatchExecutor`` as in a run, built by ``ai.batch_request``
+Every request goes through ``ai.BatchExecutor`` as in a run, built by ``ai.llm.batch_request``
 (what the planner sends). Per row: wall time of the wave, time to the first valid plan
-(streamed entries judged as they close, ``ai.StreamingPlans``), valid-plan rate (the
+(streamed entries judged as they close, ``ai.llm.StreamingPlans``), valid-plan rate (the
 validator of a run), prompt/answer tokens per agent as the server counts them.
 
 Each row first warms the server with its own system prompt (one tiny request per slot it
@@ -31,7 +31,7 @@ fixed prefix is cached and every agent's state line is new. (Without this, a row
 previous row's agents found their lines in the server's cache.)
 
 Shape: ``m`` requests in flight and ``k`` agents per request come from
-``ai.batch_shape(N, parallel)``: a server that batches (llama-server, ``parallel`` slots)
+``ai.llm.batch_shape(N, parallel)``: a server that batches (llama-server, ``parallel`` slots)
 gets one agent per request and every slot busy; one that serialises gets the whole wave in
 one request (its cached prefix is paid once; more in flight would only queue).
 
@@ -60,19 +60,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ai import (  # noqa: E402
-    AgentSnapshot,
-    BatchExecutor,
-    BatchJob,
-    Perception,
-    StreamingPlans,
-    ValidPlan,
-    batch_request,
-    batch_shape,
-    build_snapshot,
-    parse_batch_response,
-)
+from ai import BatchExecutor, Perception
 from ai.clients import CompletionRequest, LLMClient, OpenAIClient  # noqa: E402
+from ai.llm import BatchJob, batch_request, batch_shape
+from ai.wire import AgentSnapshot, StreamingPlans, ValidPlan, build_snapshot, parse_batch_response
 from engine import World  # noqa: E402
 from examples.arena import arena_snapshots, arena_tiers, build_arena  # noqa: E402
 from examples.arena._squads import DEFAULT_SQUAD_SIZE, arena_squads  # noqa: E402

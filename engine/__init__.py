@@ -4,6 +4,8 @@ Inputs are the only way the outside changes a world; they are journaled, and eve
 state is hashed, so any run can be replayed and verified bit for bit.
 """
 
+from ._components import component, register_component
+from ._encoding import canonical_bytes
 from ._errors import (
     ComponentError,
     DuplicateSystemError,
@@ -22,16 +24,18 @@ from ._errors import (
     UnknownStageError,
 )
 from ._factories import factory, load_factory
-from ._hashing import HashRecord, canonical_bytes, component, register_component
+from ._hashing import HashRecord
 from ._inputs import Input, PendingInput
 from ._journal import JournalHeader, JournalRecord, read_journal
 from ._origin import same_definition
 from ._playback import Playback, play_back
+from ._replay import replay_world
 from ._resume import resume_run
-from ._run import ComponentDiff, Divergence, Run, VerifyReport, factory_path, replay_world, start_run, verify
+from ._run import Run, factory_path, start_run
 from ._schedule import DEFAULT_STAGES, TickContext, keyed_rng
 from ._spatial import DesiredVelocity, Position, Velocity
 from ._text import printable
+from ._verify import ComponentDiff, Divergence, VerifyReport, verify
 from ._version import __version__
 from ._world import World
 

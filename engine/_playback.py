@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._components import registered_components
 from ._errors import RunDirError, TickmindError
 from ._hashfile import read_hashes
-from ._hashing import registered_components
 from ._journal import JournalRecord
-from ._run import HASHES, VerifyReport, divergence_at, open_journal, replay_records
+from ._replay import replay_records
+from ._rundir import HASHES, open_journal
 from ._text import printable
+from ._verify import VerifyReport, divergence_at
 from ._world import World
 
 __all__ = ["Playback", "play_back"]

@@ -21,7 +21,10 @@ from pathlib import Path
 from ._errors import RunDirError
 from ._hashfile import HashFileWriter, cut_hash_files, detail_ends, read_hashes, truncate_file
 from ._journal import JournalReader, JournalWriter
-from ._run import DETAIL, HASHES, JOURNAL, Run, divergence_at, open_journal, replay_records, written_past_hashes
+from ._replay import replay_records
+from ._run import Run
+from ._rundir import DETAIL, HASHES, JOURNAL, open_journal
+from ._verify import divergence_at, written_past_hashes
 
 __all__ = ["resume_run"]
 

@@ -7,7 +7,7 @@ importing each other. nav writes ``DesiredVelocity``; physics turns it into moti
 
 from __future__ import annotations
 
-from ._hashing import component
+from ._components import component
 
 __all__ = ["DesiredVelocity", "Position", "Velocity"]
 

@@ -18,9 +18,12 @@ from typing import Any, TypeVar, overload
 
 import esper
 
+from ._components import component_info, registered_components
 from ._errors import ComponentError, InputError, PastTickError, TickmindError, UnhashedComponentWarning
-from ._hashing import HashMemo, HashRecord, component_info, hash_state, registered_components
+from ._esper_context import entity_table
+from ._hashing import HashRecord, hash_state
 from ._inputs import Input, PendingInput
+from ._memo import HashMemo
 from ._schedule import DEFAULT_STAGES, Schedule, System, SystemSpec, TickContext, keyed_rng
 
 __all__ = ["TickListener", "World"]
@@ -61,15 +64,14 @@ class World:
 
         self._context: str = f"tickmind-{next(_context_ids)}"
         self._use()
-        # This context's entity -> {type: component} dict. esper swaps its module globals on
-        # switch_world but keeps each context's dict object for the context's lifetime
-        # (clear_database empties it in place), so per-entity lookups can read it directly
-        # without a context switch: they run thousands of times a tick in executors.
-        self._db: dict[int, dict[type, Any]] = esper._entities
+        # Per-entity lookups read this context's table without a context switch (why and how
+        # that holds: engine/_esper_context.py).
+        self._db: dict[int, dict[type, Any]] = entity_table()
         self._query_cache: dict[tuple[type, ...], tuple[Any, ...]] = {}
         self._doomed: set[int] = set()
         self._flushing: bool = False
-        self._unhashed_seen: set[type] = set()  # component types already warned about
+        self._component_types: set[type] = set()  # every type ever added, for _warn_unhashed
+        self._types_checked: set[type] = set()  # component types _warn_unhashed has looked at
         self._despawn_hooks: list[Callable[[World, int], None]] = []
         self._pending: dict[int, list[PendingInput]] = {}
         self._seq: int = 0
@@ -157,6 +159,7 @@ class World:
         """
         changed = set(changed)
         if changed:
+            self._component_types |= changed
             cache = self._query_cache
             for key in [k for k in cache if not changed.isdisjoint(k)]:
                 del cache[key]
@@ -393,9 +396,10 @@ class World:
     def _warn_unhashed(self) -> None:
         """Warn once per type about components the hash cannot see: a plain dataclass without
         ``@component`` is left out, so a replay check passes while it diverges."""
-        for cls in esper._components:
-            if cls not in self._unhashed_seen and component_info(cls) is None:
-                self._unhashed_seen.add(cls)
+        new = self._component_types - self._types_checked
+        for cls in sorted(new, key=lambda c: (c.__module__, c.__qualname__)):
+            self._types_checked.add(cls)
+            if component_info(cls) is None:
                 warnings.warn(
                     f"component type {cls.__module__}.{cls.__qualname__} is not in the state hash, so replay "
                     "checks cannot see it change; decorate it with @engine.component (or register_component) "

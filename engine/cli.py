@@ -2,30 +2,48 @@
 
 The engine owns the generic commands (``verify``, ``replay``, ``resume``); packages add their own (``demo``,
 ``arena``) through the ``tickmind.commands`` entry-point group, so the engine never imports
-the games built on it. A plugin is ``register(subparsers) -> None`` that adds a parser and
-sets ``handler=callable(args) -> int`` on it.
+the games built on it. A plugin is ``register(subparsers) -> None`` that adds its command
+with :func:`add_command`, and the shared flags with :func:`add_recording_flags` (a command
+that records a run) or :func:`add_replay_flags` (one that rebuilds a recorded run).
 
-Any TickmindError is a user-facing problem: it is printed as one line, without a traceback.
+Every command's errors and exit codes are :func:`main`'s: 0 done, 1 a divergence, 2 a user
+mistake (a ``TickmindError`` or an ``OSError``, printed as one line, never a traceback), 130
+Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import TickmindError
 from ._journal import journal_factory
 from ._playback import play_back
 from ._resume import resume_run
-from ._run import verify
 from ._text import printable
+from ._verify import verify
 from ._version import __version__
 
-__all__ = ["main", "non_negative_int", "positive_int"]
+__all__ = [
+    "EXIT_DIVERGED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Handler",
+    "SubCommands",
+    "add_command",
+    "add_recording_flags",
+    "add_replay_flags",
+    "main",
+    "non_negative_int",
+    "port_number",
+    "positive_float",
+    "positive_int",
+    "trust_options",
+]
 
 EXIT_OK = 0
 EXIT_DIVERGED = 1
@@ -34,6 +52,39 @@ EXIT_INTERRUPTED = 130
 
 
 ENGINE_COMMANDS = ("replay", "resume", "verify")
+
+#: What a plugin's ``register`` is given: ``tickmind``'s sub-command table.
+if TYPE_CHECKING:
+    SubCommands = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    SubCommands = argparse._SubParsersAction
+#: A command's body: the parsed flags in, the exit code out. Raise TickmindError for a user
+#: mistake; :func:`main` prints it as one line and exits 2.
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_command(sub: SubCommands, name: str, *, help: str, description: str, handler: Handler) -> argparse.ArgumentParser:
+    """Add the ``tickmind NAME`` command, run by :func:`main` with its errors and exit codes."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_recording_flags(p: argparse.ArgumentParser, *, out: str, seed: int | None = 0) -> None:
+    """``--seed``, ``--out`` and ``--force`` for a command that records a run into a directory.
+    ``seed=None``: the default seed is the command's own (said in its help, not here)."""
+    shown = "0" if seed is None else str(seed)
+    p.add_argument("--seed", type=non_negative_int, default=seed, help=f"world seed (default {shown})")
+    p.add_argument("--out", type=Path, default=Path(out), help=f"run directory (default {out})")
+    p.add_argument("--force", action="store_true", help="overwrite the run files in a non-empty --out")
+
+
+def add_replay_flags(p: argparse.ArgumentParser) -> None:
+    """``RUN_DIR`` and the flags that say which journal and which code may rebuild it (pass
+    them on with :func:`trust_options` and ``allow_version_mismatch=``)."""
+    p.add_argument("run_dir", metavar="RUN_DIR", type=Path)
+    _version_flag(p)
+    _trust_flags(p)
 
 
 def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
@@ -46,50 +97,41 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tickmind {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser(
-        "verify",
+    p = add_command(
+        sub, "verify", handler=_verify,
         help="replay a run with no model and check every tick hash",
         description="Replay RUN_DIR from its journal (no model, no network) and compare every "
         "tick's state hash with the recorded one. Exit 0 when all match, 1 at the first "
         "divergence (printing the tick and the entities/components that differ).",
-    )
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    _version_flag(p)
-    _trust_flags(p)
-    p.set_defaults(handler=_verify)
+    )  # fmt: skip
+    add_replay_flags(p)
 
-    p = sub.add_parser(
-        "replay",
+    p = add_command(
+        sub, "replay", handler=_replay,
         help="play a run back from its journal and summarise it",
         description="Re-run RUN_DIR from its journal with no model, printing a line every N "
         "ticks (simulated time, entities, inputs applied, hash check) and the state where it "
         "stops. Exit 0 when every tick matched the record, 1 at the first divergence.",
-    )
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    )  # fmt: skip
+    add_replay_flags(p)
     p.add_argument("--until", type=non_negative_int, default=None, metavar="TICK",
                    help="stop after TICK ticks (default: every recorded tick)")
     p.add_argument("--every", type=positive_int, default=None, metavar="N",
                    help="print a progress line every N ticks (default: about ten lines)")
     p.add_argument("--show", type=positive_int, action="append", default=[], metavar="ENTITY",
                    help="print this entity's components at the end (repeatable)")
-    _version_flag(p)
-    _trust_flags(p)
-    p.set_defaults(handler=_replay)
 
-    p = sub.add_parser(
-        "resume",
+    p = add_command(
+        sub, "resume", handler=_resume,
         help="continue a stopped run for N more ticks",
         description="Rebuild RUN_DIR's world from its journal header, replay it to its last "
         "complete tick (checking every hash; a crash's unfinished tick is cut off), then run "
         "N more ticks live, appending to the same journal and hashes. The result hashes like "
         "a run that never stopped.",
-    )
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    )  # fmt: skip
+    add_replay_flags(p)
     p.add_argument("--ticks", type=positive_int, required=True, metavar="N", help="ticks to run after catching up")
     p.add_argument("--durable", action="store_true", help="fsync the journal at every tick end")
-    _version_flag(p)
-    _trust_flags(p)
-    p.set_defaults(handler=_resume)
 
     if plugins:
         for ep in sorted(entry_points(group="tickmind.commands"), key=lambda e: e.name):
@@ -120,6 +162,17 @@ def positive_int(text: str) -> int:
     value = non_negative_int(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type for durations, speeds and other positive finite amounts."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number")
     return value
 
 

@@ -38,7 +38,10 @@ from typing import Any
 from ._factories import load_factory
 from ._hashfile import read_hashes
 from ._inputs import Input
-from ._run import HASHES, Factory, VerifyReport, divergence_at, open_journal, replay_records, start_run
+from ._replay import replay_records
+from ._run import Factory, start_run
+from ._rundir import HASHES, open_journal
+from ._verify import VerifyReport, divergence_at
 from ._world import World
 
 __all__ = ["ReplayCheck", "assert_replays"]

@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from engine import Input, TickContext, World, component, factory, start_run
-from engine.cli import non_negative_int, positive_int
+from engine.cli import SubCommands, add_command, add_recording_flags, positive_int
 
 __all__ = ["Disc", "Push", "Velocity", "build_world", "command"]
 
@@ -120,20 +119,17 @@ def build_world(config: Mapping[str, Any], seed: int) -> World:
     return world
 
 
-def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def command(sub: SubCommands) -> None:
     """The ``tickmind demo`` subcommand (registered through the tickmind.commands entry point)."""
-    p = sub.add_parser(
-        "demo",
+    p = add_command(
+        sub, "demo", handler=_run_demo,
         help="record a small drift simulation, ready for `tickmind verify`",
         description="Run the drift demo (wandering, colliding discs with journaled pushes) "
         "and record it into --out.",
-    )
+    )  # fmt: skip
     p.add_argument("--discs", type=_disc_count, default=50, help=f"number of discs (1-{MAX_DISCS}, default 50)")
     p.add_argument("--ticks", type=positive_int, default=600, help="ticks to run (default 600 = 10 s)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="world seed (default 0)")
-    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="run directory")
-    p.add_argument("--force", action="store_true", help="overwrite a non-empty --out")
-    p.set_defaults(handler=_run_demo)
+    add_recording_flags(p, out="runs/demo")
 
 
 #: The demo tests every pair of discs in plain Python (it shows a system, not a broadphase):

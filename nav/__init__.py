@@ -20,11 +20,12 @@ and ``_system`` (the tick). ``bench/nav_pathfinding.py`` measures the choices ma
 
 from ._box_sight import BoxSight
 from ._components import NAV_STATES, NavGoal, NavPath, NavStatus
+from ._config import NavConfig
 from ._errors import NavError
 from ._flowfield import FlowField, FlowFieldCache
 from ._grid import Box, GridMap
 from ._search import find_cell_path, find_path
-from ._system import NavConfig, install_nav
+from ._system import install_nav
 
 __all__ = [
     "NAV_STATES",

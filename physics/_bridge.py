@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pymunk
@@ -53,6 +53,7 @@ from ._batch import SpaceIO
 from ._components import Body, Wall
 from ._contacts import Contacts
 from ._errors import PhysicsError
+from ._objects import SpaceObjects, _Agent, _check_finite
 from ._settings import PhysicsSettings
 
 if TYPE_CHECKING:
@@ -60,7 +61,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PhysicsBridge"]
 
-_Pairs = tuple[tuple[int, Any], ...]  # a world query result: (entity, components), ascending
 _NO_CONTACTS = Contacts.empty()
 _CRAWL = 1e-9  # m/s; a request slower than this is never clamped (and never divides by 0)
 
@@ -71,33 +71,6 @@ _FULL_STATE = (
     pb.BodyFields.POSITION | pb.BodyFields.ANGLE
     | pb.BodyFields.VELOCITY | pb.BodyFields.ANGULAR_VELOCITY
 )
-
-
-class _Agent:
-    """What the bridge keeps per Body entity."""
-
-    __slots__ = ("body", "position", "shape", "spec", "velocity")
-
-    def __init__(
-        self, body: pymunk.Body, shape: pymunk.Circle, spec: Body, position: Position, velocity: Velocity
-    ) -> None:
-        self.body = body
-        self.shape = shape
-        self.spec = spec
-        self.position = position
-        self.velocity = velocity
-
-
-class _Obstacle:
-    """What the bridge keeps per Wall entity."""
-
-    __slots__ = ("body", "shape", "spec")
-
-    def __init__(self, body: pymunk.Body, shape: pymunk.Poly, spec: Wall) -> None:
-        self.body = body
-        self.shape = shape
-        self.spec = spec
-
 
 class PhysicsBridge:
     """Owns the pymunk space of one world. Created and registered by ``install_physics``.
@@ -119,11 +92,9 @@ class PhysicsBridge:
         self._space = space
         self._io = SpaceIO(space)
         self._idle_factor = self.settings.idle_damping ** self.dt
-        self._agents: dict[int, _Agent] = {}
-        self._walls: dict[int, _Obstacle] = {}
+        self._objects = SpaceObjects(space, self.settings)
         self._seen: tuple[object, ...] = ()
         self._contacts = _NO_CONTACTS
-        self._dirty = True
         self._relayout()
         self._dv_rows = np.zeros(0, np.intp)
         self._dv_objects: list[DesiredVelocity] = []
@@ -181,10 +152,10 @@ class PhysicsBridge:
 
     def on_delete(self, world: World, entity: int) -> None:
         """``world.on_delete`` hook: free the entity's body or wall (ids ascend: deterministic)."""
-        if entity in self._agents:
-            self._remove_agent(entity)
-        elif entity in self._walls:
-            self._remove_wall(entity)
+        if entity in self._objects.agents:
+            self._objects.remove_agent(entity)
+        elif entity in self._objects.walls:
+            self._objects.remove_wall(entity)
 
     def step(self, world: World, ctx: TickContext) -> None:
         """The physics system (stage ``physics``): sync, drive, step, read back, contacts."""
@@ -303,129 +274,37 @@ class PhysicsBridge:
         seen = (bodies, walls, driven, world.get_component(Velocity))
         if len(seen) == len(self._seen) and all(x is y for x, y in zip(seen, self._seen)):
             return
-        self._check(world, bodies, walls)
-        self._apply_structure(world, bodies, walls)
+        self._objects.check(world, bodies, walls)
+        self._objects.apply(world, bodies, walls)
         world_velocities = world.get_components(Body, Position, Velocity)
-        if len(world_velocities) != len(self._agents):  # someone removed a Velocity: restore it
+        if len(world_velocities) != len(self._objects.agents):  # someone removed a Velocity: restore it
             have = {e for e, _ in world_velocities}
-            for entity in sorted(e for e in self._agents if e not in have):
-                world.add_component(entity, self._agents[entity].velocity)
+            for entity in sorted(e for e in self._objects.agents if e not in have):
+                world.add_component(entity, self._objects.agents[entity].velocity)
             world_velocities = world.get_components(Body, Position, Velocity)
         for entity, (_, _, velocity) in world_velocities:
-            agent = self._agents[entity]
+            agent = self._objects.agents[entity]
             if agent.velocity is not velocity:  # replaced by a system: honour it
                 _check_finite(entity, "Velocity", velocity.vx, velocity.vy)
                 agent.body.velocity = (velocity.vx, velocity.vy)
                 agent.velocity = velocity
-                self._dirty = True
+                self._objects.changed = True
         self._ensure_layout()
         driven = world.get_components(Body, DesiredVelocity)
         self._dv_objects = [dv for _, (_, dv) in driven]
         ids = np.fromiter((e for e, _ in driven), np.int64, len(driven))
         self._dv_rows = np.searchsorted(self._ids, ids)
         self._seen = (world.get_components(Body, Position), world.get_component(Wall), driven, world.get_component(Velocity))
-
-    def _check(self, world: World, bodies: _Pairs, walls: _Pairs) -> None:
-        if len(world.get_component(Body)) != len(bodies):
-            placed = {e for e, _ in bodies}
-            lost = [e for e, _ in world.get_component(Body) if e not in placed]
-            raise PhysicsError(
-                f"entity {lost[0]} has a physics.Body but no engine.Position; give it "
-                "Position(x, y) (its starting point) when creating it"
-            )
-        both = {e for e, _ in walls}.intersection(e for e, _ in bodies)
-        if both:
-            raise PhysicsError(
-                f"entity {min(both)} has both a Body and a Wall; a Wall is static and a Body "
-                "moves, so give it one of the two"
-            )
-
-    def _apply_structure(self, world: World, bodies: _Pairs, walls: _Pairs) -> None:
-        """Removals first, then additions and updates, each in ascending entity id."""
-        live = dict(bodies)
-        live_walls = dict(walls)
-        gone = [e for e in self._agents if e not in live]
-        stale = [e for e, w in self._walls.items() if live_walls.get(e) is not w.spec]
-        for entity in sorted(gone):
-            self._remove_agent(entity)
-        for entity in sorted(stale):  # deleted, or replaced by a new Wall: rebuilt below
-            self._remove_wall(entity)
-        todo: list[tuple[int, Wall | tuple[Body, Position]]] = [
-            (e, w) for e, w in walls if e not in self._walls
-        ]
-        for entity, (spec, position) in bodies:
-            agent = self._agents.get(entity)
-            if agent is None or agent.spec is not spec or agent.position is not position:
-                todo.append((entity, (spec, position)))
-        for entity, what in sorted(todo, key=_first):
-            if isinstance(what, Wall):
-                self._add_wall(entity, what)
-            elif entity in self._agents:
-                self._update_agent(entity, *what)
-            else:
-                self._add_agent(world, entity, *what)
-
-    def _add_agent(self, world: World, entity: int, spec: Body, position: Position) -> None:
-        _check_finite(entity, "Position", position.x, position.y)
-        body = pymunk.Body(spec.mass, math.inf)
-        body.position = (position.x, position.y)
-        velocity = world.try_component(entity, Velocity)
-        if velocity is None:
-            velocity = Velocity(0.0, 0.0)
-            world.add_component(entity, velocity)
-        else:
-            _check_finite(entity, "Velocity", velocity.vx, velocity.vy)
-            body.velocity = (velocity.vx, velocity.vy)
-        shape = pymunk.Circle(body, spec.radius)
-        shape.friction = self.settings.friction
-        shape.elasticity = self.settings.elasticity
-        self._space.add(body, shape)
-        self._agents[entity] = _Agent(body, shape, spec, position, velocity)
-        self._dirty = True
-
-    def _update_agent(self, entity: int, spec: Body, position: Position) -> None:
-        agent = self._agents[entity]
-        if agent.spec is not spec:
-            if spec.radius != agent.spec.radius:
-                agent.shape.unsafe_set_radius(spec.radius)
-            if spec.mass != agent.spec.mass:
-                agent.body.mass = spec.mass
-            agent.spec = spec
-        if agent.position is not position:  # Position replaced: a teleport
-            _check_finite(entity, "Position", position.x, position.y)
-            agent.body.position = (position.x, position.y)
-            agent.position = position
-        self._dirty = True
-
-    def _remove_agent(self, entity: int) -> None:
-        agent = self._agents.pop(entity)
-        self._space.remove(agent.shape, agent.body)
-        self._dirty = True
-
-    def _add_wall(self, entity: int, spec: Wall) -> None:
-        body = pymunk.Body(body_type=pymunk.Body.STATIC)
-        shape = pymunk.Poly.create_box_bb(body, pymunk.BB(spec.x0, spec.y0, spec.x1, spec.y1))
-        shape.friction = self.settings.friction
-        shape.elasticity = self.settings.elasticity
-        self._space.add(body, shape)
-        self._walls[entity] = _Obstacle(body, shape, spec)
-        self._dirty = True
-
-    def _remove_wall(self, entity: int) -> None:
-        wall = self._walls.pop(entity)
-        self._space.remove(wall.shape, wall.body)
-        self._dirty = True
-
     # --- layout: entity order <-> pymunk row order -------------------------------------------
 
     def _ensure_layout(self) -> None:
-        if self._dirty:
+        if self._objects.changed:
             self._relayout()
 
     def _relayout(self) -> None:
         """Rebuild the arrays the per-tick path uses, after any structural change."""
-        ids = sorted(self._agents)
-        agents = [self._agents[e] for e in ids]
+        ids = sorted(self._objects.agents)
+        agents = [self._objects.agents[e] for e in ids]
         self._ids = np.asarray(ids, dtype=np.int64)
         self._hash_block = np.empty((len(ids), 7))
         self._hash_block.view(np.int64)[:, 0] = self._ids  # column 0 holds the ids' int64 bits
@@ -441,8 +320,8 @@ class PhysicsBridge:
         self._max_speed = np.array([a.spec.max_speed for a in agents], dtype=np.float64)
         self._positions = [a.position for a in agents]
         self._velocities = [a.velocity for a in agents]
-        wall_ids = sorted(self._walls)
-        every = np.concatenate((own, np.array([self._walls[e].body.id for e in wall_ids], np.uintp)))
+        wall_ids = sorted(self._objects.walls)
+        every = np.concatenate((own, np.array([self._objects.walls[e].body.id for e in wall_ids], np.uintp)))
         entity = np.concatenate((self._ids, np.asarray(wall_ids, dtype=np.int64)))
         order = np.argsort(every)
         self._lookup_ids, self._lookup_entities = every[order], entity[order]
@@ -451,7 +330,7 @@ class PhysicsBridge:
         self._force_scale = (mass * (self._substeps / self.dt))[:, None]
         self._io.force_rows(self._row_count)
         self._io.clear_forces()  # rows of walls must stay 0; only agents' rows are rewritten
-        self._dirty = False
+        self._objects.changed = False
 
     def _choose_substeps(self, agents: list[_Agent]) -> int:
         if self.settings.substeps is not None:
@@ -464,19 +343,10 @@ class PhysicsBridge:
         return max(1, min(self.settings.max_substeps, needed))
 
     def _agent(self, entity: int) -> _Agent:
-        agent = self._agents.get(entity)
+        agent = self._objects.agents.get(entity)
         if agent is None:
             raise PhysicsError(
                 f"entity {entity} has no body in the space; it needs a physics.Body and a "
                 "Position, and bodies appear at the first physics tick after creation"
             )
         return agent
-
-
-def _first(pair: tuple[int, object]) -> int:
-    return pair[0]
-
-
-def _check_finite(entity: int, what: str, x: float, y: float) -> None:
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise PhysicsError(f"entity {entity} has {what}({x}, {y}); physics needs finite numbers")

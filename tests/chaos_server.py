@@ -126,7 +126,7 @@ class ChaosConfig:
 
 
 def grammar_answer(grammar: str) -> str:
-    """The shortest text the GBNF ``grammar`` (as :func:`ai.lines_grammar` writes them)
+    """The shortest text the GBNF ``grammar`` (as :func:`ai.wire.lines_grammar` writes them)
     accepts, preferring attack/approach/move_to steps: a valid plan-lines answer."""
     rules = dict(_RULE.findall(grammar))
     out: list[str] = []

@@ -14,10 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from .._actions import ActionStep
-from .._prompt import system_prompt
-from .._snapshot import AgentSnapshot
-from .._view import TierProfile, view_of
-from .._wire import Wire
+from ..wire import AgentSnapshot, TierProfile, Wire, system_prompt, view_of
 
 __all__ = ["PlanCache"]
 

@@ -11,8 +11,7 @@ from engine import TickmindError, World
 
 from .._actions import ActionStep
 from .._plan import Plan, Tier
-from .._view import TierProfile, profile_for
-from .._wire import WIRES, Wire
+from ..wire import WIRES, TierProfile, Wire, profile_for
 
 __all__ = ["LLM_TIERS", "PlannerConfig", "PlannerStats", "Policies", "Policy", "Salience"]
 
@@ -39,7 +38,7 @@ class PlannerConfig:
     a quarter of the output tokens). With ``stream`` in realtime mode, each agent's plan is
     applied at the first tick after its entry closes in the stream, not after the batch.
     ``agents_per_request=None`` sizes each wave's requests to the executor's concurrency
-    (:func:`ai.batch_shape`): one unit per request on a batching server, the whole wave in
+    (:func:`ai.llm.batch_shape`): one unit per request on a batching server, the whole wave in
     one request on a serialising one. In realtime mode, agents that fall due while every
     request slot is taken wait in the planner and go out together when one frees, so a
     slow or serialising server gets fewer, larger requests instead of a queue of small ones.
@@ -50,7 +49,7 @@ class PlannerConfig:
     also teaches the pace below before the wave is shaped. A lead unanswered after
     ``lead_patience_ticks`` (a stalled server) holds nobody back.
     ``latency_target_s`` (realtime) caps units per request by the seconds per unit the
-    server has been taking (:class:`ai.AgentPace`), so no request should take much longer:
+    server has been taking (:class:`ai.llm.AgentPace`), so no request should take much longer:
     its last plan would be stale by the time it lands. None: no cap but the shape's.
     ``min_plan_ticks``: an agent whose plan ended sooner than that after it was assigned is
     replanned by the game's heuristic policy (instant, journaled with reason

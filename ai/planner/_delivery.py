@@ -14,8 +14,8 @@ from typing import Protocol
 
 from engine import World
 
-from .._adaptive import batch_shape
 from .._plan import Plan, PlanStatus, Tier
+from ..llm import batch_shape
 from ..perception import Perception
 from ._config import PlannerConfig
 from ._due import AWAITING

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from engine import Position, TickmindError, World
 
 from .._actions import ActionStep
-from .._snapshot import AgentSnapshot, Scalar, SeenEntity, SnapshotConfig, build_snapshot, prompt_attrs
-from .._validate import ValidPlan, validate_plan
-from .._view import TierProfile
 from ..perception import Faction
+from ..wire import AgentSnapshot, Scalar, SeenEntity, SnapshotConfig, TierProfile, ValidPlan, build_snapshot, prompt_attrs, validate_plan
 
 __all__ = ["GroupOrders", "Grouping", "MemberOrders", "Unit", "proximity_squads"]
 

@@ -10,8 +10,8 @@ from typing import Any
 from engine import World
 
 from .._actions import ActionStep
-from .._metrics import RunMetrics
 from .._plan import AssignPlan, ModelAnswer, Tier
+from ..llm import RunMetrics
 from ._config import PlannerStats
 from ._due import DueAgents
 

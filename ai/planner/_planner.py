@@ -23,9 +23,8 @@ from collections.abc import Iterable
 
 from engine import TickContext, TickmindError, World
 
-from .._executor import BatchExecutor
-from .._metrics import RunMetrics
-from .._snapshot import SnapshotConfig
+from ..llm import BatchExecutor, RunMetrics
+from ..wire import SnapshotConfig
 from ._cache import PlanCache
 from ._config import PlannerConfig, PlannerStats, Policies
 from ._delivery import LockstepDelivery, RealtimeDelivery, delivery_for

@@ -19,18 +19,24 @@ from typing import TYPE_CHECKING, Any
 from engine import World
 
 from .._actions import ActionStep
-from .._adaptive import AgentPace, batch_shape
-from .._executor import BatchExecutor, BatchJob, JobResult, QueueFull
-from .._metrics import RunMetrics
 from .._plan import Tier
-from .._prompt import map_line, system_prompt
-from .._request import batch_request, wire_for
-from .._snapshot import AgentSnapshot, MapBounds, SnapshotConfig, build_snapshot
-from .._stream import StreamingPlans
-from .._validate import Rejection, ValidPlan, parse_batch_response
-from .._view import TierProfile, view_of
-from .._wire import Wire
-from ..clients._protocol import CompletionRequest
+from ..clients import CompletionRequest
+from ..llm import AgentPace, BatchExecutor, BatchJob, JobResult, QueueFull, RunMetrics, batch_request, batch_shape, wire_for
+from ..wire import (
+    AgentSnapshot,
+    MapBounds,
+    Rejection,
+    SnapshotConfig,
+    StreamingPlans,
+    TierProfile,
+    ValidPlan,
+    Wire,
+    build_snapshot,
+    map_line,
+    parse_batch_response,
+    system_prompt,
+    view_of,
+)
 from ._cache import PlanCache
 from ._config import PlannerConfig, PlannerStats
 from ._due import AWAITING, DueAgents

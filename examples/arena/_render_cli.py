@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from engine import read_journal
-from engine.cli import positive_int
+from engine.cli import SubCommands, add_command, add_replay_flags, positive_int, trust_options
 
 from ._plots import HpRecorder, plot_run
 from ._render import draw_scene
@@ -26,23 +26,23 @@ __all__ = ["command"]
 MAX_ANIMATION_FRAMES = 240  #: the default --every keeps a GIF/MP4 near this many frames
 
 
-def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "render",
+def command(sub: SubCommands) -> None:
+    p = add_command(
+        sub, "render", handler=_render,
         help="draw a recorded run: frames (gif/png/mp4) and plots",
         description="Replay RUN_DIR from its journal (no model) and draw it top-down: walls and "
         "cover, agents coloured by team with an hp bar, their current action as a letter and a "
         "line to where it leads. .gif and .mp4 animate the run; .png is the last frame (or, with "
         "--sheet, a grid of frames). --plots draws team hp, plans per tier and LLM latency.",
-    )
-    p.add_argument("run_dir", metavar="RUN_DIR", type=Path)
+    )  # fmt: skip
+    add_replay_flags(p)
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="picture to write: .gif, .png or .mp4 (mp4 needs imageio-ffmpeg)")
     p.add_argument("--plots", type=Path, default=None, metavar="FILE", help="also write the run's plots to this .png")
     p.add_argument("--every", type=positive_int, default=None, metavar="N",
                    help=f"draw a frame every N ticks (default: about {MAX_ANIMATION_FRAMES} frames for the whole run)")
     p.add_argument("--size", type=_size, default=None, metavar="WxH", help="frame size WxH in pixels (default: 800 wide, map's shape)")
     p.add_argument("--sheet", type=positive_int, default=None, metavar="N", help=".png only: a contact sheet of about N frames")
-    p.set_defaults(handler=_render)
+
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -68,12 +68,12 @@ def _render(args: argparse.Namespace) -> int:
         raise RenderError("--sheet makes a contact sheet, which is a .png: use --out FILE.png")
     require_pillow()
 
-    replay = Replay(args.run_dir)
+    replay = Replay(args.run_dir, allow_version_mismatch=args.allow_version_mismatch, **trust_options(args))
+    journal = read_journal(args.run_dir / "journal.jsonl", allow_version_mismatch=args.allow_version_mismatch)
     if not replay.drawable:
-        factory = read_journal(args.run_dir / "journal.jsonl").header.factory
+        factory = journal.header.factory
         raise RenderError(f"{args.run_dir} (made by {factory}) has nothing to draw: no entity has an engine Position or a Wall")
     every = args.every or _default_every(fmt, replay.ticks, args.sheet)
-    journal = read_journal(args.run_dir / "journal.jsonl")
     dt = journal.header.dt
     hp = HpRecorder() if args.plots is not None else None
     scenes = replay.scenes(every, on_tick=hp)

@@ -142,9 +142,13 @@ class Replay:
     Opening checks the run (a RUN_DIR that is not a run fails here, before any drawing).
     """
 
-    def __init__(self, run_dir: str | Path) -> None:
+    def __init__(
+        self, run_dir: str | Path, *, allow_version_mismatch: bool = False, trust: bool = False, factory: str | None = None
+    ) -> None:
+        """``trust`` and ``factory`` say which code may rebuild the run, as in ``engine.verify``."""
         run_dir = Path(run_dir)
-        self.world = replay_world(run_dir)  # raises RunDirError for a directory that is not a run
+        # raises RunDirError for a directory that is not a run
+        self.world = replay_world(run_dir, allow_version_mismatch=allow_version_mismatch, trust=trust, factory=factory)
         try:
             self.ticks = recorded_ticks(run_dir)
         except BaseException:

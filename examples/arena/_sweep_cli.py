@@ -9,7 +9,7 @@ import argparse
 import os
 from pathlib import Path
 
-from engine.cli import positive_int
+from engine.cli import SubCommands, add_command, positive_int
 
 from ._sweep import format_table, run_sweep
 from ._sweep_spec import SweepError, SweepSpec, parse_seeds
@@ -17,15 +17,15 @@ from ._sweep_spec import SweepError, SweepSpec, parse_seeds
 __all__ = ["command"]
 
 
-def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "sweep",
+def command(sub: SubCommands) -> None:
+    p = add_command(
+        sub, "sweep", handler=_run,
         help="run the arena once per seed, each into DIR/seed-<s>, resumably",
         description="Run the arena for every seed in --seeds, each recorded into OUT/seed-<s> "
         "(verify any with `tickmind verify OUT/seed-<s>`), on a local process pool or on Ray. "
         "Seeds already finished in OUT are skipped, so re-running a killed sweep finishes only "
         "the missing runs. Writes the aggregate to OUT/sweep.json and OUT/sweep.tsv.",
-    )
+    )  # fmt: skip
     p.add_argument("--seeds", required=True, help="seeds: 0..7 (both ends included), 1,2,5, or a mix like 0..3,10")
     p.add_argument("--out", type=Path, required=True, help="sweep directory")
     p.add_argument("--scenario", type=Path, default=None, help="scenario .toml/.json (default: the shipped arena)")
@@ -37,7 +37,7 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--address", default=None, help="run on the Ray cluster at this address (implies --ray)")
     p.add_argument("--verify", action="store_true", help="replay each run after recording it and report divergences")
     p.add_argument("--force", action="store_true", help="use a non-empty --out that holds no sweep, and redo every seed")
-    p.set_defaults(handler=_run)
+
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from engine import start_run
-from engine.cli import non_negative_int, positive_int
+from engine.cli import SubCommands, add_command, add_recording_flags, non_negative_int, positive_int
 
 from ._sim import BUILDING, CloseExit, Exit, SoundAlarm, build_evacuation, exit_id, remaining
 
 __all__ = ["command"]
 
 
-def command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "evacuate",
+def command(sub: SubCommands) -> None:
+    p = add_command(
+        sub, "evacuate", handler=_run,
         help="record a building evacuation (a small non-combat example)",
         description="People walk (nav + physics) to the nearest open exit once the alarm "
         "sounds; a warden may close an exit mid-run. Runs until everyone is out or --ticks "
         "run out (30 ticks per simulated second) and records into --out.",
-    )
+    )  # fmt: skip
     p.add_argument("--people", type=positive_int, default=60, help="people inside (1-400, default 60)")
     p.add_argument("--ticks", type=positive_int, default=3600, help="tick limit (default 3600 = 2 min)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="world seed (default 0)")
     p.add_argument("--alarm-at", type=non_negative_int, default=30, metavar="TICK", help="tick the alarm sounds (default 30)")
     p.add_argument("--close-west-at", type=non_negative_int, default=None, metavar="TICK",
                    help="close the west exit at this tick (default: never)")
-    p.add_argument("--out", type=Path, default=Path("runs/evacuate"), help="run directory (default runs/evacuate)")
-    p.add_argument("--force", action="store_true", help="overwrite the run files in a non-empty --out")
-    p.set_defaults(handler=_run)
+    add_recording_flags(p, out="runs/evacuate")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from ai import AgentPace, batch_shape, probe_parallelism
 from ai.clients import LLMBadResponse, LLMUnavailable, ScriptedClient, fail_then
+from ai.llm import AgentPace, batch_shape, probe_parallelism
 
 
 def probe(client: ScriptedClient) -> int:

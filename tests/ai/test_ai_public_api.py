@@ -1,33 +1,32 @@
+"""What each part of ``ai`` exports, pinned: ``ai`` itself keeps what a game is written
+against (at most ~50 names), the internals live in their subpackage's ``__all__``, and a name
+that moved still imports from ``ai`` with a warning that names its new place."""
+
+import importlib
+import warnings
+
+import pytest
+
 import ai
+import ai.llm
+import ai.wire
 
 
-def test_ai_exports_exactly_the_public_api() -> None:
+def test_ai_exports_what_games_are_written_against() -> None:
     assert ai.__all__ == [
         "DEFAULT_ROLES",
         "FULL_TIER",
-        "MAX_RESPONSE_CHARS",
         "MAX_WAIT_TICKS",
         "MODEL_TIERS",
         "SIMPLE_TIER",
-        "WIRES",
         "ActionStep",
-        "AgentPace",
-        "AgentSnapshot",
-        "AgentView",
         "Approach",
         "AssignPlan",
         "Attack",
         "BatchExecutor",
-        "BatchJob",
-        "BatchOutcome",
-        "ExecutorClosed",
-        "ExecutorError",
         "Faction",
         "FieldRole",
         "GroupOrders",
-        "JobResult",
-        "JobStatus",
-        "LatencyStats",
         "LineOfSight",
         "MapBounds",
         "ModelAnswer",
@@ -44,51 +43,104 @@ def test_ai_exports_exactly_the_public_api() -> None:
         "PlannerStats",
         "Policies",
         "Policy",
-        "PromptBatch",
-        "QueueFull",
         "Regroup",
-        "RejectReason",
-        "Rejection",
         "Retreat",
         "RetryPolicy",
         "RunMetrics",
         "Scan",
-        "SeenEntity",
         "Senses",
         "SnapshotConfig",
-        "StreamCallback",
-        "StreamingPlans",
         "TakeCover",
         "Tier",
         "TierProfile",
-        "ValidPlan",
         "Wait",
+        "action_names",
+        "action_types",
+        "install_perception",
+        "parse_step",
+        "proximity_squads",
+        "register_action",
+        "write_summary",
+    ]
+    assert all(hasattr(ai, name) for name in ai.__all__)
+
+
+def test_the_model_side_exports() -> None:
+    assert ai.llm.__all__ == [
+        "AgentPace",
+        "BatchExecutor",
+        "BatchJob",
+        "ExecutorClosed",
+        "ExecutorError",
+        "JobResult",
+        "JobStatus",
+        "LatencyStats",
+        "QueueFull",
+        "RetryPolicy",
+        "RunMetrics",
+        "StreamCallback",
+        "batch_request",
+        "batch_shape",
+        "probe_parallelism",
+        "server_report",
+        "write_summary",
+        "wire_for",
+    ]
+
+
+def test_the_wire_exports() -> None:
+    assert ai.wire.__all__ == [
+        "DEFAULT_ROLES",
+        "FULL_TIER",
+        "MAX_RESPONSE_CHARS",
+        "SIMPLE_TIER",
+        "WIRES",
+        "AgentSnapshot",
+        "AgentView",
+        "BatchOutcome",
+        "FieldRole",
+        "MapBounds",
+        "PromptBatch",
+        "RejectReason",
+        "Rejection",
+        "Scalar",
+        "SeenEntity",
+        "SnapshotConfig",
+        "StreamingPlans",
+        "TierProfile",
+        "ValidPlan",
         "Wire",
         "WireUnsupported",
-        "action_names",
         "action_schema",
-        "action_types",
         "agent_chars",
-        "batch_request",
         "batch_schema",
-        "batch_shape",
         "build_snapshot",
         "decode_lines",
         "encode_batch",
-        "install_perception",
         "lines_grammar",
+        "map_line",
         "parse_batch_response",
-        "parse_step",
         "plan_schema",
-        "probe_parallelism",
+        "prompt_attrs",
         "profile_for",
-        "proximity_squads",
-        "register_action",
         "sanitize_text",
         "system_prompt",
         "validate_plan",
         "view_of",
-        "wire_for",
-        "write_summary",
     ]
-    assert all(hasattr(ai, name) for name in ai.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(ai._MOVED))
+def test_a_moved_name_imports_from_ai_with_a_warning_naming_its_place(name: str) -> None:
+    home = importlib.import_module(ai._MOVED[name])
+    assert name in home.__all__
+    with pytest.warns(DeprecationWarning, match=rf"ai\.{name} has moved: import it from {ai._MOVED[name]}$"):
+        value = getattr(ai, name)
+    assert value is getattr(home, name)
+
+
+def test_an_unknown_name_is_an_attribute_error_without_a_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(AttributeError, match="no attribute 'encode_batches'"):
+            ai.encode_batches  # noqa: B018

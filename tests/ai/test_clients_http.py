@@ -21,8 +21,6 @@ from typing import Any
 import httpx
 import pytest
 
-from ai._executor import BatchExecutor, BatchJob, JobStatus
-from ai._metrics import RunMetrics
 from ai.clients import (
     CompletionRequest,
     CompletionResult,
@@ -35,6 +33,7 @@ from ai.clients import (
     OllamaClient,
     OpenAIClient,
 )
+from ai.llm import BatchExecutor, BatchJob, JobStatus, RunMetrics
 
 SCHEMA = {"type": "object", "properties": {"plans": {"type": "array"}}, "required": ["plans"]}
 KEY = "sk-test-secret-123"

@@ -8,16 +8,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ai._executor import (
-    BatchExecutor,
-    BatchJob,
-    ExecutorClosed,
-    ExecutorError,
-    JobResult,
-    JobStatus,
-    QueueFull,
-    RetryPolicy,
-)
 from ai.clients import (
     STALL,
     BreakerState,
@@ -34,6 +24,7 @@ from ai.clients import (
     ScriptedClient,
     fail_then,
 )
+from ai.llm import BatchExecutor, BatchJob, ExecutorClosed, ExecutorError, JobResult, JobStatus, QueueFull, RetryPolicy
 
 THREAD = "test-executor"
 
@@ -123,7 +114,7 @@ def test_foreign_client_errors_become_llm_errors_and_are_not_retried() -> None:
 def test_a_metrics_failure_does_not_lose_the_job() -> None:
     """record_job raised after the job had left the unfinished books and before it reached
     the done ones: wait() then hung for its whole timeout and raised KeyError."""
-    from ai._metrics import RunMetrics
+    from ai.llm import RunMetrics
 
     class Broken(RunMetrics):
         def record_job(self, result: JobResult) -> None:

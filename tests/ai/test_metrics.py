@@ -13,16 +13,7 @@ from typing import Any
 
 import pytest
 
-from ai import (
-    BatchExecutor,
-    BatchJob,
-    JobResult,
-    JobStatus,
-    Planner,
-    RetryPolicy,
-    RunMetrics,
-    write_summary,
-)
+from ai import BatchExecutor, Planner, RetryPolicy, RunMetrics, write_summary
 from ai.clients import (
     STALL,
     CircuitBreaker,
@@ -38,6 +29,7 @@ from ai.clients import (
     follow_schema,
 )
 from ai.clients._protocol import estimate_tokens
+from ai.llm import BatchJob, JobResult, JobStatus
 from engine import TickmindError, start_run
 from examples.arena import build_arena
 

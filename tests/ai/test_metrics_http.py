@@ -6,10 +6,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ai import BatchExecutor, BatchJob, RetryPolicy, RunMetrics
-from ai._validate import Rejection, RejectReason, ValidPlan
+from ai import BatchExecutor, RetryPolicy, RunMetrics
 from ai.clients import CircuitBreaker, CompletionRequest, LLMBadResponse, ScriptedClient
 from ai.clients._protocol import estimate_tokens
+from ai.llm import BatchJob
+from ai.wire import Rejection, RejectReason, ValidPlan
 from engine import TickmindError
 
 prometheus_client = pytest.importorskip("prometheus_client")

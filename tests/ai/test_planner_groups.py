@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from ai import (
-    AgentSnapshot,
     Approach,
     Attack,
     BatchExecutor,
@@ -24,7 +23,6 @@ from ai import (
     PlanStatus,
     Policies,
     Scan,
-    SeenEntity,
     SnapshotConfig,
     TakeCover,
     Tier,
@@ -33,6 +31,7 @@ from ai import (
     proximity_squads,
 )
 from ai.clients import ScriptedClient, follow_schema
+from ai.wire import AgentSnapshot, SeenEntity
 from engine import Position, TickmindError, World, factory, start_run, verify
 from examples.arena import build_arena
 from examples.arena._orders import Engage

@@ -6,8 +6,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ai import BatchExecutor, Planner, RetryPolicy, system_prompt
+from ai import BatchExecutor, Planner, RetryPolicy
 from ai.clients import ScriptedClient, follow_schema
+from ai.wire import system_prompt
 from engine import start_run, verify
 from examples.arena import build_arena
 from tests.ai.test_planner import run_llm_arena

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from ai import FULL_TIER, SIMPLE_TIER, PlannerConfig, Rejection, RejectReason, Tier, TierProfile, validate_plan
-from ai._snapshot import AgentSnapshot, MapBounds
+from ai import FULL_TIER, SIMPLE_TIER, PlannerConfig, Tier, TierProfile
+from ai.wire import AgentSnapshot, MapBounds, Rejection, RejectReason, validate_plan
 from engine import TickmindError
 
 ONLY_MOVING = replace(FULL_TIER, actions=("move_to", "wait"))

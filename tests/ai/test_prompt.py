@@ -23,16 +23,22 @@ from ai import (
     action_types,
     parse_step,
 )
-from ai._prompt import agent_chars, encode_batch, map_line, system_prompt
-from ai._snapshot import (
+from ai.perception._system import install_perception
+from ai.wire import (
+    FULL_TIER,
+    SIMPLE_TIER,
     AgentSnapshot,
     MapBounds,
     SeenEntity,
     SnapshotConfig,
+    TierProfile,
+    agent_chars,
     build_snapshot,
+    encode_batch,
+    map_line,
+    system_prompt,
+    view_of,
 )
-from ai._view import FULL_TIER, SIMPLE_TIER, TierProfile, view_of
-from ai.perception._system import install_perception
 from engine import Position, TickmindError, World
 from examples.arena import ArenaBounds, Health, Weapon, build_arena
 

@@ -14,10 +14,21 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 from ai import ActionStep, Tier, action_names, parse_step, register_action
-from ai._schema import action_schema, batch_schema
-from ai._snapshot import DEFAULT_ROLES, AgentSnapshot, FieldRole, MapBounds, SeenEntity
-from ai._validate import RejectReason, ValidPlan, parse_batch_response
-from ai._view import SIMPLE_TIER, TierProfile, view_of
+from ai.wire import (
+    DEFAULT_ROLES,
+    SIMPLE_TIER,
+    AgentSnapshot,
+    FieldRole,
+    MapBounds,
+    RejectReason,
+    SeenEntity,
+    TierProfile,
+    ValidPlan,
+    action_schema,
+    batch_schema,
+    parse_batch_response,
+    view_of,
+)
 from engine import TickmindError
 
 BOUNDS = MapBounds(0, 0, 80, 50)

@@ -18,16 +18,8 @@ from ai import (
     Tier,
     action_names,
 )
-from ai._snapshot import (
-    AgentSnapshot,
-    FieldRole,
-    MapBounds,
-    SeenEntity,
-    SnapshotConfig,
-    build_snapshot,
-    sanitize_text,
-)
 from ai.perception._system import install_perception
+from ai.wire import AgentSnapshot, FieldRole, MapBounds, SeenEntity, SnapshotConfig, build_snapshot, sanitize_text
 from engine import ComponentError, Position, TickmindError, World
 
 BOUNDS = MapBounds(0, 0, 100, 60)

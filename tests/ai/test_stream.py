@@ -9,19 +9,9 @@ import threading
 import time
 from pathlib import Path
 
-from ai import (
-    AgentSnapshot,
-    Attack,
-    BatchExecutor,
-    MapBounds,
-    Planner,
-    Rejection,
-    SeenEntity,
-    StreamingPlans,
-    TakeCover,
-    ValidPlan,
-)
+from ai import Attack, BatchExecutor, MapBounds, Planner, TakeCover
 from ai.clients import CompletionRequest, CompletionResult, TextCallback
+from ai.wire import AgentSnapshot, Rejection, SeenEntity, StreamingPlans, ValidPlan
 from engine import start_run, verify
 from examples.arena import build_arena
 

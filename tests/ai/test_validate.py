@@ -9,22 +9,20 @@ from typing import Any
 import pytest
 
 from ai import Attack, Faction, MoveTo, Perception, Senses, TakeCover, Tier, Wait
-from ai._snapshot import (
+from ai.perception._system import install_perception
+from ai.wire import (
+    MAX_RESPONSE_CHARS,
     AgentSnapshot,
     MapBounds,
-    SeenEntity,
-    SnapshotConfig,
-    build_snapshot,
-)
-from ai._validate import (
-    MAX_RESPONSE_CHARS,
     Rejection,
     RejectReason,
+    SeenEntity,
+    SnapshotConfig,
     ValidPlan,
+    build_snapshot,
     parse_batch_response,
     validate_plan,
 )
-from ai.perception._system import install_perception
 from engine import Position, TickmindError, World
 
 BOUNDS = MapBounds(0, 0, 80, 50)

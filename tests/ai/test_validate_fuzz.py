@@ -10,15 +10,7 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from ai import ActionStep, Tier, action_names
-from ai._snapshot import AgentSnapshot, MapBounds, SeenEntity
-from ai._validate import (
-    BatchOutcome,
-    Rejection,
-    RejectReason,
-    ValidPlan,
-    parse_batch_response,
-)
-from ai._view import view_of
+from ai.wire import AgentSnapshot, BatchOutcome, MapBounds, Rejection, RejectReason, SeenEntity, ValidPlan, parse_batch_response, view_of
 
 BOUNDS = MapBounds(0, 0, 40, 30)
 SNAPS = [

@@ -12,16 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ai import (
+from ai import Attack, MapBounds, Patrol, TakeCover, Tier
+from ai.serving import LocalServer, ServerSpec
+from ai.wire import (
     AgentSnapshot,
-    Attack,
-    MapBounds,
-    Patrol,
     Rejection,
     RejectReason,
     SeenEntity,
-    TakeCover,
-    Tier,
     ValidPlan,
     WireUnsupported,
     decode_lines,
@@ -30,8 +27,7 @@ from ai import (
     system_prompt,
     view_of,
 )
-from ai._wire import _range_patterns, _value, decode_line
-from ai.serving import LocalServer, ServerSpec
+from ai.wire._formats import _range_patterns, _value, decode_line
 
 BOUNDS = MapBounds(0, 0, 80, 50)
 A = AgentSnapshot(

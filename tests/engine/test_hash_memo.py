@@ -1,4 +1,4 @@
-"""The identity memo behind ``World.state_hash`` (engine/_hashing.py) never serves stale bytes.
+"""The identity memo behind ``World.state_hash`` (engine/_memo.py) never serves stale bytes.
 
 Every test compares the memoized hash with the same state hashed through a fresh, empty
 memo (every value encoded afresh), after changes a memo keyed by identity could miss: a
@@ -17,8 +17,10 @@ from collections.abc import Iterator
 import pytest
 from pydantic import BaseModel, ConfigDict, create_model
 
-from engine import ComponentError, World, _hashing, canonical_bytes, component
-from engine._hashing import HashMemo, hash_state, register_component, registered_components
+from engine import ComponentError, World, _memo, canonical_bytes, component
+from engine._components import register_component, registered_components
+from engine._hashing import hash_state
+from engine._memo import HashMemo
 
 Point = tuple[float, float]
 
@@ -251,7 +253,7 @@ def test_the_memo_keeps_one_calls_worth(route_world: tuple[World, Route]) -> Non
 def test_nothing_is_memoized_outside_a_hash() -> None:
     for _ in range(3):
         canonical_bytes(MoveStep(act="move", x=2.0))
-    assert _hashing._young is _hashing._IDLE and not _hashing._IDLE
+    assert _memo._young is _memo._IDLE and not _memo._IDLE
 
 
 def test_an_enum_field_still_refuses_a_plain_value_equal_to_a_member() -> None:
@@ -308,7 +310,7 @@ def test_two_worlds_hashed_on_two_threads_at_once_get_their_own_hashes() -> None
         finally:
             sys.setswitchinterval(interval)
         assert [set(r) for r in roots] == [{expected[0]}, {expected[1]}]
-        assert _hashing._young is _hashing._IDLE and not _hashing._IDLE
+        assert _memo._young is _memo._IDLE and not _memo._IDLE
         assert all(len(m) > 0 for m in memos), "each world's memo was used"
     finally:
         for w in worlds:

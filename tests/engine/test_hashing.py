@@ -147,7 +147,7 @@ def test_detail_names_every_entity_component_pair(world: World) -> None:
 
 
 def test_scalar_sequences_hash_as_their_element_by_element_encoding() -> None:
-    from engine._hashing import _compile_type
+    from engine._encoding import _compile_type
 
     ids = tuple(range(-3, 500, 7))
     packed = _compile_type(tuple[int, ...], "t")(ids)

@@ -15,23 +15,9 @@ from typing import Any, ClassVar, Literal
 
 import pytest
 
-from ai import (
-    FULL_TIER,
-    SIMPLE_TIER,
-    ActionStep,
-    BatchExecutor,
-    Plan,
-    Planner,
-    Rejection,
-    RejectReason,
-    RetryPolicy,
-    Tier,
-    build_snapshot,
-    parse_batch_response,
-    register_action,
-    system_prompt,
-)
+from ai import FULL_TIER, SIMPLE_TIER, ActionStep, BatchExecutor, Plan, Planner, RetryPolicy, Tier, register_action
 from ai.clients import CompletionRequest, ScriptedClient, follow_schema, plans_json
+from ai.wire import Rejection, RejectReason, build_snapshot, parse_batch_response, system_prompt
 from engine import World
 from examples.arena import Health, _execution, arena_snapshots, arena_tiers, build_arena, register_executor
 from examples.arena._execution import StepContext, executed_actions

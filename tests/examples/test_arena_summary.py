@@ -214,8 +214,9 @@ def test_a_resumed_runs_latency_and_tokens_cover_the_whole_run() -> None:
     tally = PlanTally()
     for i in range(9):
         tally.add(i, "llm", {"job": f"j{i}", "latency_s": 0.5, "prompt_tokens": 10, "completion_tokens": 4})
-    from ai import BatchJob, JobResult, JobStatus, Planner, RunMetrics
+    from ai import Planner, RunMetrics
     from ai.clients import CompletionRequest, CompletionResult
+    from ai.llm import BatchJob, JobResult, JobStatus
 
     world = build_arena({"agents": 4, "planner": "llm"}, 0)
     since_resume = RunMetrics(prometheus=False)  # what the live planner saw: one job

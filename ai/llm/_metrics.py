@@ -41,7 +41,7 @@ Summary keys (``summary()``; stable, JSON-ready, every key always present)::
 where a _Series is ``{count, sum, mean, p50, p95, max, buckets: {le: cumulative count}}``
 (``le`` strings as Prometheus writes them, "+Inf" last; statistics are 0.0 when count is 0;
 percentiles are exact, over every observation of the run). ``by_reason`` lists every
-:class:`~ai.RejectReason` and ``by_tier`` every :class:`~ai.Tier`, zeros included.
+:class:`~ai.wire.RejectReason` and ``by_tier`` every :class:`~ai.Tier`, zeros included.
 
 Lock order: the executor may call in while holding its own lock; this object never calls
 the executor (or the breaker) while holding ``_lock``.
@@ -65,15 +65,16 @@ import numpy as np
 
 from engine import TickmindError
 
-from ._executor import JobStatus
-from ._plan import Tier
-from ._validate import Rejection, RejectReason, ValidPlan
-from .clients._errors import CircuitOpen, LLMError, LLMTimeout, LLMUnavailable
+from .._plan import Tier
+from ..clients import CircuitOpen, LLMError, LLMTimeout, LLMUnavailable
+from ..wire import Rejection, RejectReason, ValidPlan
+from ._jobs import JobStatus
 
 if TYPE_CHECKING:
-    from ._executor import BatchExecutor, JobResult
+    from ..clients import CircuitBreaker
+    from ._executor import BatchExecutor
+    from ._jobs import JobResult
     from ._metrics_prom import MetricsServer
-    from .clients._breaker import CircuitBreaker
 
 __all__ = ["BATCH_BUCKETS", "LATENCY_BUCKETS", "RunMetrics", "server_report", "write_summary"]
 

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 
 from engine import Position, TickmindError, World
 
-from ._actions import action_names
-from ._plan import Plan
-from .perception import Faction, Perceivable, Perception
+from .._actions import action_names
+from .._plan import Plan
+from ..perception import Faction, Perceivable, Perception
 
 __all__ = [
     "DEFAULT_ROLES",

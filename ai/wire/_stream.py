@@ -8,7 +8,7 @@ still writing the rest. Measured as time-to-first-plan in bench/batching.py.
 :class:`StreamingPlans` is fed the text chunks of one attempt. An entry closes at the end of
 its line (plan-lines wire) or at the ``}`` that completes it (JSON wire). Each expected
 agent gets at most one early verdict, judged by the same validator as the final answer
-(:func:`ai.validate_plan`); an entry for an agent outside the batch, or a second entry for
+(:func:`ai.wire.validate_plan`); an entry for an agent outside the batch, or a second entry for
 an agent already judged, is ignored here and left to the final parse.
 
 Feeding is linear in the text: each chunk's characters are scanned once (JSON nesting is
@@ -22,11 +22,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from ._plan import Tier
+from .._plan import Tier
+from ._formats import Wire, decode_line
 from ._snapshot import AgentSnapshot
 from ._validate import _DECODER, Verdict, _agent_id, validate_plan
 from ._view import TierProfile
-from ._wire import Wire, decode_line
 
 __all__ = ["StreamingPlans"]
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 from engine import TickmindError
 
-from ._actions import ActionStep, action_types
-from ._plan import PlanStatus, Tier
+from .._actions import ActionStep, action_types
+from .._plan import PlanStatus, Tier
 from ._snapshot import AgentSnapshot, FieldRole, SeenEntity
 
 __all__ = [

@@ -24,7 +24,7 @@ import time
 
 from engine import TickmindError
 
-from .clients import CompletionRequest, CompletionResult, LLMClient, LLMError
+from ..clients import CompletionRequest, CompletionResult, LLMClient, LLMError
 
 __all__ = ["AgentPace", "batch_shape", "probe_parallelism"]
 

@@ -9,7 +9,7 @@ a schema built from its own snapshots:
   order, each with ``agent_id`` as a ``const`` (``minItems == maxItems == k``). There is no
   ``"items": false``: llama.cpp's converter lets ``items`` override ``prefixItems``.
 * ``steps`` holds 1..``max_steps`` steps; a step is ``anyOf`` the actions this agent is
-  offered (:func:`ai._view.view_of`), each ``act`` a ``const`` (so at most one branch can
+  offered (:func:`ai.wire._view.view_of`), each ``act`` a ``const`` (so at most one branch can
   match), ``additionalProperties: false`` and every field ``required`` — optional fields
   take ``null`` — so the grammar has no optional parts to wander through.
 * Fields with a :class:`~ai.FieldRole` are tightened: id fields become an ``enum`` of the
@@ -32,8 +32,8 @@ from typing import Any
 
 from engine import TickmindError
 
-from ._actions import ActionStep, action_types
-from ._plan import Tier
+from .._actions import ActionStep, action_types
+from .._plan import Tier
 from ._snapshot import AgentSnapshot, FieldRole, MapBounds
 from ._view import AgentView, TierProfile, check_batch, profile_for, view_of
 
@@ -51,7 +51,7 @@ def batch_schema(
     """The schema of the answer planning for ``snapshots``, in this order.
 
     ``max_steps`` defaults to the tier's. Raises ``TickmindError`` for a batch
-    :func:`~ai._view.check_batch` refuses, or an agent with no action it could take (check
+    :func:`~ai.wire._view.check_batch` refuses, or an agent with no action it could take (check
     ``view_of(snapshot, tier).actions`` first and plan such agents with another tier).
     """
     check_batch(snapshots)

@@ -4,13 +4,13 @@ Why this split: servers cache a prompt's longest common prefix (llama.cpp per sl
 hosted APIs likewise), so everything that does not change between calls — the rules, the
 action list, the answer format and its example — lives in the system message, built only
 from the tier profile and the registered actions and therefore byte-identical across calls.
-What changes per agent is one state line (see :mod:`ai._view` for its grammar), ~100-200
+What changes per agent is one state line (see :mod:`ai.wire._view` for its grammar), ~100-200
 characters: measured on CPU, prompt processing dominated a naive prompt, and the uncached
 part is what every call pays for.
 
 The user message is a ``map`` line giving the coordinate ranges, then the agents' lines in
 the batch's order; the answer must list the plans in that same order (the schema enforces
-it). World text never reaches the prompt unsanitised (:func:`ai.sanitize_text`), and the
+it). World text never reaches the prompt unsanitised (:func:`ai.wire.sanitize_text`), and the
 prefix tells the model that agent lines are data.
 """
 
@@ -24,11 +24,11 @@ from typing import Any
 
 from engine import TickmindError
 
-from ._actions import ActionStep, action_types
-from ._plan import Tier
+from .._actions import ActionStep, action_types
+from .._plan import Tier
+from ._formats import WIRES, Wire
 from ._snapshot import AgentSnapshot, MapBounds
 from ._view import TierProfile, check_batch, format_number, profile_for, view_of
-from ._wire import WIRES, Wire
 
 __all__ = ["PromptBatch", "agent_chars", "encode_batch", "map_line", "system_prompt"]
 

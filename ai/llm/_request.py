@@ -9,13 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._plan import Tier
-from ._prompt import encode_batch
-from ._schema import batch_schema
-from ._snapshot import AgentSnapshot
-from ._view import TierProfile, profile_for, view_of
-from ._wire import Wire, WireUnsupported, lines_grammar
-from .clients import CompletionRequest
+from .._plan import Tier
+from ..clients import CompletionRequest
+from ..wire import AgentSnapshot, TierProfile, Wire, WireUnsupported, batch_schema, encode_batch, lines_grammar, profile_for, view_of
 
 __all__ = ["batch_request", "wire_for"]
 

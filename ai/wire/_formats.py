@@ -9,7 +9,7 @@ model is bound by *output* tokens, and JSON spends most of them on syntax — an
 
 is ~10. Servers of the llama.cpp family (llama-server, llama-cpp-python) take a raw GBNF
 ``grammar``, so the line format is as tightly constrained as the per-batch JSON schema: it is
-*built from* that schema (:func:`ai._schema.action_schema`), so ids are the agent's listed
+*built from* that schema (:func:`ai.wire._schema.action_schema`), so ids are the agent's listed
 ids, coordinates whole metres inside the map, and each line belongs to one agent in the
 prompt's order. Servers that only take JSON schemas (Ollama, vLLM, hosted APIs) keep the
 JSON wire.
@@ -19,7 +19,7 @@ then its fields in declaration order, each after one space: ``-`` for null, ``x,
 point, ``x,y/x,y`` for a list, plain numbers, ``true``/``false``, JSON strings without
 spaces. Decoding turns each line back into the JSON wire's entry
 (``{"agent_id": 7, "steps": [{"act": "take_cover", "cover": 3}, ...]}``) so the one
-validator (:mod:`ai._validate`) judges both wires the same way.
+validator (:mod:`ai.wire._validate`) judges both wires the same way.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from engine import TickmindError
 
-from ._actions import action_types
+from .._actions import action_types
 from ._schema import _base_schema, action_schema
 from ._view import AgentView
 

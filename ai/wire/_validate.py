@@ -7,7 +7,7 @@ an answer cut off mid-way, 10,000 steps, JSON nested past the recursion limit, n
 expected agent, in the batch's order:
 
 * :class:`ValidPlan` — every step parsed into its registered ``ActionStep`` and checked
-  against the agent's own snapshot, as the tier showed it (:func:`ai._view.view_of`): the
+  against the agent's own snapshot, as the tier showed it (:func:`ai.wire._view.view_of`): the
   action is offered to this agent (by the tier's profile and the game's ``allowed``: the
   set the prompt lists and the schema or grammar admits), id fields name entities listed
   on its line, coordinates lie on the map, the plan has 1..``max_steps`` steps;
@@ -40,11 +40,11 @@ from pydantic import ValidationError
 
 from engine import TickmindError
 
-from ._actions import ActionStep, action_types, parse_step
-from ._plan import Tier
+from .._actions import ActionStep, action_types, parse_step
+from .._plan import Tier
+from ._formats import Wire, decode_lines
 from ._snapshot import AgentSnapshot, FieldRole, MapBounds
 from ._view import AgentView, TierProfile, profile_for, view_of
-from ._wire import Wire, decode_lines
 
 __all__ = [
     "MAX_RESPONSE_CHARS",
@@ -133,7 +133,7 @@ def parse_batch_response(
 
     ``snapshots`` are the ones the prompt and schema were built from (a sequence or a
     mapping by agent id); ``tier`` and ``max_steps`` must match those the prompt and schema
-    used, and ``wire`` the answer format asked for (:mod:`ai._wire`). Never raises because
+    used, and ``wire`` the answer format asked for (:mod:`ai.wire._formats`). Never raises because
     of ``text``; raises ``TickmindError`` if the caller's own arguments disagree (an expected id twice, or without a snapshot).
     """
     by_id = dict(snapshots) if isinstance(snapshots, Mapping) else {s.agent_id: s for s in snapshots}
