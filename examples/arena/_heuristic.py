@@ -32,7 +32,7 @@ from physics import Body
 from ._combat import Health, Weapon, Wounded
 from ._orders import Advance, Engage
 
-__all__ = ["ARENA_POLICIES", "Objectives", "arena_salient", "emergency_plan", "heuristic_plan"]
+__all__ = ["ARENA_POLICIES", "Objectives", "arena_salient", "emergency_plan", "heuristic_plan", "in_cover"]
 
 LOW_HEALTH = 0.35
 ARRIVING_S = 2.0  #: seconds of walking left when a plan ending in a walk asks for the next
@@ -61,23 +61,45 @@ class Objectives:
 
 
 def heuristic_plan(world: World, entity: int) -> tuple[ActionStep, ...]:
-    """Utility rules: flee when hurt, shoot what is in range, close in on what is not,
-    otherwise advance on the objective."""
+    """Utility rules: take cover when hurt or out of ammo (and fire from it while armed; with
+    no cover, stand and fire if the enemy is in range, else fall back), shoot what is in
+    range, close in on what is not, otherwise advance on the objective."""
     seen = world.component_for_entity(entity, Perception)
     health = world.component_for_entity(entity, Health)
     weapon = world.component_for_entity(entity, Weapon)
     pos = world.component_for_entity(entity, Position)
     if seen.enemies:
         target = seen.nearest_enemy
+        in_range = _in_range(world, pos, weapon, target)
         if health.hp < LOW_HEALTH * health.max_hp or weapon.ammo == 0:
             cover = _nearest_cover(world, seen)
-            return (TakeCover(cover=cover), Wait(ticks=COVER_HOLD_TICKS)) if cover else (Retreat(target=target),)
-        target_pos = world.component_for_entity(target, Position)
-        in_range = (target_pos.x - pos.x) ** 2 + (target_pos.y - pos.y) ** 2 <= weapon.range**2
+            if cover:
+                return (TakeCover(cover=cover), *in_cover(world, entity))
+            if weapon.ammo > 0 and in_range:
+                return (Attack(target=target),)  # nowhere to hide: running only stalls the fight
+            return (Retreat(target=target),)
         return (Attack(target=target),) if in_range else (Approach(target=target), Attack(target=target))
     team = world.component_for_entity(entity, Faction).team
     x, y = world.resource(Objectives).next_point(team, entity, pos.x, pos.y)
     return (MoveTo(x=x, y=y), Scan())
+
+
+def in_cover(world: World, entity: int) -> tuple[ActionStep, ...]:
+    """What an agent does once in cover: fire at the nearest enemy in range while it has
+    ammo, else hold for ``COVER_HOLD_TICKS``. Holding whatever happens made fights stall:
+    the hurt kept their ammo, the armed were hurt, and the game ran out its clock with
+    every survivor hiding from the others."""
+    seen = world.component_for_entity(entity, Perception)
+    weapon = world.component_for_entity(entity, Weapon)
+    pos = world.component_for_entity(entity, Position)
+    if weapon.ammo > 0 and seen.enemies and _in_range(world, pos, weapon, seen.nearest_enemy):
+        return (Attack(target=seen.nearest_enemy),)
+    return (Wait(ticks=COVER_HOLD_TICKS),)
+
+
+def _in_range(world: World, pos: Position, weapon: Weapon, target: int) -> bool:
+    there = world.component_for_entity(target, Position)
+    return (there.x - pos.x) ** 2 + (there.y - pos.y) ** 2 <= weapon.range**2
 
 
 def emergency_plan(world: World, entity: int) -> tuple[ActionStep, ...]:

@@ -6,20 +6,21 @@ the squad's plan becomes each member's steps by the rules a squad leader's order
   than standing idle until the model answers again. Members who see no enemy move to where
   the squad saw the target, then engage.
 - ``take_cover``: each member takes its own nearest cover (the named one is the leader's),
-  and a plan that ends there holds it for ``COVER_HOLD_TICKS``, as the heuristic does.
+  and a plan that ends there fires from it while armed, or holds it, as the heuristic does
+  (``in_cover``).
 - Anything else (``move_to``, ``retreat``, ``scan``, ``wait``, ``engage``...): every member
   the same.
 """
 
 from __future__ import annotations
 
-from ai import ActionStep, Approach, Attack, GroupOrders, MoveTo, Perception, Scan, TakeCover, Wait, proximity_squads
+from ai import ActionStep, Approach, Attack, GroupOrders, MoveTo, Perception, Scan, TakeCover, proximity_squads
 from engine import Position, World
 
-from ._heuristic import COVER_HOLD_TICKS
+from ._heuristic import in_cover
 from ._orders import Engage
 
-__all__ = ["COVER_HOLD_TICKS", "DEFAULT_SQUAD_SIZE", "arena_squads", "squad_orders"]
+__all__ = ["DEFAULT_SQUAD_SIZE", "arena_squads", "squad_orders"]
 
 DEFAULT_SQUAD_SIZE = 10
 
@@ -46,5 +47,5 @@ def _share(world: World, member: int, steps: tuple[ActionStep, ...]) -> tuple[Ac
             return (*out, MoveTo(x=where.x, y=where.y), Engage(target=step.target))
         out.append(TakeCover(cover=None) if isinstance(step, TakeCover) else step)
     if isinstance(out[-1], TakeCover):
-        out.append(Wait(ticks=COVER_HOLD_TICKS))
+        out.extend(in_cover(world, member))
     return tuple(out)

@@ -270,14 +270,26 @@ def _objectives(scenario: Scenario) -> tuple[dict[int, tuple[float, float]], dic
 
 
 def decide_outcome(world: World, ctx: TickContext) -> None:
-    """Record the surviving count per team; the last team standing wins."""
+    """Record the surviving count per team. The last team standing wins; once nobody left
+    has a shot to fire, the fight is over and the team with the most survivors wins
+    ("nobody" on a tie), rather than a field of empty guns running out the clock.
+
+    Reads the world, writes only this resource (not hashed): a run recorded before this
+    rule replays unchanged, it just would have been called earlier."""
     outcome = world.resource(ArenaOutcome)
     alive = [0] * len(outcome.teams)
     for _, faction in world.get_component(Faction):
         alive[faction.team] += 1
     outcome.alive = tuple(alive)
-    if outcome.winner is None:
-        standing = [i for i, n in enumerate(alive) if n > 0]
-        if len(standing) <= 1:
-            outcome.winner = outcome.teams[standing[0]] if standing else "nobody"
-            outcome.decided_tick = ctx.tick
+    if outcome.winner is not None:
+        return
+    standing = [i for i, n in enumerate(alive) if n > 0]
+    if len(standing) <= 1:
+        outcome.winner = outcome.teams[standing[0]] if standing else "nobody"
+    elif not any(weapon.ammo > 0 for _, weapon in world.get_component(Weapon)):
+        most = max(alive)
+        leaders = [i for i, n in enumerate(alive) if n == most]
+        outcome.winner = outcome.teams[leaders[0]] if len(leaders) == 1 else "nobody"
+    else:
+        return
+    outcome.decided_tick = ctx.tick

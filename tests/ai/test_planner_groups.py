@@ -34,8 +34,10 @@ from ai.clients import ScriptedClient, follow_schema
 from ai.wire import AgentSnapshot, SeenEntity
 from engine import Position, TickmindError, World, factory, start_run, verify
 from examples.arena import build_arena
+from examples.arena._combat import Weapon
+from examples.arena._heuristic import COVER_HOLD_TICKS
 from examples.arena._orders import Engage
-from examples.arena._squads import COVER_HOLD_TICKS, squad_orders
+from examples.arena._squads import squad_orders
 from tests.ai.test_planner import run_llm_arena, tiers
 
 
@@ -70,11 +72,29 @@ def test_members_share_out_the_squads_plan_by_what_each_sees() -> None:
     assert orders[blind] == (MoveTo(x=20.0, y=0.0), Engage(target=enemy)), "to where the squad saw the target"
     cover = squad_orders(world, (sees_it,), (TakeCover(cover=other), Wait(ticks=30)))
     assert cover[sees_it] == (TakeCover(cover=None), Wait(ticks=30)), "each member its own nearest cover"
-    hide = squad_orders(world, (sees_it,), (TakeCover(cover=other),))
-    assert hide[sees_it] == (TakeCover(cover=None), Wait(ticks=COVER_HOLD_TICKS)), "and holds it"
     gone = world.create_entity(Position(5.0, 5.0))
     world.delete_entity(gone)
     assert squad_orders(world, (blind,), (Approach(target=gone),))[blind] == (Scan(),), "nothing left to go to: look around"
+
+
+def test_a_squad_in_cover_fires_from_it_while_armed_and_in_range_else_holds_it() -> None:
+    """A take_cover that ends the squad's plan: each member then shoots at its nearest enemy
+    in range, or holds the cover. (Holding it whatever happened let fights stall: hurt
+    agents kept their ammo, armed ones were hurt, and every survivor hid.)"""
+    world = World(seed=0)
+    near, far = world.create_entity(Position(15.0, 0.0)), world.create_entity(Position(60.0, 0.0))
+
+    def member(ammo: int, *enemies: int) -> int:
+        return world.create_entity(
+            Position(0.0, 0.0), Weapon(range=20.0, damage=10.0, ammo=ammo, cooldown_ticks=30),
+            Perception(tick=0, visible=enemies, enemies=enemies),
+        )  # fmt: skip
+
+    armed, dry, out_of_range, blind = member(5, near), member(0, near), member(5, far), member(5)
+    orders = squad_orders(world, (armed, dry, out_of_range, blind), (TakeCover(cover=None),))
+    assert orders[armed] == (TakeCover(cover=None), Attack(target=near))
+    hold = (TakeCover(cover=None), Wait(ticks=COVER_HOLD_TICKS))
+    assert orders[dry] == orders[out_of_range] == orders[blind] == hold
 
 
 def test_a_member_that_cannot_carry_out_its_share_falls_through_alone(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ from ai import ActionStep, Approach, AssignPlan, Attack, MoveTo, Plan, PlanStatu
 from engine import Position, World
 from examples.arena import Health, Weapon, build_arena
 from examples.arena._combat import Wounded
-from examples.arena._heuristic import arena_salient
+from examples.arena._heuristic import arena_salient, heuristic_plan
 from examples.arena._orders import Engage
+from examples.arena._world import ArenaOutcome
 
 # One red agent at the west, one blue at the east, a wall between the halves' north parts.
 SCENARIO = {
@@ -142,3 +143,29 @@ def test_a_hit_is_news_except_to_an_agent_engaging_as_ordered_and_not_badly_hurt
         plan = order(duel, red, *steps)
         duel.add_component(red, Wounded(tick=duel.tick, by=blue))
         assert arena_salient(duel, red, plan), steps
+
+
+def test_a_hurt_agent_fires_where_it_cannot_hide_and_falls_back_once_out_of_ammo(duel: World) -> None:
+    """The duel has no cover. A hurt agent that ran whatever happened kept its ammo for good:
+    whole games ran out their clock with every survivor retreating from the others."""
+    red, blue = agents(duel)
+    duel.component_for_entity(red, Health).hp = 5.0
+    assert heuristic_plan(duel, red) == (Attack(target=blue),)
+    duel.component_for_entity(red, Weapon).ammo = 0
+    assert heuristic_plan(duel, red) == (Retreat(target=blue),)
+
+
+@pytest.mark.parametrize(("red_count", "winner"), [(2, "red"), (1, "nobody")])
+def test_once_nobody_has_a_shot_left_the_team_with_more_standing_wins(tmp_path: Path, red_count: int, winner: str) -> None:
+    scenario = json.loads(json.dumps(SCENARIO))
+    scenario["spawns"][0]["count"] = red_count
+    path = tmp_path / "dry.json"
+    path.write_text(json.dumps(scenario))
+    world = build_arena({"scenario": str(path), "planner": "none"}, 7)
+    world.step()
+    outcome = world.resource(ArenaOutcome)
+    assert outcome.winner is None, "armed and apart: the fight goes on"
+    for _, weapon in world.get_component(Weapon):
+        weapon.ammo = 0
+    world.step()
+    assert (outcome.winner, outcome.decided_tick, outcome.alive) == (winner, world.tick - 1, (red_count, 1))
