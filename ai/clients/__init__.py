@@ -7,9 +7,9 @@ retries, timeouts and the circuit breaker belong to the batch executor (``ai.Bat
 """
 
 from ._breaker import BreakerClient, BreakerState, CircuitBreaker
-from ._errors import CircuitOpen, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable
+from ._errors import CircuitOpen, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout, LLMUnavailable, redact_url
 from ._ollama import OllamaClient
-from ._openai import OpenAIClient
+from ._openai import OpenAIClient, SchemaFormat
 from ._protocol import CompletionRequest, CompletionResult, LLMClient, TextCallback
 from ._scripted import (
     STALL,
@@ -45,6 +45,7 @@ __all__ = [
     "RecordingSleep",
     "Reply",
     "ScriptItem",
+    "SchemaFormat",
     "ScriptedClient",
     "Stall",
     "TextCallback",
@@ -53,5 +54,6 @@ __all__ = [
     "fail_then",
     "follow_schema",
     "plans_json",
+    "redact_url",
     "truncated",
 ]

@@ -24,8 +24,7 @@ from typing import Literal
 
 import httpx
 
-from ..clients import CircuitBreaker, LLMClient, OllamaClient, OpenAIClient
-from ..clients._errors import redact_url
+from ..clients import CircuitBreaker, LLMClient, OllamaClient, OpenAIClient, redact_url
 from ..llm import BatchExecutor, RetryPolicy, RunMetrics, probe_parallelism, server_report
 from ..wire import Wire
 from ._errors import ServingError

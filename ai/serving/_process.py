@@ -43,8 +43,7 @@ from typing import Any, Literal
 
 import httpx
 
-from ..clients import OpenAIClient
-from ..clients._openai import SchemaFormat
+from ..clients import OpenAIClient, SchemaFormat
 from ._errors import ServerCrashed, ServingError
 from ._exit import describe_exit, fix_for_illegal_instruction, is_illegal_instruction
 from ._files import ServerBinary, find_llama_server, find_model_file
