@@ -70,15 +70,16 @@ def heuristic_plan(world: World, entity: int) -> tuple[ActionStep, ...]:
     pos = world.component_for_entity(entity, Position)
     if seen.enemies:
         target = seen.nearest_enemy
-        in_range = _in_range(world, pos, weapon, target)
         if health.hp < LOW_HEALTH * health.max_hp or weapon.ammo == 0:
             cover = _nearest_cover(world, seen)
             if cover:
                 return (TakeCover(cover=cover), *in_cover(world, entity))
-            if weapon.ammo > 0 and in_range:
+            if weapon.ammo > 0 and _in_range(world, pos, weapon, target):
                 return (Attack(target=target),)  # nowhere to hide: running only stalls the fight
             return (Retreat(target=target),)
-        return (Attack(target=target),) if in_range else (Approach(target=target), Attack(target=target))
+        if _in_range(world, pos, weapon, target):
+            return (Attack(target=target),)
+        return (Approach(target=target), Attack(target=target))
     team = world.component_for_entity(entity, Faction).team
     x, y = world.resource(Objectives).next_point(team, entity, pos.x, pos.y)
     return (MoveTo(x=x, y=y), Scan())
