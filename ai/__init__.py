@@ -15,8 +15,10 @@ from ._actions import (
     ActionStep,
     Approach,
     Attack,
+    EntityRef,
     MoveTo,
     Patrol,
+    Refers,
     Regroup,
     Retreat,
     Scan,
@@ -31,7 +33,7 @@ from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
 from ._share import MODEL_TIERS, PlanShare
 from .llm import BatchExecutor, RetryPolicy, RunMetrics, write_summary
 from .perception import Faction, LineOfSight, Perceivable, Perception, Senses, install_perception
-from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, proximity_squads
+from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, plan_world, proximity_squads
 from .wire import DEFAULT_ROLES, FULL_TIER, SIMPLE_TIER, FieldRole, MapBounds, SnapshotConfig, TierProfile
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "AssignPlan",
     "Attack",
     "BatchExecutor",
+    "EntityRef",
     "Faction",
     "FieldRole",
     "GroupOrders",
@@ -64,6 +67,7 @@ __all__ = [
     "PlannerStats",
     "Policies",
     "Policy",
+    "Refers",
     "Regroup",
     "Retreat",
     "RetryPolicy",
@@ -79,6 +83,7 @@ __all__ = [
     "action_types",
     "install_perception",
     "parse_step",
+    "plan_world",
     "proximity_squads",
     "register_action",
     "write_summary",

@@ -9,18 +9,22 @@ changes, so model output is validated against exactly the actions that exist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union, cast, get_args
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from engine import TickmindError, canonical_bytes, same_definition
 
 __all__ = [
+    "ID_POOLS",
     "ActionStep",
     "Approach",
     "Attack",
+    "EntityRef",
     "MoveTo",
     "Patrol",
+    "Refers",
     "Regroup",
     "Retreat",
     "Scan",
@@ -28,6 +32,8 @@ __all__ = [
     "Wait",
     "action_names",
     "action_types",
+    "declared_roles",
+    "id_role_problem",
     "parse_step",
     "register_action",
 ]
@@ -36,6 +42,42 @@ MAX_PATROL_POINTS = 8
 MAX_WAIT_TICKS = 600
 
 Point = tuple[float, float]
+ID_POOLS = ("enemy", "ally", "object")
+_KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def id_role_problem(role: str) -> str | None:
+    """What is wrong with an id role (``enemy``, ``ally``, ``object``, ``object:<kind>``,
+    several joined by ``|``), or None. Kinds are as ``sanitize_text`` leaves them."""
+    for part in role.split("|"):
+        pool, _, kind = part.partition(":")
+        if pool not in ID_POOLS:
+            return f"unknown pool {pool!r} (use enemy, ally, object or object:<kind>, joined by '|')"
+        if kind and (pool != "object" or not set(kind) <= _KIND_CHARS or len(kind) > 12):
+            return f"{part!r}: only objects have kinds, written lower-case [a-z0-9_.-], at most 12 characters"
+    return None
+
+
+@dataclass(frozen=True)
+class Refers:
+    """Marks an ``int`` action field as naming an entity the agent saw: the model is offered
+    exactly the listed ids of these pools for it, and a plan naming any other is refused.
+
+    ``role`` as :class:`ai.FieldRole`'s id roles: ``"enemy"``, ``"ally"``, ``"object"``,
+    ``"object:<kind>"``, several joined by ``|``. Written ``Annotated[int, Refers("object:food")]``;
+    :data:`EntityRef` is any entity the agent saw. A field typed so needs no ``FieldRole``.
+    """
+
+    role: str = "enemy|ally|object"
+
+    def __post_init__(self) -> None:
+        problem = id_role_problem(self.role)
+        if problem is not None:
+            raise TickmindError(f"Refers({self.role!r}): {problem}")
+
+
+#: An action field naming any entity the agent saw (an enemy, an ally or an object).
+EntityRef = Annotated[int, Refers()]
 
 
 class ActionStep(BaseModel):
@@ -53,6 +95,7 @@ class ActionStep(BaseModel):
 
 
 _actions: dict[str, type[ActionStep]] = {}
+_roles: dict[str, dict[str, str]] = {}  #: action -> field -> the role its type declares
 _adapter: TypeAdapter[Any] | None = None
 
 
@@ -73,9 +116,36 @@ def register_action(cls: type[ActionStep]) -> type[ActionStep]:
         raise TickmindError(
             f"action {name!r} is already registered by {previous.__module__}.{previous.__qualname__}"
         )
+    for field_name, info in cls.model_fields.items():
+        marks = _marks(info.metadata, info.annotation)
+        if marks and not _is_id_type(info.annotation):
+            raise TickmindError(f"{cls.__qualname__}.{field_name}: Refers marks an int field (or int | None)")
     _actions[name] = cls
+    _roles[name] = {f: marks[-1].role for f, info in cls.model_fields.items() if (marks := _marks(info.metadata, info.annotation))}
     _adapter = None
     return cls
+
+
+def _marks(metadata: list[Any], annotation: Any) -> list[Refers]:
+    """The ``Refers`` on a field: in its metadata, or inside ``Annotated[int, Refers] | None``."""
+    found = [m for m in metadata if isinstance(m, Refers)]
+    for arg in get_args(annotation):
+        if get_origin(arg) is Annotated:
+            found.extend(m for m in arg.__metadata__ if isinstance(m, Refers))
+    return found
+
+
+def _is_id_type(annotation: Any) -> bool:
+    """``int``, or ``int | None`` with the ``int`` possibly ``Annotated`` (not ``bool``)."""
+    if annotation is int:
+        return True
+    args = [get_args(a)[0] if get_origin(a) is Annotated else a for a in get_args(annotation)]
+    return bool(args) and all(a in (int, type(None)) for a in args) and int in args
+
+
+def declared_roles(action: str) -> dict[str, str]:
+    """The id roles action ``action``'s field types declare (``Refers``), field -> role."""
+    return _roles.get(action, {})
 
 
 def action_types() -> dict[str, type[ActionStep]]:

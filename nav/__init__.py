@@ -14,7 +14,8 @@ occluders are a few boxes).
 
 Modules, one concept each: ``_grid`` (the two-layer occupancy grid), ``_sight`` (exact
 line of sight), ``_search`` (A*, string pulling, the grid graph), ``_flowfield`` (shared
-fields and their LRU cache), ``_steering`` (vectorised neighbour math), ``_components``
+fields and their LRU cache), ``_steering`` (vectorised neighbour math), ``_goto`` (one call per tick to walk somewhere,
+robust to a goal replaced mid-walk), ``_components``
 and ``_system`` (the tick). ``bench/nav_pathfinding.py`` measures the choices made here.
 """
 
@@ -23,6 +24,7 @@ from ._components import NAV_STATES, NavGoal, NavPath, NavStatus
 from ._config import NavConfig
 from ._errors import NavError
 from ._flowfield import FlowField, FlowFieldCache
+from ._goto import GoState, go_to, stop
 from ._grid import Box, GridMap
 from ._search import find_cell_path, find_path
 from ._system import install_nav
@@ -33,6 +35,7 @@ __all__ = [
     "BoxSight",
     "FlowField",
     "FlowFieldCache",
+    "GoState",
     "GridMap",
     "NavConfig",
     "NavError",
@@ -41,5 +44,7 @@ __all__ = [
     "NavStatus",
     "find_cell_path",
     "find_path",
+    "go_to",
     "install_nav",
+    "stop",
 ]

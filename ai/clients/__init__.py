@@ -1,6 +1,7 @@
 """Model clients: one async protocol, several backends, one error tree.
 
-``LLMClient`` is the protocol; ``ScriptedClient`` answers from a script (tests),
+``LLMClient`` is the protocol; ``ScriptedClient`` answers from a script (tests; with
+``sample_answers`` it answers any world's requests validly at random, seeded),
 ``OpenAIClient`` speaks ``/v1/chat/completions`` (vLLM, llama.cpp server, LM Studio, hosted
 APIs) and ``OllamaClient`` speaks Ollama's ``/api/chat``. A client makes one attempt per call;
 retries, timeouts and the circuit breaker belong to the batch executor (``ai.BatchExecutor``).
@@ -11,6 +12,7 @@ from ._errors import CircuitOpen, LLMBadResponse, LLMError, LLMRateLimited, LLMT
 from ._ollama import OllamaClient
 from ._openai import OpenAIClient, SchemaFormat
 from ._protocol import CompletionRequest, CompletionResult, LLMClient, TextCallback
+from ._sampling import sample_answers, sample_grammar, sample_schema
 from ._scripted import (
     STALL,
     RecordingSleep,
@@ -55,5 +57,8 @@ __all__ = [
     "follow_schema",
     "plans_json",
     "redact_url",
+    "sample_answers",
+    "sample_grammar",
+    "sample_schema",
     "truncated",
 ]

@@ -6,12 +6,13 @@ Users write against :class:`Planner`, :class:`PlannerConfig`, :class:`Policies` 
 from ._cache import PlanCache
 from ._config import PlannerConfig, PlannerStats, Policies, Policy, Salience
 from ._delivery import Delivery, LockstepDelivery, RealtimeDelivery
-from ._due import Due, DueAgents
+from ._due import Due, DueAgents, Planned
 from ._groups import Grouping, GroupOrders, MemberOrders, Unit, proximity_squads
 from ._journal import PlanJournal
 from ._ladder import InstantTiers
-from ._planner import Planner
+from ._planner import ModelLink, Planner
 from ._requests import ModelJob, ModelRequests
+from ._world_planning import plan_world, world_tiers
 
 __all__ = [
     "Delivery",
@@ -23,9 +24,11 @@ __all__ = [
     "LockstepDelivery",
     "MemberOrders",
     "ModelJob",
+    "ModelLink",
     "ModelRequests",
     "PlanCache",
     "PlanJournal",
+    "Planned",
     "Planner",
     "PlannerConfig",
     "PlannerStats",
@@ -34,5 +37,7 @@ __all__ = [
     "RealtimeDelivery",
     "Salience",
     "Unit",
+    "plan_world",
     "proximity_squads",
+    "world_tiers",
 ]

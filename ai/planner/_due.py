@@ -1,5 +1,9 @@
 """Who is due to replan: the one loop that visits every planned agent every tick.
 
+The planned agents are the holders of a component the game names, or the agents a
+predicate picks (``Planner(planned=...)``); by default, every entity with ``Perception``
+(that is, ``Senses``).
+
 An agent is due with no plan, a finished or failed one, a plan older than ``replan_every``,
 or a salient event the game reports, unless it is held (an outside controller drives it)
 or a plan is already coming for it. Agents come out in ascending entity id, the order the
@@ -10,16 +14,19 @@ world.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from engine import World
 
 from .._plan import Plan, PlanStatus
-from ..perception import Perception
+from ..perception import Faction, Perception
 from ._config import PlannerConfig, Policies
 
-__all__ = ["AWAITING", "Due", "DueAgents"]
+__all__ = ["AWAITING", "Due", "DueAgents", "Planned"]
+
+#: Which entities a planner plans: holders of a component type, or a predicate on agents.
+Planned = type | Callable[[World, int], bool]
 
 AWAITING = math.inf  #: pending until a job answers; its apply tick is not known yet
 
@@ -39,9 +46,10 @@ class DueAgents:
     """The held agents, the plans coming (entity -> the tick it applies, or ``AWAITING``),
     and each tick's :class:`Due`."""
 
-    def __init__(self, config: PlannerConfig, policies: Policies) -> None:
+    def __init__(self, config: PlannerConfig, policies: Policies, planned: Planned | None = None) -> None:
         self.config = config
         self.policies = policies
+        self.planned = planned
         self.pending: dict[int, float] = {}
         self.held: set[int] = set()
 
@@ -61,6 +69,15 @@ class DueAgents:
     def awaiting(self, entity: int) -> bool:
         return self.pending.get(entity) == AWAITING
 
+    def agents(self, world: World) -> Iterator[int]:
+        """The planned agents, ascending."""
+        planned = self.planned
+        if planned is None:
+            return (entity for entity, _ in world.get_component(Perception))
+        if isinstance(planned, type):
+            return (entity for entity, _ in world.get_component(planned))
+        return (entity for entity, _ in world.get_component(Faction) if planned(world, entity))
+
     def find(self, world: World, tick: int) -> Due:
         """This tick's :class:`Due`. Everything the loop reads is bound locally."""
         held, pending, salient = self.held, self.pending, self.policies.salient
@@ -70,7 +87,7 @@ class DueAgents:
         running = PlanStatus.RUNNING
         out = Due()
         due, quick, idle = out.due, out.quick, out.idle
-        for entity, _ in world.get_component(Perception):
+        for entity in self.agents(world):
             if entity in held:
                 continue
             coming = pending.get(entity)

@@ -20,21 +20,34 @@ replay needs no model; while replaying, the planner does nothing at all (:mod:`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from typing import Protocol
 
 from engine import TickContext, TickmindError, World
 
 from ..llm import BatchExecutor, RunMetrics
-from ..wire import SnapshotConfig
+from ..wire import SnapshotConfig, Wire
 from ._cache import PlanCache
 from ._config import PlannerConfig, PlannerStats, Policies
 from ._delivery import LockstepDelivery, RealtimeDelivery, delivery_for
-from ._due import DueAgents
+from ._due import DueAgents, Planned
 from ._groups import GroupOrders
 from ._journal import PlanJournal
 from ._ladder import InstantTiers
 from ._requests import ModelRequests
 
-__all__ = ["Planner"]
+__all__ = ["ModelLink", "Planner"]
+
+
+class ModelLink(Protocol):
+    """A model connection: a started executor and the wire its server speaks
+    (:class:`ai.serving.ModelConnection` is one)."""
+
+    @property
+    def executor(self) -> BatchExecutor: ...
+
+    @property
+    def wire(self) -> Wire: ...
 
 
 class Planner:
@@ -43,7 +56,11 @@ class Planner:
     With ``llm_tiers=()`` it plans with the heuristic policy only and needs no model. Otherwise
     it needs ``snapshots`` and, for a live run, an executor (here or via ``attach``); the
     executor's lifecycle is the caller's (start it before the run, stop it after). With
-    ``groups`` the model plans squads, not agents (:class:`ai.GroupOrders`).
+    ``groups`` the model plans squads, not agents (:class:`ai.GroupOrders`). ``planned``
+    says which entities it plans: the holders of a component type, or the agents (entities
+    with a ``Faction``) a predicate ``(world, entity) -> bool`` picks; by default every entity
+    with ``Perception``. A planned agent needs ``Position`` and ``Faction``, and ``Senses``
+    to see anything.
     """
 
     def __init__(
@@ -54,6 +71,7 @@ class Planner:
         executor: BatchExecutor | None = None,
         config: PlannerConfig | None = None,
         groups: GroupOrders | None = None,
+        planned: Planned | None = None,
     ) -> None:
         self.policies = policies
         self._config = config or PlannerConfig()
@@ -61,7 +79,7 @@ class Planner:
             raise TickmindError("a planner that asks a model needs snapshots=SnapshotConfig(...)")
         self.snapshots = snapshots
         self.stats = PlannerStats()
-        self._due = DueAgents(self.config, policies)
+        self._due = DueAgents(self.config, policies, planned)
         self._journal = PlanJournal(self._due, self.stats)
         self._instant = InstantTiers(policies, self._journal, self.stats)
         self._requests = ModelRequests(self.config, snapshots, self._due, self._journal, self._instant, self.stats, groups)
@@ -72,10 +90,18 @@ class Planner:
         if executor is not None:
             self.attach(executor)
 
-    def attach(self, executor: BatchExecutor) -> None:
-        """Give a model-planning planner its (started) executor; a replay never needs one."""
+    def attach(self, model: BatchExecutor | ModelLink) -> None:
+        """Give a model-planning planner its model: a started executor, or a connection
+        (:func:`ai.serving.connect_model`), whose wire the planner then asks over. A replay
+        never needs one."""
         if not self.config.llm_tiers:
             raise TickmindError("this planner has no LLM tiers (llm_tiers=()); it takes no executor")
+        if isinstance(model, BatchExecutor):
+            executor = model
+        else:
+            executor = model.executor
+            if model.wire != self.config.wire:
+                self.config = replace(self.config, wire=model.wire)
         self.executor = executor
         self._requests.executor = executor
 
@@ -129,7 +155,8 @@ class Planner:
         if self.config.llm_tiers and self.executor is None:
             raise TickmindError(
                 "the planner asks a model but has no executor: planner.attach(BatchExecutor(client).start()); "
-                "a resumed model-planned run needs its model again (for the arena: tickmind arena --resume)"
+                "a resumed model-planned run needs its model again: tickmind resume-planned RUN_DIR --ticks N "
+                "(the arena: tickmind arena --resume)"
             )
         tick = ctx.tick
         delivery = self._delivery if self.executor is not None else None

@@ -24,10 +24,10 @@ from typing import Any
 
 from engine import TickmindError
 
-from .._actions import ActionStep, action_types
+from .._actions import ActionStep, action_types, declared_roles
 from .._plan import Tier
 from ._formats import WIRES, Wire
-from ._snapshot import AgentSnapshot, MapBounds
+from ._snapshot import COORDINATE_ROLES, DEFAULT_ROLES, AgentSnapshot, MapBounds
 from ._view import TierProfile, check_batch, format_number, profile_for, view_of
 
 __all__ = ["PromptBatch", "agent_chars", "encode_batch", "map_line", "system_prompt"]
@@ -85,6 +85,7 @@ def map_line(bounds: MapBounds) -> str:
 
 # Example steps for the prefix, in order of preference; the first two the tier offers are
 # shown. They name the ids on the example agent line below.
+_CORE_ACTIONS = frozenset(("move_to", "approach", "retreat", "take_cover", "attack", "wait", "scan", "patrol", "regroup"))
 _EXAMPLE_LINE = "A7 @10,5 hp90 E:9@20,5 cover:3@12,6"
 _EXAMPLE_LINE_IDS = "A7 @10,5 hp90 E:9 cover:3"
 _EXAMPLE_STEPS: tuple[dict[str, Any], ...] = (
@@ -147,16 +148,50 @@ def _system_prompt(profile: TierProfile, actions: tuple[tuple[str, type[ActionSt
 
 def _example(profile: TierProfile, names: list[str]) -> tuple[list[str], list[tuple[int, list[dict[str, Any]]]]]:
     """The example's agent lines and their plans (agent id, steps as JSON-ready dicts): the
-    game's own (``TierProfile.examples``), else the first two core steps the tier offers."""
+    game's own (``TierProfile.examples``), else two of the world's own actions if it offers
+    any (a small model copies its example: the arena's fight would teach a forager to
+    fight), else the first two core steps the tier offers."""
     if profile.examples:
         lines = [line for line, _ in profile.examples]
         plans = [(profile.example_id(line), [_plain(step) for step in steps]) for line, steps in profile.examples]
         return lines, plans
+    own = [name for name in names if name not in _CORE_ACTIONS]
+    if own:  # a world of its own: show its own actions, naming what its line lists
+        line, steps = _own_example(own[:2], profile.show_positions)
+        return [line], [(7, steps[: profile.max_steps])]
     example = [step for step in _EXAMPLE_STEPS if step["act"] in names][:2]
-    if not example:  # a tier of the game's own actions only: show the shape, not a plan
-        example = [{"act": names[0]}]
     line = _EXAMPLE_LINE if profile.show_positions else _EXAMPLE_LINE_IDS
     return [line], [(7, example[: profile.max_steps])]
+
+
+def _own_example(names: list[str], positions: bool) -> tuple[str, list[dict[str, Any]]]:
+    """An example line and plan made of a world's own actions: each id field names an
+    entity the line lists in the pool its role says (enemy, ally, an object of its kind),
+    coordinates a point on the example map, other fields their default (or 1)."""
+    listed: dict[str, int] = {}  #: line prefix ("E", "F", a kind) -> the id listed under it
+    steps: list[dict[str, Any]] = []
+    for name in names:
+        cls = action_types()[name]
+        step: dict[str, Any] = {"act": name}
+        roles = {**{r.field: r.role for r in DEFAULT_ROLES if r.action == name}, **declared_roles(name)}
+        for field_name, info in cls.model_fields.items():
+            if field_name == "act":
+                continue
+            role = roles.get(field_name)
+            if role is not None and role not in COORDINATE_ROLES:
+                pool, _, kind = role.split("|")[0].partition(":")
+                prefix = {"enemy": "E", "ally": "F"}.get(pool) or kind or "obj"
+                step[field_name] = listed.setdefault(prefix, 3 + len(listed))
+            elif role is not None:  # a coordinate
+                step[field_name] = {"x": 20, "y": 5, "point": [20, 5], "points": [[20, 5], [30, 10]]}[role]
+            elif info.default is not None and not info.is_required() and isinstance(info.default, (int, float, str)):
+                step[field_name] = info.default
+            else:
+                step[field_name] = None if not info.is_required() else 1
+        steps.append(step)
+    spots = ("@20,5", "@12,6", "@14,9", "@8,4")
+    parts = ["A7 @10,5"] + [f"{prefix}:{i}{spots[k % 4] if positions else ''}" for k, (prefix, i) in enumerate(listed.items())]
+    return " ".join(parts), steps
 
 
 def _plain(step: ActionStep) -> dict[str, Any]:

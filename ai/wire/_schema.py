@@ -94,9 +94,7 @@ def action_schema(name: str, view: AgentView) -> dict[str, Any]:
     """The schema of one step of action ``name`` for the agent ``view`` shows."""
     schema = copy.deepcopy(_base_schema(action_types()[name]))
     properties: dict[str, Any] = schema["properties"]
-    for role in view.snapshot.roles:
-        if role.action != name:
-            continue
+    for role in view.snapshot.roles_for(name):
         if role.field not in properties:
             raise TickmindError(f"FieldRole names {name}.{role.field}, which action {name!r} does not have")
         properties[role.field] = _tightened(role, view, properties[role.field])

@@ -27,6 +27,7 @@ the answer format or smuggle an instruction into the prompt.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 
 from engine import Position, TickmindError, World
 
-from .._actions import action_names
+from .._actions import action_names, action_types, declared_roles, id_role_problem
 from .._plan import Plan
 from ..perception import Faction, Perceivable, Perception
 
@@ -99,7 +100,6 @@ class MapBounds:
         return self.x_min <= x <= self.x_max and self.y_min <= y <= self.y_max
 
 
-_ID_POOLS = ("enemy", "ally", "object")
 COORDINATE_ROLES = ("x", "y", "point", "points")
 
 
@@ -120,15 +120,12 @@ class FieldRole:
     def __post_init__(self) -> None:
         if self.role in COORDINATE_ROLES:
             return
-        parts = self.role.split("|")
-        for part in parts:
-            pool, _, kind = part.partition(":")
-            if pool not in _ID_POOLS or (kind and (pool != "object" or sanitize_text(kind, MAX_KIND_CHARS) != kind)):
-                raise TickmindError(
-                    f"FieldRole({self.action!r}, {self.field!r}): unknown role {self.role!r}; use "
-                    "x, y, point, points, or enemy / ally / object / object:<kind> joined by '|' "
-                    "(kinds as sanitize_text leaves them: lower-case [a-z0-9_.-])"
-                )
+        problem = id_role_problem(self.role)
+        if problem is not None:
+            raise TickmindError(
+                f"FieldRole({self.action!r}, {self.field!r}): role {self.role!r}: {problem}; or a coordinate "
+                "role: x, y, point, points"
+            )
 
     @property
     def is_coordinate(self) -> bool:
@@ -204,6 +201,28 @@ class SnapshotConfig:
             if (role.action, role.field) in seen:
                 raise TickmindError(f"SnapshotConfig.roles names {role.action}.{role.field} twice")
             seen.add((role.action, role.field))
+        for role in self.roles:
+            _check_names_a_field(role)
+
+
+def _check_names_a_field(role: FieldRole) -> None:
+    """A role for an action or field that does not exist would silently leave the real
+    field unchecked; refuse it while the config is built."""
+    actions = action_types()
+    cls = actions.get(role.action)
+    if cls is None:
+        raise TickmindError(
+            f"FieldRole({role.action!r}, {role.field!r}): no action {role.action!r} is registered "
+            f"(register it before building the SnapshotConfig); registered: {list(actions)}"
+        )
+    fields = [name for name in cls.model_fields if name != "act"]
+    if role.field not in fields:
+        raise TickmindError(f"FieldRole({role.action!r}, {role.field!r}): {role.action} has no field {role.field!r}; its fields: {fields}")
+
+
+@functools.cache
+def _declared_role(action: str, field_name: str, role: str) -> FieldRole:
+    return FieldRole(action, field_name, role)
 
 
 # --- the snapshot --------------------------------------------------------------------------
@@ -256,10 +275,20 @@ class AgentSnapshot:
             )
 
     def role(self, action: str, field_name: str) -> FieldRole | None:
+        """The field's role: the game's ``FieldRole`` for it, else the one its type declares
+        (``ai.EntityRef``, ``Refers``), else None (a plain value)."""
         for role in self.roles:
             if role.action == action and role.field == field_name:
                 return role
-        return None
+        declared = declared_roles(action).get(field_name)
+        return None if declared is None else _declared_role(action, field_name, declared)
+
+    def roles_for(self, action: str) -> tuple[FieldRole, ...]:
+        """Every role action ``action``'s fields have: the game's, then those declared by type."""
+        given = tuple(role for role in self.roles if role.action == action)
+        named = {role.field for role in given}
+        declared = declared_roles(action)
+        return given + tuple(_declared_role(action, f, r) for f, r in declared.items() if f not in named)
 
 
 def build_snapshot(world: World, entity: int, *, config: SnapshotConfig) -> AgentSnapshot:

@@ -387,7 +387,7 @@ def _not_permitted(act: str, view: AgentView) -> str:
 
 
 def _roles_of(view: AgentView, act: str) -> Iterable[FieldRole]:
-    return (role for role in view.snapshot.roles if role.action == act)
+    return view.snapshot.roles_for(act)
 
 
 def _check_role(i: int, step: ActionStep, role: FieldRole, view: AgentView) -> None:

@@ -40,7 +40,7 @@ from engine import Position, TickmindError, World
 
 from ._env_obs import NOTHING_SEEN
 from ._execution import ArenaBounds
-from ._heuristic import Objectives, _nearest_cover
+from ._heuristic import Objectives, nearest_cover
 
 __all__ = ["ACTIONS", "ENV_TIER", "action_index", "plan_for", "submit_action"]
 
@@ -86,7 +86,7 @@ def plan_for(world: World, entity: int, action: int, hold_ticks: int) -> tuple[A
     if name == "retreat":
         return (Retreat(target=enemy),) if enemy else (Wait(ticks=hold_ticks),)
     if name == "take_cover":
-        cover = _nearest_cover(world, seen)
+        cover = nearest_cover(world, seen)
         return (TakeCover(cover=cover), Wait(ticks=COVER_WAIT)) if cover else (Wait(ticks=hold_ticks),)
     if name == "objective":
         team = world.component_for_entity(entity, Faction).team

@@ -30,7 +30,7 @@ from ai import Faction, Perception, Senses
 from engine import Position, World
 
 from ._combat import Health, Weapon
-from ._heuristic import Objectives, _nearest_cover
+from ._heuristic import Objectives, nearest_cover
 from ._scenario import Scenario
 
 __all__ = ["NOTHING_SEEN", "OBS_FIELDS", "OBS_SIZE", "Observer"]
@@ -99,7 +99,7 @@ class Observer:
         for i, ally in enumerate(seen.allies[:NEAREST]):
             obs[at + i * 4 : at + i * 4 + 4] = (1.0, *_relative(world, pos, ally, sight))
         at += NEAREST * len(_ALLY)
-        cover = _nearest_cover(world, seen)
+        cover = nearest_cover(world, seen)
         if cover is not None:
             cover_pos = world.component_for_entity(cover, Position)
             obs[at : at + 3] = (1.0, (cover_pos.x - pos.x) / sight, (cover_pos.y - pos.y) / sight)

@@ -2,10 +2,12 @@
 and the step is marked done or failed from what the world says (arrived, unreachable,
 target gone).
 
-One executor per action type, looked up by the step's class. A game that adds an action
-registers its executor with ``register_executor`` — the arena's own are registered the same
-way. Executors never raise on bad targets: an invalid situation fails the plan with a reason,
-which the planner reads on its next turn.
+One executor per action type, looked up by the step's class in the arena's
+:class:`ai.execution.Executors` table: the framework's own for walking, waiting, scanning,
+patrolling and regrouping, and the arena's for fighting and its orders. A game that adds an
+action registers its executor with ``register_executor``. Executors never raise on bad
+targets: an invalid situation fails the plan with a reason, which the planner reads on its
+next turn.
 
 This table is also what the arena offers its model (:func:`executed_actions`, read by
 ``arena_tiers`` when a world is built): an action registered elsewhere without an executor
@@ -18,37 +20,19 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ai import (
-    ActionStep,
-    Approach,
-    Attack,
-    Faction,
-    MoveTo,
-    Patrol,
-    Perceivable,
-    Perception,
-    Plan,
-    Regroup,
-    Retreat,
-    Scan,
-    TakeCover,
-    Wait,
-    action_types,
-)
+from ai import ActionStep, Approach, Attack, Faction, MoveTo, Patrol, Regroup, Retreat, Scan, TakeCover, Wait
+from ai.execution import BUILTIN_EXECUTORS, REGROUP_DISTANCE, Executor, Executors, StepContext
 from engine import Position, TickContext, World
-from nav import NavGoal, NavStatus
-from physics import Body, Wall
+from nav import NavGoal
+from physics import Wall
 
 from ._combat import Weapon
-from ._heuristic import Objectives
+from ._heuristic import Objectives, nearest_cover
 from ._orders import Advance, Engage
 
-__all__ = ["ArenaBounds", "StepContext", "execute_steps", "executed_actions", "register_executor"]
+__all__ = ["ArenaBounds", "StepContext", "arena_execution", "executed_actions", "register_executor"]
 
-SCAN_TICKS = 30
 RETREAT_DISTANCE = 8.0
-REGROUP_DISTANCE = 3.0
-GOAL_TOLERANCE = 1.0  #: re-aim a moving goal only when its target moved this far
 ATTACK_PATIENCE = 90  #: ticks an Attack waits for its target to come back into view
 
 
@@ -67,91 +51,26 @@ class ArenaBounds:
         return min(max(x, m), self.width - m), min(max(y, m), self.height - m)
 
 
-@dataclass(slots=True)
-class StepContext:
-    """What an executor sees of one agent this tick. ``bounds`` is read once per tick, not
-    per agent: ``_go`` clamps every moving agent's goal, every tick."""
-
-    world: World
-    entity: int
-    plan: Plan
-    pos: Position
-    seen: Perception
-    tick: int
-    speed: float
-    bounds: ArenaBounds
-
-
-Executor = Callable[[StepContext, ActionStep], None]
-_executors: dict[type[ActionStep], Executor] = {}
-
-
 def register_executor(action: type[ActionStep], executor: Executor) -> None:
     """Make ``executor(step_ctx, step)`` run every tick an agent's current step is ``action``.
 
     Register before ``build_arena``: the worlds built afterwards offer ``action`` to their
     model (if it is a registered action, ``@ai.register_action``), worlds built before do not.
     """
-    _executors[action] = executor
+    _executors.register(action, executor)
 
 
 def executed_actions() -> tuple[str, ...]:
-    """The ``act`` names of the registered actions the arena has an executor for, in the
-    order their executors were registered: exactly what the arena may offer its model.
-
-    Matched by class, as ``execute_steps`` looks executors up: a model's step is parsed into
-    the registry's class, so only that class's executor can ever run it. An executor for a
-    class that is not a registered action still runs plans your own code assigns, but the
-    model cannot write that action, so it is not offered.
-    """
-    names = {cls: name for name, cls in action_types().items()}
-    return tuple(names[cls] for cls in _executors if cls in names)
+    """What the arena may offer its model: :meth:`ai.execution.Executors.actions` of its table."""
+    return _executors.actions()
 
 
-def execute_steps(world: World, ctx: TickContext) -> None:
-    """Advance every running plan by one tick, in ascending entity id."""
-    tick, executors, bounds = ctx.tick, _executors, world.resource(ArenaBounds)
-    for entity, (plan, pos, seen, body) in world.get_components(Plan, Position, Perception, Body):
-        step = plan.current
-        if step is None:
-            _stop(world, entity)
-            continue
-        executor = executors.get(type(step))
-        if executor is None:
-            plan.fail(f"no executor for action {step.act!r}")
-            continue
-        executor(StepContext(world, entity, plan, pos, seen, tick, body.max_speed, bounds), step)
-        if plan.current is None:
-            _stop(world, entity)
+def arena_execution(world: World) -> Callable[[World, TickContext], None]:
+    """The system executing the arena's steps, goals kept ``ArenaBounds.margin`` inside the map."""
+    return _executors.system(clamp=world.resource(ArenaBounds).clamp)
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _stop(world: World, entity: int) -> None:
-    if world.has_component(entity, NavGoal):
-        world.remove_component(entity, NavGoal)
-
-
-def _go(sc: StepContext, x: float, y: float, arrive_radius: float = 0.5) -> str:
-    """Steer towards (x, y); return the nav state ("moving", "arrived", "unreachable")."""
-    world = sc.world
-    x, y = sc.bounds.clamp(x, y)
-    goal = world.try_component(sc.entity, NavGoal)
-    if goal is None or math.hypot(goal.x - x, goal.y - y) > GOAL_TOLERANCE:
-        world.add_component(sc.entity, NavGoal(x, y, sc.speed, arrive_radius))
-        return "moving"
-    status = world.try_component(sc.entity, NavStatus)
-    return status.state if status is not None else "moving"
-
-
-def _follow_nav(sc: StepContext, state: str, what: str, *args: object) -> None:
-    """Advance on arrival, fail when unreachable. ``what.format(*args)`` names the goal in
-    the failure; formatted only then, since this runs for every moving agent every tick."""
-    if state == "arrived":
-        sc.plan.advance(sc.tick)
-    elif state == "unreachable":
-        sc.plan.fail(f"{what.format(*args)} is unreachable")
 
 
 def _position_of(world: World, entity: int | None) -> Position | None:
@@ -162,11 +81,7 @@ def _distance(a: Position, b: Position) -> float:
     return math.hypot(a.x - b.x, a.y - b.y)
 
 
-# --- the core executors --------------------------------------------------------------------
-
-
-def _move_to(sc: StepContext, step: MoveTo) -> None:
-    _follow_nav(sc, _go(sc, step.x, step.y), "point ({:.1f}, {:.1f})", step.x, step.y)
+# --- the arena's executors -----------------------------------------------------------------
 
 
 def _approach(sc: StepContext, step: Approach) -> None:
@@ -179,7 +94,7 @@ def _approach(sc: StepContext, step: Approach) -> None:
     if _distance(sc.pos, target) <= reach:
         sc.plan.advance(sc.tick)
         return
-    _follow_nav(sc, _go(sc, target.x, target.y, arrive_radius=reach), "target {}", step.target)
+    sc.follow(sc.go(target.x, target.y, arrive_radius=reach), "target {}", step.target)
 
 
 def _retreat(sc: StepContext, step: Retreat) -> None:
@@ -193,13 +108,13 @@ def _retreat(sc: StepContext, step: Retreat) -> None:
     goal = sc.world.try_component(sc.entity, NavGoal)
     if goal is None:
         x, y = sc.pos.x + dx / norm * RETREAT_DISTANCE, sc.pos.y + dy / norm * RETREAT_DISTANCE
-        _go(sc, x, y)
+        sc.go(x, y)
         return
-    _follow_nav(sc, _go(sc, goal.x, goal.y), "the retreat point")
+    sc.follow(sc.go(goal.x, goal.y), "the retreat point")
 
 
 def _take_cover(sc: StepContext, step: TakeCover) -> None:
-    cover_id = step.cover if step.cover is not None else _nearest_cover(sc)
+    cover_id = step.cover if step.cover is not None else nearest_cover(sc.world, sc.seen)
     cover = _position_of(sc.world, cover_id)
     if cover is None:
         sc.plan.fail("no cover in sight")
@@ -210,15 +125,7 @@ def _take_cover(sc: StepContext, step: TakeCover) -> None:
     norm = math.hypot(away_x, away_y) or 1.0
     size = _cover_reach(sc.world, cover_id)
     x, y = cover.x + away_x / norm * size, cover.y + away_y / norm * size
-    _follow_nav(sc, _go(sc, x, y, arrive_radius=0.75), "cover {}", cover_id)
-
-
-def _nearest_cover(sc: StepContext) -> int | None:
-    for obj in sc.seen.objects:  # nearest first
-        kind = sc.world.try_component(obj, Perceivable)
-        if kind is not None and kind.kind == "cover":
-            return obj
-    return None
+    sc.follow(sc.go(x, y, arrive_radius=0.75), "cover {}", cover_id)
 
 
 def _cover_reach(world: World, cover_id: int | None) -> float:
@@ -229,7 +136,7 @@ def _cover_reach(world: World, cover_id: int | None) -> float:
 
 
 def _attack(sc: StepContext, step: Attack) -> None:
-    _stop(sc.world, sc.entity)
+    sc.stop()
     if not sc.world.entity_exists(step.target):
         sc.plan.advance(sc.tick)  # target down
         return
@@ -247,7 +154,7 @@ def _engage(sc: StepContext, step: Engage) -> None:
     target_id = step.focus(sc.seen)
     target = _position_of(sc.world, target_id)
     if target is None:
-        _stop(sc.world, sc.entity)
+        sc.stop()
         if sc.tick - max(sc.plan.progress, sc.plan.step_tick) > ATTACK_PATIENCE:
             sc.plan.advance(sc.tick)  # nobody left in sight
         return
@@ -256,62 +163,30 @@ def _engage(sc: StepContext, step: Engage) -> None:
     if weapon is None or weapon.ammo <= 0:
         sc.plan.fail("out of ammo")
     elif _distance(sc.pos, target) <= weapon.range:
-        _stop(sc.world, sc.entity)  # hold and shoot: resolve_shots aims where step.focus says
-    elif _go(sc, target.x, target.y, arrive_radius=weapon.range * 0.8) == "unreachable":
+        sc.stop()  # hold and shoot: resolve_shots aims where step.focus says
+    elif sc.go(target.x, target.y, arrive_radius=weapon.range * 0.8) == "unreachable":
         sc.plan.fail(f"enemy {target_id} is unreachable")
 
 
 def _advance(sc: StepContext, step: Advance) -> None:
     team = sc.world.component_for_entity(sc.entity, Faction).team
     x, y = sc.world.resource(Objectives).next_point(team, sc.entity, sc.pos.x, sc.pos.y)
-    _follow_nav(sc, _go(sc, x, y), "the goal ({:.0f}, {:.0f})", x, y)
+    sc.follow(sc.go(x, y), "the goal ({:.0f}, {:.0f})", x, y)
 
 
-def _wait(sc: StepContext, step: Wait) -> None:
-    _stop(sc.world, sc.entity)
-    if sc.tick - sc.plan.step_tick >= step.ticks:
-        sc.plan.advance(sc.tick)
-
-
-def _scan(sc: StepContext, step: Scan) -> None:
-    _wait(sc, Wait(ticks=SCAN_TICKS))
-
-
-def _patrol(sc: StepContext, step: Patrol) -> None:
-    leg = sc.plan.progress
-    x, y = step.points[leg]
-    state = _go(sc, x, y)
-    if state == "unreachable":
-        sc.plan.fail(f"patrol point ({x:.1f}, {y:.1f}) is unreachable")
-    elif state == "arrived":
-        if leg + 1 < len(step.points):
-            sc.plan.progress = leg + 1
-        else:
-            sc.plan.advance(sc.tick)
-
-
-def _regroup(sc: StepContext, step: Regroup) -> None:
-    ally = _position_of(sc.world, sc.seen.nearest_ally)
-    if ally is None:
-        sc.plan.fail("no ally in sight")
-        return
-    if _distance(sc.pos, ally) <= REGROUP_DISTANCE:
-        sc.plan.advance(sc.tick)
-        return
-    _follow_nav(sc, _go(sc, ally.x, ally.y, arrive_radius=REGROUP_DISTANCE), "the nearest ally")
-
-
-for _action, _executor in [
-    (MoveTo, _move_to),
-    (Approach, _approach),
-    (Retreat, _retreat),
-    (TakeCover, _take_cover),
-    (Attack, _attack),
-    (Engage, _engage),
-    (Advance, _advance),
-    (Wait, _wait),
-    (Scan, _scan),
-    (Patrol, _patrol),
-    (Regroup, _regroup),
-]:
-    register_executor(_action, _executor)  # type: ignore[arg-type]
+#: In this order the arena offers them to its model (the prompt lists them so).
+_executors = Executors(
+    [
+        (MoveTo, BUILTIN_EXECUTORS[MoveTo]),
+        (Approach, _approach),
+        (Retreat, _retreat),
+        (TakeCover, _take_cover),
+        (Attack, _attack),
+        (Engage, _engage),
+        (Advance, _advance),
+        (Wait, BUILTIN_EXECUTORS[Wait]),
+        (Scan, BUILTIN_EXECUTORS[Scan]),
+        (Patrol, BUILTIN_EXECUTORS[Patrol]),
+        (Regroup, BUILTIN_EXECUTORS[Regroup]),
+    ]
+)

@@ -32,13 +32,16 @@ from physics import Body
 from ._combat import Health, Weapon, Wounded
 from ._orders import Advance, Engage
 
-__all__ = ["ARENA_POLICIES", "Objectives", "arena_salient", "emergency_plan", "heuristic_plan", "in_cover"]
+__all__ = [
+    "ARENA_POLICIES", "CALM_ACTIONS", "Objectives", "arena_salient", "emergency_plan", "heuristic_plan", "in_cover", "nearest_cover",
+]
 
 LOW_HEALTH = 0.35
 ARRIVING_S = 2.0  #: seconds of walking left when a plan ending in a walk asks for the next
 ARRIVING_TICKS = 120  #: but only once the plan is this old
 COVER_HOLD_TICKS = 90  #: how long an agent that took cover stays there before it thinks again
 CALM_STEPS = (MoveTo, Advance, Scan, Wait)
+CALM_ACTIONS = frozenset(step.model_fields["act"].default for step in CALM_STEPS)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def heuristic_plan(world: World, entity: int) -> tuple[ActionStep, ...]:
     if seen.enemies:
         target = seen.nearest_enemy
         if health.hp < LOW_HEALTH * health.max_hp or weapon.ammo == 0:
-            cover = _nearest_cover(world, seen)
+            cover = nearest_cover(world, seen)
             if cover:
                 return (TakeCover(cover=cover), *in_cover(world, entity))
             if weapon.ammo > 0 and _in_range(world, pos, weapon, target):
@@ -108,7 +111,7 @@ def emergency_plan(world: World, entity: int) -> tuple[ActionStep, ...]:
     return (Wait(ticks=60),)
 
 
-def _nearest_cover(world: World, seen: Perception) -> int | None:
+def nearest_cover(world: World, seen: Perception) -> int | None:
     for obj in seen.objects:
         marker = world.try_component(obj, Perceivable)
         if marker is not None and marker.kind == "cover":

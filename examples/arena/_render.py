@@ -2,8 +2,9 @@
 
 Agents are discs filled with their team's colour, exactly (tests read it back), so hp is a
 bar above each disc rather than a shade of it; the current action is a letter to its right
-(``GLYPHS``); a thin line runs from each agent to where its current step leads. A header
-strip shows the tick, simulated time, survivors per team and the letter legend.
+(:func:`glyph_table`: the core actions' own, then the world's own actions'); a thin line
+runs from each agent to where its current step leads. A header strip shows the tick,
+simulated time, survivors per team and the letters of the actions in the frame.
 
 Map coordinates have y up; :class:`Viewport` turns them into pixels (y down), fitting the
 whole map into the picture with the same scale on both axes.
@@ -16,7 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._render_scene import GLYPHS, Scene
+from ai import action_names
+
+from ._render_scene import Scene, glyph_table
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -111,6 +114,7 @@ def draw_scene(scene: Scene, size: tuple[int, int] | None = None) -> PILImage.Im
     for agent in scene.agents:  # plan lines first: discs stay on top
         if agent.target is not None:
             draw.line((view.to_px(agent.x, agent.y), view.to_px(*agent.target)), fill=_dim(team_colour(agent.team)), width=1)
+    glyphs = glyph_table(action_names())  # every action the world knows, so letters hold across frames
     for agent in scene.agents:
         cx, cy = view.to_px(agent.x, agent.y)
         r = max(3.0, agent.radius * view.scale)
@@ -119,13 +123,14 @@ def draw_scene(scene: Scene, size: tuple[int, int] | None = None) -> PILImage.Im
             top, left, right = cy - r - 4, cx - r, cx + r
             draw.rectangle((left, top, right, top + 2), fill=HP_BACK)
             draw.rectangle((left, top, left + (right - left) * agent.hp, top + 2), fill=HP_FILL)
-        if agent.glyph:
-            draw.text((cx + r + 1, cy - r - 2), agent.glyph, fill=TEXT, font=small)
-    _header(draw, scene, size[0])
+        if agent.act is not None:
+            draw.text((cx + r + 1, cy - r - 2), glyphs.get(agent.act, "?"), fill=TEXT, font=small)
+    _header(draw, scene, size[0], {act: glyphs[act] for act in glyphs if any(a.act == act for a in scene.agents)})
     return image
 
 
-def _header(draw: ImageDraw.ImageDraw, scene: Scene, width: int) -> None:
+def _header(draw: ImageDraw.ImageDraw, scene: Scene, width: int, glyphs: dict[str, str]) -> None:
+    """Tick, time, survivors per team, and the letters of the actions in this frame."""
     draw.rectangle((0, 0, width - 1, HEADER - 1), fill=HEADER_BACK)
     font = load_font(13)
     x = 6.0
@@ -138,7 +143,7 @@ def _header(draw: ImageDraw.ImageDraw, scene: Scene, width: int) -> None:
         label = f"{name} {alive}"
         draw.text((x + 13, 3), label, fill=TEXT, font=font)
         x += 13 + draw.textlength(label, font=font) + 14
-    legend = "   ".join(f"{g}={act.replace('_', ' ')}" for act, g in GLYPHS.items())
+    legend = "   ".join(f"{g}={act.replace('_', ' ')}" for act, g in glyphs.items())
     draw.text((6, 20), legend, fill=LEGEND, font=load_font(11))
 
 

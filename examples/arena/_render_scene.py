@@ -13,7 +13,7 @@ Anything with an engine ``Position`` that is not a wall is drawn as an agent; ``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +27,9 @@ from ._execution import ArenaBounds
 from ._summary import recorded_ticks
 from ._world import ArenaOutcome
 
-__all__ = ["GLYPHS", "AgentView", "Replay", "Scene", "replay_scenes", "scene_of"]
+__all__ = ["GLYPHS", "AgentView", "Replay", "Scene", "glyph_table", "replay_scenes", "scene_of"]
 
-#: One letter per core action, drawn beside each agent; unknown actions use their first letter.
+#: One letter per core action, drawn beside each agent (other actions: :func:`glyph_table`).
 GLYPHS = {
     "move_to": "M",
     "approach": "A",
@@ -45,6 +45,21 @@ GLYPHS = {
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
+def glyph_table(acts: Iterable[str]) -> dict[str, str]:
+    """A distinct letter for each of ``acts``: the core actions' own (``GLYPHS``), then each
+    other action the first letter of its name not yet taken (``return_to_nest`` is ``E``
+    beside ``retreat``'s ``R``), else a digit."""
+    acts = list(dict.fromkeys(acts))
+    table = {act: GLYPHS[act] for act in acts if act in GLYPHS}
+    for act in acts:
+        if act in table:
+            continue
+        used = set(table.values())
+        candidates = [c.upper() for c in act if c.isalpha()] + list("123456789")
+        table[act] = next((c for c in candidates if c not in used), "?")
+    return table
+
+
 @dataclass(frozen=True)
 class AgentView:
     entity: int
@@ -56,11 +71,6 @@ class AgentView:
     act: str | None  #: the current step's ``act``, None when idle
     target: tuple[float, float] | None  #: where the current step leads (plan line), if anywhere
 
-    @property
-    def glyph(self) -> str:
-        if self.act is None:
-            return ""
-        return GLYPHS.get(self.act, self.act[:1].upper())
 
 
 @dataclass(frozen=True)

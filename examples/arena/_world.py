@@ -56,6 +56,7 @@ from ai import (
     SnapshotConfig,
     TakeCover,
     TierProfile,
+    action_names,
     install_perception,
 )
 from engine import Position, TickContext, TickmindError, World, factory
@@ -63,8 +64,8 @@ from nav import BoxSight, GridMap, install_nav
 from physics import Body, Wall, install_physics
 
 from ._combat import ArenaScore, Health, Weapon, resolve_deaths, resolve_shots
-from ._execution import ArenaBounds, execute_steps, executed_actions
-from ._heuristic import ARENA_POLICIES, Objectives
+from ._execution import ArenaBounds, arena_execution, executed_actions
+from ._heuristic import ARENA_POLICIES, CALM_ACTIONS, Objectives
 from ._loading import load_scenario, parse_scenario
 from ._orders import ENGAGE_ROLES, Advance
 from ._scaling import scale_agents
@@ -94,6 +95,11 @@ SQUAD_EXAMPLES: tuple[tuple[str, tuple[ActionStep, ...]], ...] = (
     ("A7 @12,30 n10 hp90 am30 goal=52,14 cover:3,5", (Advance(),)),
     ("A8 @33,24 n9 hp70 am20 E:9,12 cover:3", (Attack(target=9),)),
     ("A10 @35,20 n4 hp30 am5 E:12,14 cover:5,3", (TakeCover(cover=5),)),
+)
+#: The prompt's worked example for agents planned one by one: a hurt agent takes cover and
+#: fires from it.
+SOLO_EXAMPLES: tuple[tuple[str, tuple[ActionStep, ...]], ...] = (
+    ("A7 @10,5 hp90 E:9@20,5 cover:3@12,6", (TakeCover(cover=3), Attack(target=9))),
 )
 CONFIG_KEYS = frozenset(
     {
@@ -203,7 +209,7 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
         brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings, groups=groups)
         world.insert_resource(brain)
         world.add_system(brain, stage="ai", name="planner")
-    world.add_system(execute_steps, stage="ai", after=["planner"] if planner != "none" else [])
+    world.add_system(arena_execution(world), stage="ai", name="execute_steps", after=["planner"] if planner != "none" else [])
     install_nav(world, grid)
     install_physics(world)
     world.add_system(resolve_shots, stage="update")
@@ -220,7 +226,9 @@ def arena_snapshots() -> SnapshotConfig:
     """What the model sees of an arena agent: the map, its own position in whole metres, its
     hp (percent) and ammo, and while it sees no enemy, where its team is heading (the
     heuristic's objective): without it a model seeing nobody can only wander."""
-    return SnapshotConfig(bounds=_bounds, describe=_describe, decimals=0, roles=(*DEFAULT_ROLES, *ENGAGE_ROLES))
+    return SnapshotConfig(
+        bounds=_bounds, describe=_describe, allowed=_allowed, decimals=0, roles=(*DEFAULT_ROLES, *ENGAGE_ROLES)
+    )
 
 
 def arena_tiers(*, squads: bool = False) -> tuple[TierProfile, TierProfile]:
@@ -234,17 +242,28 @@ def arena_tiers(*, squads: bool = False) -> tuple[TierProfile, TierProfile]:
     and the simplified tier keeps the library's short list, less anything not executed.
     With ``squads`` neither offers ``SQUAD_UNOFFERED``; a squad's line lists its
     ``SQUAD_LISTED`` nearest enemies and covers by id (prompt tokens are what the model's
-    rate is bound by), and the prompt's example is the arena's (``SQUAD_EXAMPLES``).
+    rate is bound by), and the prompt's example is the arena's (``SQUAD_EXAMPLES``, else
+    ``SOLO_EXAMPLES``).
     """
     executed = tuple(name for name in executed_actions() if not (squads and name in SQUAD_UNOFFERED))
     simple = tuple(name for name in SIMPLE_TIER.action_names() if name in executed)
-    listed = {"max_listed": SQUAD_LISTED, "show_positions": False, "examples": SQUAD_EXAMPLES} if squads else {}
+    listed = {"max_listed": SQUAD_LISTED, "show_positions": False, "examples": SQUAD_EXAMPLES} if squads else {"examples": SOLO_EXAMPLES}
     return replace(FULL_TIER, actions=executed, **listed), replace(SIMPLE_TIER, actions=simple, **listed)
 
 
 def _bounds(world: World) -> MapBounds:
     bounds = world.resource(ArenaBounds)
     return MapBounds(0.0, 0.0, bounds.width, bounds.height)
+
+
+def _allowed(world: World, entity: int) -> tuple[str, ...]:
+    """A unit in sight of the enemy is not offered calm orders (walk, advance, scan, wait):
+    a calm step in sight of an enemy is replanned at once (``arena_salient``), so the small
+    model's ``scan`` to a squad under fire left its members to the heuristic while it was
+    asked again (a game at 61% model share, bench/RESULTS.md §27)."""
+    if world.component_for_entity(entity, Perception).enemies:
+        return tuple(name for name in action_names() if name not in CALM_ACTIONS)
+    return action_names()
 
 
 def _describe(world: World, entity: int) -> dict[str, int | str]:

@@ -8,6 +8,7 @@ import warnings
 import pytest
 
 import ai
+import ai.execution
 import ai.llm
 import ai.wire
 
@@ -24,6 +25,7 @@ def test_ai_exports_what_games_are_written_against() -> None:
         "AssignPlan",
         "Attack",
         "BatchExecutor",
+        "EntityRef",
         "Faction",
         "FieldRole",
         "GroupOrders",
@@ -43,6 +45,7 @@ def test_ai_exports_what_games_are_written_against() -> None:
         "PlannerStats",
         "Policies",
         "Policy",
+        "Refers",
         "Regroup",
         "Retreat",
         "RetryPolicy",
@@ -58,11 +61,16 @@ def test_ai_exports_what_games_are_written_against() -> None:
         "action_types",
         "install_perception",
         "parse_step",
+        "plan_world",
         "proximity_squads",
         "register_action",
         "write_summary",
     ]
     assert all(hasattr(ai, name) for name in ai.__all__)
+
+
+def test_the_execution_exports() -> None:
+    assert ai.execution.__all__ == ["BUILTIN_EXECUTORS", "REGROUP_DISTANCE", "SCAN_TICKS", "Executor", "Executors", "StepContext"]
 
 
 def test_the_model_side_exports() -> None:

@@ -32,7 +32,8 @@ def test_clients_exports_exactly_the_public_api() -> None:
         "CompletionRequest", "CompletionResult", "LLMBadResponse", "LLMClient", "LLMError",
         "LLMRateLimited", "LLMTimeout", "LLMUnavailable", "OllamaClient", "OpenAIClient",
         "RecordingSleep", "Reply", "ScriptItem", "SchemaFormat", "ScriptedClient", "Stall", "TextCallback", "drop_agents",
-        "duplicate_agent", "fail_then", "follow_schema", "plans_json", "redact_url", "truncated",
+        "duplicate_agent", "fail_then", "follow_schema", "plans_json", "redact_url", "sample_answers", "sample_grammar",
+        "sample_schema", "truncated",
     ]
     assert all(hasattr(clients, name) for name in clients.__all__)
 

@@ -15,6 +15,7 @@ from ai import (
     GroupOrders,
     MapBounds,
     MoveTo,
+    Perceivable,
     Perception,
     Plan,
     PlanCache,
@@ -22,6 +23,7 @@ from ai import (
     PlannerConfig,
     PlanStatus,
     Policies,
+    Retreat,
     Scan,
     SnapshotConfig,
     TakeCover,
@@ -95,6 +97,33 @@ def test_a_squad_in_cover_fires_from_it_while_armed_and_in_range_else_holds_it()
     assert orders[armed] == (TakeCover(cover=None), Attack(target=near))
     hold = (TakeCover(cover=None), Wait(ticks=COVER_HOLD_TICKS))
     assert orders[dry] == orders[out_of_range] == orders[blind] == hold
+
+
+def test_a_member_with_no_ammo_told_to_fight_takes_cover_and_a_retreat_runs_from_the_squads_threat() -> None:
+    """A dry member's ``engage`` failed the tick it began and asked the model again for
+    nothing; a member seeing no enemy retreated from nobody, which ends as it starts."""
+    world = World(seed=0)
+    near, far = world.create_entity(Position(15.0, 0.0)), world.create_entity(Position(40.0, 0.0))
+    cover = world.create_entity(Position(3.0, 3.0), Perceivable("cover"))
+
+    def member(ammo: int, x: float, enemies: tuple[int, ...], objects: tuple[int, ...] = ()) -> int:
+        return world.create_entity(
+            Position(x, 0.0), Weapon(range=20.0, damage=10.0, ammo=ammo, cooldown_ticks=30),
+            Perception(tick=0, visible=enemies, enemies=enemies, objects=objects),
+        )  # fmt: skip
+
+    armed, dry, dry_in_the_open = member(5, 0.0, (near,)), member(0, 0.0, (near,), (cover,)), member(0, 0.0, (near,))
+    orders = squad_orders(world, (armed, dry, dry_in_the_open), (Engage(target=near),))
+    assert orders[armed] == (Engage(target=near),)
+    assert orders[dry] == (TakeCover(cover=None), Wait(ticks=COVER_HOLD_TICKS))
+    assert orders[dry_in_the_open] is None, "nowhere to hide: it falls through alone"
+    blind_west, blind_east = member(5, 0.0, ()), member(5, 45.0, ())
+    sees_near, sees_far = member(5, 10.0, (near,)), member(5, 30.0, (far,))
+    orders = squad_orders(world, (blind_west, blind_east, sees_near, sees_far), (Retreat(),))
+    assert orders[blind_west] == (Retreat(target=near),) and orders[blind_east] == (Retreat(target=far),)
+    assert orders[sees_far] == (Retreat(),), "one that sees an enemy runs from its own nearest"
+    named = squad_orders(world, (blind_west,), (Retreat(target=far),))
+    assert named[blind_west] == (Retreat(target=far),), "a threat the model named stays named"
 
 
 def test_a_member_that_cannot_carry_out_its_share_falls_through_alone(tmp_path: Path) -> None:

@@ -134,14 +134,22 @@ def test_config_and_bounds_checks() -> None:
     for bad in [(0, 0, 0, 1), (0, 0, float("nan"), 1), (5, 0, 1, 1)]:
         with pytest.raises(TickmindError):
             MapBounds(*bad)
-    with pytest.raises(TickmindError, match="unknown role"):
+    with pytest.raises(TickmindError, match="unknown pool 'enemies'"):
         FieldRole("attack", "target", "enemies")
-    with pytest.raises(TickmindError, match="unknown role"):
+    with pytest.raises(TickmindError, match="lower-case"):
         FieldRole("take_cover", "cover", "object:Cover")  # kinds are compared sanitised
     with pytest.raises(TickmindError, match="twice"):
         SnapshotConfig(bounds=BOUNDS, roles=(FieldRole("a", "b", "x"), FieldRole("a", "b", "y")))
     with pytest.raises(TickmindError):
         SnapshotConfig(bounds=BOUNDS, max_enemies=-1)
+
+
+def test_a_role_naming_a_missing_action_or_field_fails_when_the_config_is_built() -> None:
+    """A typo in a role would leave the real field unchecked, found only when a plan slips by."""
+    with pytest.raises(TickmindError, match=r"attack has no field 'targt'; its fields: \['target'\]"):
+        SnapshotConfig(bounds=BOUNDS, roles=(FieldRole("attack", "targt", "enemy"),))
+    with pytest.raises(TickmindError, match="no action 'atack' is registered"):
+        SnapshotConfig(bounds=BOUNDS, roles=(FieldRole("atack", "target", "enemy"),))
 
 
 def test_role_candidates_combine_pools_in_order_without_repeats() -> None:

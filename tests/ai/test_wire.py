@@ -5,6 +5,7 @@ validator judges them."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ai import Attack, MapBounds, Patrol, TakeCover, Tier
+from ai import FULL_TIER, Attack, MapBounds, Patrol, TakeCover, Tier
 from ai.serving import LocalServer, ServerSpec
 from ai.wire import (
     AgentSnapshot,
@@ -109,7 +110,8 @@ def test_fields_a_line_cannot_hold_are_refused_by_name() -> None:
 
 
 def test_the_lines_prompt_teaches_the_line_format() -> None:
-    prompt = system_prompt(Tier.LLM, "lines")
+    core = replace(FULL_TIER, actions=("move_to", "take_cover", "attack", "patrol"))  # whatever else a test registered
+    prompt = system_prompt(core, "lines")
     assert "7 take_cover 3;attack 9" in prompt and "patrol X,Y/X,Y..." in prompt
     assert "JSON" not in prompt
-    assert system_prompt(Tier.LLM, "lines") == prompt  # byte-identical: a cacheable prefix
+    assert system_prompt(core, "lines") == prompt  # byte-identical: a cacheable prefix

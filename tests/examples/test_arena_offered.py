@@ -15,12 +15,13 @@ from typing import Any, ClassVar, Literal
 
 import pytest
 
-from ai import FULL_TIER, SIMPLE_TIER, ActionStep, BatchExecutor, Plan, Planner, RetryPolicy, Tier, register_action
+from ai import FULL_TIER, SIMPLE_TIER, ActionStep, BatchExecutor, Perception, Plan, Planner, RetryPolicy, Tier, register_action
 from ai.clients import CompletionRequest, ScriptedClient, follow_schema, plans_json
-from ai.wire import Rejection, RejectReason, build_snapshot, parse_batch_response, system_prompt
+from ai.wire import Rejection, RejectReason, build_snapshot, parse_batch_response, system_prompt, view_of
 from engine import World
 from examples.arena import Health, _execution, arena_snapshots, arena_tiers, build_arena, register_executor
 from examples.arena._execution import StepContext, executed_actions
+from examples.arena._world import SOLO_EXAMPLES
 
 #: The arena's own executors, in registration order (examples/arena/_execution.py).
 CORE = ("move_to", "approach", "retreat", "take_cover", "attack", "engage", "advance", "wait", "scan", "patrol", "regroup")
@@ -37,7 +38,7 @@ class Dig(ActionStep):
 @pytest.fixture
 def executors(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """``register_executor`` writes to a copy of the table for this test only."""
-    monkeypatch.setattr(_execution, "_executors", dict(_execution._executors))
+    monkeypatch.setattr(_execution, "_executors", _execution._executors.copy())
     yield
 
 
@@ -92,7 +93,8 @@ def test_registering_an_action_does_not_change_what_the_arena_offers(dig: type[A
     full, simple = arena_tiers()
     assert full.action_names() == executed_actions() == CORE
     assert "dig" not in simple.action_names()
-    assert replace(FULL_TIER, actions=CORE) == build_arena({"planner": "llm"}, 3).resource(Planner).config.profile(Tier.LLM)
+    arena_full = replace(FULL_TIER, actions=CORE, examples=SOLO_EXAMPLES)
+    assert arena_full == build_arena({"planner": "llm"}, 3).resource(Planner).config.profile(Tier.LLM)
 
 
 def test_the_arena_model_is_never_sent_an_unexecuted_action(dig: type[ActionStep]) -> None:
@@ -103,8 +105,8 @@ def test_the_arena_model_is_never_sent_an_unexecuted_action(dig: type[ActionStep
     world.close()
     prompts = {tier_of(r): r.system for r in client.requests}
     assert prompts == {
-        "llm": system_prompt(replace(FULL_TIER, actions=CORE)),
-        "simple_llm": system_prompt(SIMPLE_TIER),
+        "llm": system_prompt(replace(FULL_TIER, actions=CORE, examples=SOLO_EXAMPLES)),
+        "simple_llm": system_prompt(replace(SIMPLE_TIER, examples=SOLO_EXAMPLES)),
     }
     assert '"dig"' in system_prompt(FULL_TIER), "the library's own prompt does offer it"
     for request in client.requests:
@@ -168,3 +170,24 @@ def test_a_model_writing_an_unexecuted_action_falls_back_like_any_invalid_plan(d
     assert planner.stats.rejections == {"action_not_allowed": 100}
     assert tiers == {Tier.SIMPLE_LLM}
     assert stalled == []
+
+
+def test_a_unit_in_sight_of_the_enemy_is_offered_no_calm_orders() -> None:
+    """A calm step in sight of an enemy is replanned at once, so the model is not offered one
+    there: its ``scan`` would only hand the unit to the heuristic while it is asked again."""
+    world = build_arena({"planner": "heuristic"}, 3)
+    config = arena_snapshots()
+    in_contact: list[int] = []
+    while not in_contact:
+        world.step()
+        in_contact = [e for e, seen in world.get_component(Perception) if seen.enemies]
+    calm = [e for e, seen in world.get_component(Perception) if not seen.enemies]
+    full, _ = arena_tiers()
+    fighting = build_snapshot(world, in_contact[0], config=config)
+    quiet = build_snapshot(world, calm[0], config=config)
+    world.close()
+    assert set(view_of(fighting, full).permitted) == set(CORE) - {"move_to", "advance", "scan", "wait"}
+    assert view_of(quiet, full).permitted == CORE
+    answer = plans_json({in_contact[0]: [{"act": "scan"}]})
+    verdict = parse_batch_response(answer, [in_contact[0]], [fighting], tier=full).result_for(in_contact[0])
+    assert isinstance(verdict, Rejection) and verdict.reason_code is RejectReason.ACTION_NOT_ALLOWED

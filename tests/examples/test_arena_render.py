@@ -17,6 +17,7 @@ from engine import Position, replay_world, start_run
 from engine.cli import main
 from examples.arena import build_arena
 from examples.arena._render import HEADER, TEAM_COLOURS, Viewport
+from examples.arena._render_scene import glyph_table
 
 REPO = Path(__file__).parent.parent.parent
 TICKS = 240
@@ -178,3 +179,12 @@ def test_a_run_with_nothing_drawable_is_refused_by_name(tmp_path: Path, capsys) 
     err = capsys.readouterr().err
     assert "examples.drift:build_world" in err and "nothing to draw" in err
     assert not (tmp_path / "d.png").exists()
+
+
+def test_a_worlds_own_actions_get_letters_of_their_own_beside_the_core_ones() -> None:
+    """A user's ``return_to_nest`` was drawn as ``R``, the legend saying ``R=retreat``."""
+    table = glyph_table(["move_to", "retreat", "return_to_nest", "regroup", "forage", "rest", "rrr"])
+    assert table["retreat"] == "R" and table["regroup"] == "G" and table["move_to"] == "M"
+    assert table["return_to_nest"] == "E" and table["forage"] == "F" and table["rest"] == "S"
+    assert table["rrr"] == "1", "no letter of its name is free: a digit"
+    assert len(set(table.values())) == len(table)

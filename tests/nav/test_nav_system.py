@@ -197,6 +197,7 @@ def test_public_api_is_pinned() -> None:
         "BoxSight",
         "FlowField",
         "FlowFieldCache",
+        "GoState",
         "GridMap",
         "NavConfig",
         "NavError",
@@ -205,7 +206,9 @@ def test_public_api_is_pinned() -> None:
         "NavStatus",
         "find_cell_path",
         "find_path",
+        "go_to",
         "install_nav",
+        "stop",
     ]
     assert nav.NAV_STATES == ("idle", "moving", "arrived", "unreachable")
     assert issubclass(NavError, __import__("engine").TickmindError)
