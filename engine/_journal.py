@@ -194,8 +194,9 @@ def _parse_header(path: Path, line: bytes, allow_version_mismatch: bool) -> Jour
         )
     if obj.get("tickmind") != __version__ and not allow_version_mismatch:
         raise JournalVersionError(
-            f"{path}:1: written by tickmind {obj.get('tickmind')!r}, this is {__version__}; "
-            "hashes may differ across versions (pass --allow-version-mismatch to try anyway)"
+            f"{path}:1: written by tickmind {obj.get('tickmind')!r}, this is {__version__}: hashes are "
+            f"promised within one release (tickmind {obj.get('tickmind')} replays it; pass "
+            "--allow-version-mismatch to try anyway)"
         )
     try:
         return JournalHeader.model_validate(obj)

@@ -168,14 +168,40 @@ def _next_cells(grid: GridMap, cost: np.ndarray) -> np.ndarray:
 
 
 def _lead_out_of_band(grid: GridMap, cost: np.ndarray, nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Band cells within the snap radius of a reachable free cell lead to that cell."""
-    dist_cells, nearest = (a.ravel() for a in grid.nearest_free)
-    band = grid.inflated.ravel() & (nearest >= 0) & (dist_cells * grid.cell_size <= default_snap_radius(grid))
-    band &= nxt[np.where(nearest >= 0, nearest, 0)] >= 0
+    """Band cells within the snap radius of a reachable free cell lead to the nearest one,
+    the one nearer the goal when several are as near.
+
+    Why not the distance transform's nearest cell: its ties go to the lower index, west and
+    south. Inside a wall's band a cell is often as near the free cells either side of it, so
+    an agent pushed into the band while crossing eastward was led back west, one crossing
+    westward on: the east side won every decided heuristic game (bench/RESULTS.md §28)."""
+    ny, nx = grid.shape
+    band = np.flatnonzero(grid.inflated.ravel())
+    if band.size == 0:
+        return cost, nxt
+    reach = default_snap_radius(grid) / grid.cell_size
+    r = int(np.floor(reach))
+    bx, by = band % nx, band // nx
+    best_d = np.full(band.size, np.inf)
+    best_cost = np.full(band.size, np.inf)
+    best = np.full(band.size, -1, dtype=np.int64)
+    open_cell = nxt >= 0  # free and reachable
+    offsets = sorted(((dx * dx + dy * dy) ** 0.5, dx, dy) for dy in range(-r, r + 1) for dx in range(-r, r + 1))
+    for d, dx, dy in offsets:
+        if d == 0 or d > reach:
+            continue
+        tx, ty = bx + dx, by + dy
+        inside = (tx >= 0) & (tx < nx) & (ty >= 0) & (ty < ny)
+        target = np.where(inside, ty * nx + tx, 0)
+        ok = inside & open_cell[target]
+        here = cost[target]
+        better = ok & ((d < best_d) | ((d == best_d) & (here < best_cost)))
+        best_d[better], best_cost[better], best[better] = d, here[better], target[better]
+    led = best >= 0
     cost = cost.copy()
     nxt = nxt.copy()
-    nxt[band] = nearest[band]
-    cost[band] = cost[nearest[band]] + np.round(dist_cells[band] * STRAIGHT)
+    nxt[band[led]] = best[led]
+    cost[band[led]] = best_cost[led] + np.round(best_d[led] * STRAIGHT)
     return cost, nxt
 
 

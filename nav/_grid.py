@@ -190,9 +190,39 @@ class GridMap:
         dist, (iy, ix) = ndimage.distance_transform_edt(self.inflated, return_indices=True)
         return np.asarray(dist, dtype=np.float64), (iy * self.nx + ix).astype(np.int64)
 
+    def nearest_free_cells(self, points: np.ndarray) -> np.ndarray:
+        """(N,) flat index ``iy * nx + ix`` of the movement-free cell whose centre is nearest
+        each (N, 2) world point (-1 where the map has no free cell).
+
+        Nearest to the point, not to its cell: from a cell in the middle of a wall's band the
+        free cells either side are as near, and a tie broken by index (the distance
+        transform's, west and south first) pushed every agent crossing a wall the same way,
+        back for one side and on for the other. The point's own position breaks the tie the
+        same way for an agent and its mirror image."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        out = np.full(len(pts), -1, dtype=np.int64)
+        dist_cells = self.nearest_free[0]
+        if len(pts) == 0 or not np.isfinite(dist_cells).any():
+            return out
+        cells = self.world_to_cells(pts)
+        cx, cy = np.clip(cells[:, 0], 0, self.nx - 1), np.clip(cells[:, 1], 0, self.ny - 1)
+        reach = int(np.ceil(dist_cells[cy, cx].max())) + 1
+        best = np.full(len(pts), np.inf)
+        free = ~self.inflated
+        for dy in range(-reach, reach + 1):
+            for dx in range(-reach, reach + 1):
+                tx, ty = cx + dx, cy + dy
+                inside = (tx >= 0) & (tx < self.nx) & (ty >= 0) & (ty < self.ny)
+                ok = inside & free[np.where(inside, ty, 0), np.where(inside, tx, 0)]
+                d2 = ((tx + 0.5) * self.cell_size - pts[:, 0]) ** 2 + ((ty + 0.5) * self.cell_size - pts[:, 1]) ** 2
+                better = ok & (d2 < best)
+                best[better] = d2[better]
+                out[better] = (ty * self.nx + tx)[better]
+        return out
+
     def snap(self, x: float, y: float, radius: float) -> tuple[int, int] | None:
         """The movement-free cell to plan from for a point: its own cell when free, else the
-        nearest free cell whose centre lies within ``radius`` metres of the point, else None.
+        free cell whose centre is nearest the point, if within ``radius`` metres, else None.
 
         Agents are pushed into the inflated band by crowds and physics, and goals land on
         crates; snapping lets both still plan instead of failing.
@@ -202,8 +232,7 @@ class GridMap:
         ix, iy = self.world_to_cell(x, y)
         if self.cell_free(ix, iy):
             return ix, iy
-        cx, cy = min(max(ix, 0), self.nx - 1), min(max(iy, 0), self.ny - 1)
-        flat = int(self.nearest_free[1][cy, cx])
+        flat = int(self.nearest_free_cells(np.array([[x, y]]))[0])
         if flat < 0:
             return None
         fx, fy = flat % self.nx, flat // self.nx

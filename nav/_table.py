@@ -29,7 +29,6 @@ class _NavRuntime:
         self.grid = grid
         self.cfg = cfg
         self.scanned: tuple[Any, Any] | None = None
-        self.nearest = grid.nearest_free[1].ravel()  #: nearest movement-free cell per cell
         self._rows: Sequence[Row] | None = None
         self._desired: list[DesiredVelocity] = []
 
@@ -88,14 +87,16 @@ def _back_in_free_space(rt: _NavRuntime, pts: np.ndarray) -> np.ndarray:
 
 def _way_out(rt: _NavRuntime, pts: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For the active points standing in band cells: their row numbers and the centre of
-    the nearest movement-free cell to each (points with no free cell anywhere are left out)."""
+    the movement-free cell nearest each (``GridMap.nearest_free_cells``; points with no free
+    cell anywhere are left out)."""
     grid = rt.grid
     cells = grid.world_to_cells(np.where(active[:, None], pts, 0.0))
     ix, iy = cells[:, 0], cells[:, 1]
     inside = active & (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
     flat = np.where(inside, iy * grid.nx + ix, 0)
-    rows = np.flatnonzero(inside & grid.inflated.ravel()[flat] & (rt.nearest[flat] >= 0))
+    rows = np.flatnonzero(inside & grid.inflated.ravel()[flat])
+    nearest = grid.nearest_free_cells(pts[rows])
+    rows, nearest = rows[nearest >= 0], nearest[nearest >= 0]
     if rows.size == 0:
         return rows, np.zeros((0, 2))
-    nearest = rt.nearest[flat[rows]]
     return rows, grid.cells_to_world(np.stack([nearest % grid.nx, nearest // grid.nx], axis=1))

@@ -98,6 +98,14 @@ def _approach(sc: StepContext, step: Approach) -> None:
 
 
 def _retreat(sc: StepContext, step: Retreat) -> None:
+    """Run ``RETREAT_DISTANCE`` straight away from the threat, chosen when the step begins
+    (``plan.progress`` 1 once chosen): a goal the agent already had belongs to the plan this
+    one replaced, and following it walked the agent wherever that plan was going."""
+    if sc.plan.progress:
+        goal = sc.world.try_component(sc.entity, NavGoal)
+        if goal is not None:
+            sc.follow(sc.go(goal.x, goal.y), "the retreat point")
+            return
     threat_id = step.target if step.target is not None else sc.seen.nearest_enemy
     threat = _position_of(sc.world, threat_id)
     if threat is None:
@@ -105,12 +113,8 @@ def _retreat(sc: StepContext, step: Retreat) -> None:
         return
     dx, dy = sc.pos.x - threat.x, sc.pos.y - threat.y
     norm = math.hypot(dx, dy) or 1.0
-    goal = sc.world.try_component(sc.entity, NavGoal)
-    if goal is None:
-        x, y = sc.pos.x + dx / norm * RETREAT_DISTANCE, sc.pos.y + dy / norm * RETREAT_DISTANCE
-        sc.go(x, y)
-        return
-    sc.follow(sc.go(goal.x, goal.y), "the retreat point")
+    sc.go(sc.pos.x + dx / norm * RETREAT_DISTANCE, sc.pos.y + dy / norm * RETREAT_DISTANCE)
+    sc.plan.progress = 1
 
 
 def _take_cover(sc: StepContext, step: TakeCover) -> None:

@@ -64,23 +64,28 @@ class Objectives:
 
 
 def heuristic_plan(world: World, entity: int) -> tuple[ActionStep, ...]:
-    """Utility rules: take cover when hurt or out of ammo (and fire from it while armed; with
-    no cover, stand and fire if the enemy is in range, else fall back), shoot what is in
-    range, close in on what is not, otherwise advance on the objective."""
+    """Utility rules: take cover when out of ammo, or when hurt with an enemy in range (and
+    fire from it while armed; with no cover, stand and fire, or fall back when dry); shoot
+    what is in range, close in on what is not, otherwise advance on the objective.
+
+    A hurt agent whose enemies are all out of range closes in while it has ammo: nobody can
+    hit it there, and holding cover left even fights at a standoff, each side's hurt
+    shooters behind pillars 22 m apart and the healthy out of ammo, until the time limit."""
     seen = world.component_for_entity(entity, Perception)
     health = world.component_for_entity(entity, Health)
     weapon = world.component_for_entity(entity, Weapon)
     pos = world.component_for_entity(entity, Position)
     if seen.enemies:
         target = seen.nearest_enemy
-        if health.hp < LOW_HEALTH * health.max_hp or weapon.ammo == 0:
+        in_range = _in_range(world, pos, weapon, target)
+        if weapon.ammo == 0 or (health.hp < LOW_HEALTH * health.max_hp and in_range):
             cover = nearest_cover(world, seen)
             if cover:
                 return (TakeCover(cover=cover), *in_cover(world, entity))
-            if weapon.ammo > 0 and _in_range(world, pos, weapon, target):
+            if weapon.ammo > 0:
                 return (Attack(target=target),)  # nowhere to hide: running only stalls the fight
             return (Retreat(target=target),)
-        if _in_range(world, pos, weapon, target):
+        if in_range:
             return (Attack(target=target),)
         return (Approach(target=target), Attack(target=target))
     team = world.component_for_entity(entity, Faction).team

@@ -108,6 +108,20 @@ def test_retreat_moves_away_from_the_threat(duel: World) -> None:
     assert plan.status is PlanStatus.DONE and after > before
 
 
+def test_a_retreat_that_replaces_a_walk_runs_from_the_threat_not_on_to_the_old_goal(duel: World) -> None:
+    """It used to take the goal the agent already had for its retreat point: a red agent
+    walking towards blue "retreated" by walking on to where it was going."""
+    red, blue = agents(duel)
+    order(duel, red, MoveTo(x=16.0, y=3.0))
+    duel.run(30)
+    start = duel.component_for_entity(red, Position).x
+    order(duel, red, Retreat(target=blue))
+    plan = run_until_settled(duel, red)
+    end = duel.component_for_entity(red, Position).x
+    assert plan.status is PlanStatus.DONE
+    assert end < start - 3.0, f"ran west, away from blue: {start:.1f} -> {end:.1f}"
+
+
 def test_targets_that_do_not_exist_fail_the_plan_not_the_tick(duel: World) -> None:
     red, _ = agents(duel)
     plan = order(duel, red, Approach(target=999))

@@ -112,3 +112,36 @@ def test_cache_builds_once_per_goal_and_evicts_least_recently_used() -> None:
     assert np.array_equal(again.next_cell, FlowField(ROOMS, (20, 12)).next_cell)
     with pytest.raises(NavError):
         FlowFieldCache(ROOMS, capacity=0)
+
+
+#: A map mirror-symmetric about x = 20.5 (41 columns of 0.5 m): a wall with a door either
+#: side of the middle, the goal in the middle column. Agents crossing it from the west and
+#: from the east must be led exactly alike.
+MIRRORED = GridMap.from_boxes(20.5, 12, 0.5, [(7, 0, 8, 5), (7, 7, 8, 12), (12.5, 0, 13.5, 5), (12.5, 7, 13.5, 12)], inflate=0.4)
+
+
+def test_a_wall_band_leads_out_alike_on_both_sides_of_a_mirror_symmetric_map() -> None:
+    """The distance transform's ties went west and south: an agent pressed into a wall's band
+    on its way east was led back, its mirror image on its way west led on."""
+    field = FlowField(MIRRORED, (20, 12))
+    nx = MIRRORED.nx
+    band_y, band_x = np.nonzero(MIRRORED.inflated)
+    for ix, iy in zip(band_x.tolist(), band_y.tolist(), strict=True):
+        here, there = field.next_cell[iy, ix], field.next_cell[iy, nx - 1 - ix]
+        if here < 0:
+            assert there < 0
+            continue
+        assert (here % nx, here // nx) == (nx - 1 - there % nx, there // nx), (ix, iy)
+        assert field.cost[iy, ix] == field.cost[iy, nx - 1 - ix]
+
+
+def test_the_free_cell_nearest_a_point_in_a_wall_is_the_mirror_of_its_mirror_images() -> None:
+    rng = np.random.default_rng(0)
+    points = np.column_stack([rng.uniform(6.5, 8.5, 200), rng.uniform(0, 12, 200)])
+    mirrored = np.column_stack([20.5 - points[:, 0], points[:, 1]])
+    nx = MIRRORED.nx
+    west, east = MIRRORED.nearest_free_cells(points), MIRRORED.nearest_free_cells(mirrored)
+    assert (west >= 0).all()
+    assert ((west % nx) == nx - 1 - (east % nx)).all() and ((west // nx) == (east // nx)).all()
+    assert MIRRORED.snap(7.45, 3.1, radius=2.0) == (12, 6), "out of the band on the side nearer the point"
+    assert MIRRORED.snap(7.55, 3.1, radius=2.0) == (17, 6)
