@@ -100,16 +100,16 @@ def _approach(sc: StepContext, step: Approach) -> None:
 def _retreat(sc: StepContext, step: Retreat) -> None:
     """Run ``RETREAT_DISTANCE`` straight away from the threat, chosen when the step begins
     (``plan.progress`` 1 once chosen): a goal the agent already had belongs to the plan this
-    one replaced, and following it walked the agent wherever that plan was going."""
+    one replaced, and following it walked the agent wherever that plan was going. A named
+    threat that fell before the plan arrived gives way to the nearest enemy in sight."""
     if sc.plan.progress:
         goal = sc.world.try_component(sc.entity, NavGoal)
         if goal is not None:
             sc.follow(sc.go(goal.x, goal.y), "the retreat point")
             return
-    threat_id = step.target if step.target is not None else sc.seen.nearest_enemy
-    threat = _position_of(sc.world, threat_id)
+    threat = _position_of(sc.world, step.target) or _position_of(sc.world, sc.seen.nearest_enemy)
     if threat is None:
-        sc.plan.advance(sc.tick)  # nothing to run from
+        sc.plan.advance(sc.tick)  # nothing to run from: the named threat is down and no other in sight
         return
     dx, dy = sc.pos.x - threat.x, sc.pos.y - threat.y
     norm = math.hypot(dx, dy) or 1.0

@@ -84,9 +84,12 @@ PLANNERS = ("heuristic", "llm", "none")
 LOCKSTEP_MIN_PLAN_TICKS = 30
 SQUAD_LISTED = 3
 #: What a squad is not offered: ``regroup`` (a squad is together already, and its line lists
-#: no allies). (Offering no coordinates at all, only ``advance`` and ids, left the end game
-#: to stalemates: two 300 s games of 15 survivors in two tries, bench/RESULTS.md §26.)
-SQUAD_UNOFFERED = ("regroup",)
+#: no allies), and ``scan``: half a second of looking round, after which the squad waits on
+#: the model again under the heuristic (85 of 200 gap plans in one game, RESULTS §28); in
+#: sight of the enemy no calm order is offered anyway. (Offering no coordinates at all, only
+#: ``advance`` and ids, left the end game to stalemates: two 300 s games of 15 survivors in
+#: two tries, bench/RESULTS.md §26.)
+SQUAD_UNOFFERED = ("regroup", "scan")
 #: The squad prompt's worked example, in the arena's own terms: a squad seeing nobody heads
 #: for its goal; one in a fight engages; one worn down takes cover. (A goal written as
 #: ``move_to 40 25`` would be copied as those numbers: the model would seem to read a

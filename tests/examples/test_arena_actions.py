@@ -122,6 +122,19 @@ def test_a_retreat_that_replaces_a_walk_runs_from_the_threat_not_on_to_the_old_g
     assert end < start - 3.0, f"ran west, away from blue: {start:.1f} -> {end:.1f}"
 
 
+def test_a_retreat_from_a_threat_that_fell_runs_from_the_nearest_enemy_in_sight(duel: World) -> None:
+    """The model names its threat; by the time the plan lands it may be down. Ending the
+    retreat at once left the agent to the heuristic while the model was asked again."""
+    red, blue = agents(duel)
+    fallen = duel.create_entity(Position(9.0, 3.0))
+    duel.delete_entity(fallen)
+    start = duel.component_for_entity(red, Position).x
+    plan = order(duel, red, Retreat(target=fallen))
+    assert plan.status is PlanStatus.RUNNING
+    plan = run_until_settled(duel, red)
+    assert plan.status is PlanStatus.DONE and duel.component_for_entity(red, Position).x < start - 1.0
+
+
 def test_targets_that_do_not_exist_fail_the_plan_not_the_tick(duel: World) -> None:
     red, _ = agents(duel)
     plan = order(duel, red, Approach(target=999))
