@@ -33,7 +33,7 @@ from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
 from ._share import MODEL_TIERS, PlanShare
 from .llm import BatchExecutor, RetryPolicy, RunMetrics, write_summary
 from .perception import Faction, LineOfSight, Perceivable, Perception, Senses, install_perception
-from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, plan_world, proximity_squads
+from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, Salience, plan_world, proximity_squads
 from .wire import DEFAULT_ROLES, FULL_TIER, SIMPLE_TIER, FieldRole, MapBounds, SnapshotConfig, TierProfile
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
     "Retreat",
     "RetryPolicy",
     "RunMetrics",
+    "Salience",
     "Scan",
     "Senses",
     "SnapshotConfig",

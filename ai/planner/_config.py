@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from engine import TickmindError, World
 
@@ -15,10 +15,23 @@ from ..wire import WIRES, TierProfile, Wire, profile_for
 
 __all__ = ["LLM_TIERS", "PlannerConfig", "PlannerStats", "Policies", "Policy", "Salience"]
 
-#: A game's instant planner for one agent: the heuristic or the emergency tier.
-Policy = Callable[[World, int], Sequence[ActionStep]]
-#: Whether an agent following ``plan`` should replan now (being hit, an enemy in view).
-Salience = Callable[[World, int, Plan], bool]
+class Policy(Protocol):
+    """A game's instant planner for one agent: the heuristic or the emergency tier.
+
+    ``policy(world, entity)`` returns the agent's steps now, in microseconds, from the world
+    alone (no clock, no unseeded randomness): its plans are journaled like a model's, and a
+    replay never calls it. It must always answer; the emergency tier's answer must be safe
+    whatever the world looks like (say, ``Wait``)."""
+
+    def __call__(self, world: World, entity: int, /) -> Sequence[ActionStep]: ...
+
+
+class Salience(Protocol):
+    """Whether an agent following ``plan`` should replan now: the situation the plan was
+    made for has changed (it was hit, an enemy came into view). Called for every planned
+    agent every tick, so keep it cheap; ``plan.assigned_tick`` tells news from old facts."""
+
+    def __call__(self, world: World, entity: int, plan: Plan, /) -> bool: ...
 LLM_TIERS = (Tier.LLM, Tier.SIMPLE_LLM)
 
 

@@ -50,6 +50,7 @@ def test_ai_exports_what_games_are_written_against() -> None:
         "Retreat",
         "RetryPolicy",
         "RunMetrics",
+        "Salience",
         "Scan",
         "Senses",
         "SnapshotConfig",
