@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from engine import TickmindError, canonical_bytes, same_definition
 
+from ._text import MAX_KIND_CHARS, sanitize_text
+
 __all__ = [
     "ID_POOLS",
     "ActionStep",
@@ -43,18 +45,17 @@ MAX_WAIT_TICKS = 600
 
 Point = tuple[float, float]
 ID_POOLS = ("enemy", "ally", "object")
-_KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
 def id_role_problem(role: str) -> str | None:
     """What is wrong with an id role (``enemy``, ``ally``, ``object``, ``object:<kind>``,
-    several joined by ``|``), or None. Kinds are as ``sanitize_text`` leaves them."""
+    several joined by ``|``), or None. Kinds are as :func:`sanitize_text` leaves them."""
     for part in role.split("|"):
         pool, _, kind = part.partition(":")
         if pool not in ID_POOLS:
             return f"unknown pool {pool!r} (use enemy, ally, object or object:<kind>, joined by '|')"
-        if kind and (pool != "object" or not set(kind) <= _KIND_CHARS or len(kind) > 12):
-            return f"{part!r}: only objects have kinds, written lower-case [a-z0-9_.-], at most 12 characters"
+        if kind and (pool != "object" or sanitize_text(kind, MAX_KIND_CHARS) != kind):
+            return f"{part!r}: only objects have kinds, written as sanitize_text leaves them (lower-case [a-z0-9_.-])"
     return None
 
 

@@ -207,17 +207,16 @@ class GridMap:
         cells = self.world_to_cells(pts)
         cx, cy = np.clip(cells[:, 0], 0, self.nx - 1), np.clip(cells[:, 1], 0, self.ny - 1)
         reach = int(np.ceil(dist_cells[cy, cx].max())) + 1
-        best = np.full(len(pts), np.inf)
-        free = ~self.inflated
-        for dy in range(-reach, reach + 1):
-            for dx in range(-reach, reach + 1):
-                tx, ty = cx + dx, cy + dy
-                inside = (tx >= 0) & (tx < self.nx) & (ty >= 0) & (ty < self.ny)
-                ok = inside & free[np.where(inside, ty, 0), np.where(inside, tx, 0)]
-                d2 = ((tx + 0.5) * self.cell_size - pts[:, 0]) ** 2 + ((ty + 0.5) * self.cell_size - pts[:, 1]) ** 2
-                better = ok & (d2 < best)
-                best[better] = d2[better]
-                out[better] = (ty * self.nx + tx)[better]
+        dy, dx = (a.ravel() for a in np.mgrid[-reach : reach + 1, -reach : reach + 1])  # row-major: ties to the first
+        tx, ty = cx[:, None] + dx[None, :], cy[:, None] + dy[None, :]
+        inside = (tx >= 0) & (tx < self.nx) & (ty >= 0) & (ty < self.ny)
+        ok = inside & ~self.inflated[np.where(inside, ty, 0), np.where(inside, tx, 0)]
+        d2 = ((tx + 0.5) * self.cell_size - pts[:, :1]) ** 2 + ((ty + 0.5) * self.cell_size - pts[:, 1:]) ** 2
+        d2 = np.where(ok, d2, np.inf)
+        best = np.argmin(d2, axis=1)
+        rows = np.arange(len(pts))
+        found = np.isfinite(d2[rows, best])
+        out[found] = (ty[rows, best] * self.nx + tx[rows, best])[found]
         return out
 
     def snap(self, x: float, y: float, radius: float) -> tuple[int, int] | None:

@@ -27,7 +27,7 @@ from engine import TickmindError
 from .._actions import ActionStep, action_types, declared_roles
 from .._plan import Tier
 from ._formats import WIRES, Wire
-from ._snapshot import COORDINATE_ROLES, DEFAULT_ROLES, AgentSnapshot, MapBounds
+from ._snapshot import COORDINATE_ROLES, AgentSnapshot, MapBounds
 from ._view import TierProfile, check_batch, format_number, profile_for, view_of
 
 __all__ = ["PromptBatch", "agent_chars", "encode_batch", "map_line", "system_prompt"]
@@ -85,7 +85,6 @@ def map_line(bounds: MapBounds) -> str:
 
 # Example steps for the prefix, in order of preference; the first two the tier offers are
 # shown. They name the ids on the example agent line below.
-_CORE_ACTIONS = frozenset(("move_to", "approach", "retreat", "take_cover", "attack", "wait", "scan", "patrol", "regroup"))
 _EXAMPLE_LINE = "A7 @10,5 hp90 E:9@20,5 cover:3@12,6"
 _EXAMPLE_LINE_IDS = "A7 @10,5 hp90 E:9 cover:3"
 _EXAMPLE_STEPS: tuple[dict[str, Any], ...] = (
@@ -155,7 +154,7 @@ def _example(profile: TierProfile, names: list[str]) -> tuple[list[str], list[tu
         lines = [line for line, _ in profile.examples]
         plans = [(profile.example_id(line), [_plain(step) for step in steps]) for line, steps in profile.examples]
         return lines, plans
-    own = [name for name in names if name not in _CORE_ACTIONS]
+    own = [name for name in names if action_types()[name].__module__ != ActionStep.__module__]  # not a core action
     if own:  # a world of its own: show its own actions, naming what its line lists
         line, steps = _own_example(own[:2], profile.show_positions)
         return [line], [(7, steps[: profile.max_steps])]
@@ -173,7 +172,7 @@ def _own_example(names: list[str], positions: bool) -> tuple[str, list[dict[str,
     for name in names:
         cls = action_types()[name]
         step: dict[str, Any] = {"act": name}
-        roles = {**{r.field: r.role for r in DEFAULT_ROLES if r.action == name}, **declared_roles(name)}
+        roles = declared_roles(name)  # the game's FieldRoles are not known here, only the types'
         for field_name, info in cls.model_fields.items():
             if field_name == "act":
                 continue

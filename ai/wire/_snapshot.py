@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -37,6 +36,7 @@ from engine import Position, TickmindError, World
 
 from .._actions import action_names, action_types, declared_roles, id_role_problem
 from .._plan import Plan
+from .._text import MAX_KIND_CHARS, sanitize_text
 from ..perception import Faction, Perceivable, Perception
 
 __all__ = [
@@ -55,24 +55,11 @@ Scalar = int | float | str
 Describe = Callable[[World, int], Mapping[str, Scalar]]
 AllowedActions = Callable[[World, int], Iterable[str]]
 
-MAX_KIND_CHARS = 12
 MAX_REASON_CHARS = 40
 MAX_ATTR_KEY_CHARS = 8
 MAX_ATTR_TEXT_CHARS = 16
 
-_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 _STATUSES = ("", "running", "done", "failed")
-
-
-def sanitize_text(text: object, limit: int) -> str:
-    """``text`` lower-cased, every run of characters outside ``[a-z0-9_.-]`` turned into one
-    ``_``, trimmed of edge underscores and cut to ``limit`` characters.
-
-    The charset has no quote, brace, bracket, colon, semicolon, space or newline: sanitised
-    text cannot end a JSON string, start a new prompt line or pose as one of the prompt's own
-    separators.
-    """
-    return _UNSAFE.sub("_", str(text).lower()).strip("_")[:limit].rstrip("_")
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -277,11 +264,7 @@ class AgentSnapshot:
     def role(self, action: str, field_name: str) -> FieldRole | None:
         """The field's role: the game's ``FieldRole`` for it, else the one its type declares
         (``ai.EntityRef``, ``Refers``), else None (a plain value)."""
-        for role in self.roles:
-            if role.action == action and role.field == field_name:
-                return role
-        declared = declared_roles(action).get(field_name)
-        return None if declared is None else _declared_role(action, field_name, declared)
+        return next((role for role in self.roles_for(action) if role.field == field_name), None)
 
     def roles_for(self, action: str) -> tuple[FieldRole, ...]:
         """Every role action ``action``'s fields have: the game's, then those declared by type."""
