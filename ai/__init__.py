@@ -33,7 +33,19 @@ from ._plan import AssignPlan, ModelAnswer, Plan, PlanStatus, Tier
 from ._share import MODEL_TIERS, PlanShare
 from .llm import BatchExecutor, RetryPolicy, RunMetrics, write_summary
 from .perception import Faction, LineOfSight, Perceivable, Perception, Senses, install_perception
-from .planner import GroupOrders, PlanCache, Planner, PlannerConfig, PlannerStats, Policies, Policy, Salience, plan_world, proximity_squads
+from .planner import (
+    GroupOrders,
+    PlanCache,
+    Planner,
+    PlannerConfig,
+    PlannerStats,
+    Policies,
+    Policy,
+    Salience,
+    plan_world,
+    planners_of,
+    proximity_squads,
+)
 from .wire import DEFAULT_ROLES, FULL_TIER, SIMPLE_TIER, FieldRole, MapBounds, SnapshotConfig, TierProfile
 
 __all__ = [
@@ -85,6 +97,7 @@ __all__ = [
     "install_perception",
     "parse_step",
     "plan_world",
+    "planners_of",
     "proximity_squads",
     "register_action",
     "write_summary",

@@ -24,9 +24,10 @@ from ._errors import (
     UnknownStageError,
 )
 from ._factories import factory, load_factory
+from ._fork import fork_run
 from ._hashing import HashRecord
 from ._inputs import Input, PendingInput
-from ._journal import JournalHeader, JournalRecord, read_journal
+from ._journal import ForkOrigin, JournalHeader, JournalRecord, read_journal
 from ._origin import same_definition
 from ._playback import Playback, play_back
 from ._replay import replay_world
@@ -46,6 +47,7 @@ __all__ = [
     "DesiredVelocity",
     "Divergence",
     "DuplicateSystemError",
+    "ForkOrigin",
     "HashRecord",
     "Input",
     "InputError",
@@ -76,6 +78,7 @@ __all__ = [
     "component",
     "factory",
     "factory_path",
+    "fork_run",
     "keyed_rng",
     "load_factory",
     "play_back",

@@ -20,7 +20,7 @@ import numpy as np
 from ._errors import JournalCorruptError
 from ._hashing import HashRecord
 
-__all__ = ["HashFileWriter", "cut_hash_files", "detail_ends", "read_detail", "read_hashes", "truncate_file"]
+__all__ = ["HashFileWriter", "copy_hash_prefix", "cut_hash_files", "detail_ends", "read_detail", "read_hashes", "truncate_file"]
 
 _TSV_HEADER = "# tickmind state hashes v1: tick<TAB>root"
 _DETAIL_MAGIC = b"TMHD1\n"
@@ -133,6 +133,22 @@ def cut_hash_files(run_dir: Path, ticks: int) -> None:
         detail.write_bytes(_DETAIL_MAGIC)  # the magic itself may be missing or torn
     elif detail.exists():
         truncate_file(detail, detail_ends(detail)[ticks - 1])
+
+
+def copy_hash_prefix(source: Path, target: Path, ticks: int) -> bool:
+    """Write into ``target`` the hash files of ``source``'s first ``ticks`` ticks (a fork's
+    own copy of its parent's); whether the detail file came too (a parent recorded without
+    it, or with fewer ticks of it, gives the fork none)."""
+    roots = read_hashes(source / "hashes.tsv")[:ticks]
+    lines = [_TSV_HEADER] + [f"{tick}\t{root}" for tick, root in enumerate(roots)]
+    (target / "hashes.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
+    detail = source / "hashes.detail"
+    ends = detail_ends(detail) if detail.exists() else []
+    if len(ends) < ticks:
+        return False
+    with detail.open("rb") as src, (target / "hashes.detail").open("xb") as dst:
+        dst.write(src.read(ends[ticks - 1]))
+    return True
 
 
 def truncate_file(path: Path, size: int) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_JOURNAL_BYTES",
     "MAX_JSON_DEPTH",
     "MAX_LINE_BYTES",
+    "ForkOrigin",
     "JournalHeader",
     "JournalReader",
     "JournalRecord",
@@ -55,6 +56,16 @@ MAX_JSON_DEPTH = 64
 JOURNAL_VERSION = 1
 
 
+class ForkOrigin(BaseModel):
+    """Where a forked run came from: it replayed ``run`` to ``tick`` and went on live."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run: str = Field(description="the parent run directory, as an absolute path when forked")
+    tick: int = Field(ge=1, description="the fork's first live tick: ticks before it are the parent's")
+    root: str = Field(description="the parent's root hash of tick `tick - 1`, the state the fork starts from")
+
+
 class JournalHeader(BaseModel):
     """What a run was made of, besides its inputs."""
 
@@ -67,6 +78,13 @@ class JournalHeader(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     seed: int
     dt: float
+    #: A fork's lineage, oldest first (a fork of a fork names both); absent from other runs'
+    #: headers, which therefore read as they always did.
+    forked_from: list[ForkOrigin] | None = None
+
+    def line(self) -> dict[str, Any]:
+        """The header as its journal line holds it."""
+        return self.model_dump(mode="json", exclude={"forked_from"} if self.forked_from is None else None)
 
 
 class JournalRecord(BaseModel):
@@ -102,7 +120,7 @@ class JournalWriter:
         self.durable = durable
         self._file: IO[str] = path.open("x" if header is not None else "a", encoding="utf-8", newline="\n")
         if header is not None:
-            self._write_line(header.model_dump(mode="json"))
+            self._write_line(header.line())
         self.flush()
 
     def append(self, record: JournalRecord) -> None:

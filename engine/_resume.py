@@ -20,13 +20,14 @@ from pathlib import Path
 
 from ._errors import RunDirError
 from ._hashfile import HashFileWriter, cut_hash_files, detail_ends, read_hashes, truncate_file
-from ._journal import JournalReader, JournalWriter
+from ._journal import JournalReader, JournalRecord, JournalWriter
 from ._replay import replay_records
 from ._run import Run
 from ._rundir import DETAIL, HASHES, JOURNAL, open_journal
 from ._verify import divergence_at, written_past_hashes
+from ._world import World
 
-__all__ = ["resume_run"]
+__all__ = ["catch_up", "records_before", "resume_run"]
 
 
 def resume_run(
@@ -52,27 +53,11 @@ def resume_run(
     has_detail = (run_dir / DETAIL).exists()
     ticks = min(len(roots), len(detail_ends(run_dir / DETAIL))) if has_detail else len(roots)
     _check_writable(run_dir, has_detail)
-    keep = _records_before(journal, ticks)
+    keep = records_before(journal, ticks)
     records = journal.records[:keep]
     _refuse_lost_hashes(run_dir, journal, ticks)
 
-    world = replay_records(journal, records, trust=trust, factory=factory)
-    for tick in range(ticks):
-        world.step()
-        record = world.state_hash(tick)
-        if record.root != roots[tick]:
-            diffs = divergence_at(run_dir, world, record, roots[tick]).diffs
-            world.close()
-            shown = ", ".join(str(d) for d in diffs[:3]) or "no per-component detail"
-            raise RunDirError(
-                f"cannot resume {run_dir}: its replay diverges at tick {tick} ({shown}); "
-                f"`tickmind verify {run_dir}` shows the whole diff"
-            )
-    world.replaying = False
-    # Live submits continue the numbering the stopped run used, after the journal's inputs
-    # and those the factory queued again when it rebuilt the world.
-    last_seq = max((r.seq for r in records), default=world._seq - 1)
-    world._seq = max(world._seq, last_seq + 1)
+    world, last_seq = catch_up(run_dir, journal, records, roots[:ticks], "resume", trust=trust, factory=factory)
 
     warnings = list(journal.warnings)
     if keep < len(journal.records):
@@ -94,6 +79,43 @@ def resume_run(
     return run
 
 
+def catch_up(
+    run_dir: Path,
+    journal: JournalReader,
+    records: list[JournalRecord],
+    roots: list[str],
+    doing: str,
+    *,
+    trust: bool,
+    factory: str | None,
+) -> tuple[World, int]:
+    """The world rebuilt from ``journal``'s header and replayed through ``len(roots)`` ticks
+    with ``records`` queued, each tick's hash checked against ``roots`` (the run in
+    ``run_dir``'s), then live; and the last input sequence number it holds.
+
+    A tick that does not match is refused as ``cannot {doing} {run_dir}``, naming the tick
+    and what diverged: extending a run that no longer replays would record a lie.
+    """
+    world = replay_records(journal, records, trust=trust, factory=factory)
+    for tick, root in enumerate(roots):
+        world.step()
+        record = world.state_hash(tick)
+        if record.root != root:
+            diffs = divergence_at(run_dir, world, record, root).diffs
+            world.close()
+            shown = ", ".join(str(d) for d in diffs[:3]) or "no per-component detail"
+            raise RunDirError(
+                f"cannot {doing} {run_dir}: its replay diverges at tick {tick} ({shown}); "
+                f"`tickmind verify {run_dir}` shows the whole diff"
+            )
+    world.replaying = False
+    # Live submits continue the numbering the recorded run used, after the journal's inputs
+    # and those the factory queued again when it rebuilt the world.
+    last_seq = max((r.seq for r in records), default=world._seq - 1)
+    world._seq = max(world._seq, last_seq + 1)
+    return world, last_seq
+
+
 def _refuse_lost_hashes(run_dir: Path, journal: JournalReader, ticks: int) -> None:
     """Hash files shorter than a crash leaves: cutting the journal back to them would delete
     inputs no replay can make again (a model's plans)."""
@@ -106,7 +128,7 @@ def _refuse_lost_hashes(run_dir: Path, journal: JournalReader, ticks: int) -> No
         )
 
 
-def _records_before(journal: JournalReader, ticks: int) -> int:
+def records_before(journal: JournalReader, ticks: int) -> int:
     """How many leading records were written by the end of tick ``ticks - 1``.
 
     Records are written tick by tick, so those of an unfinished tick form the file's tail.

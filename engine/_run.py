@@ -24,7 +24,7 @@ from ._journal import JournalHeader, JournalRecord, JournalWriter
 from ._rundir import JOURNAL, prepare_run_dir
 from ._world import World
 
-__all__ = ["Factory", "Run", "factory_path", "start_run"]
+__all__ = ["Factory", "Run", "factory_path", "plain_config", "recorded_factory_path", "start_run"]
 
 Factory = Callable[[Mapping[str, Any], int], World]
 
@@ -141,6 +141,22 @@ class Run:
         self.close()
 
 
+def plain_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` as the journal gives it back (tuples as lists, keys as strings): the
+    recording and every replay then build the world from the same values."""
+    try:
+        return dict(json.loads(json.dumps(dict(config), allow_nan=False)))
+    except (TypeError, ValueError) as exc:
+        raise TickmindError(f"run config must be plain JSON data to be journaled: {exc}") from exc
+
+
+def recorded_factory_path(factory: str) -> str:
+    """The factory path a header records for one the user named: a ``.py`` file by its
+    absolute path, so the run verifies from any directory."""
+    target, _, function = factory.rpartition(":")
+    return f"{Path(target).resolve()}:{function}" if target.endswith(".py") else factory
+
+
 def start_run(
     factory: Factory | str,
     config: Mapping[str, Any] | None = None,
@@ -158,15 +174,9 @@ def start_run(
     journal records the path so verify can rebuild the world. ``out`` must not exist or be
     empty (``force=True`` replaces the run files inside it).
     """
-    try:
-        # The factory gets the config as the journal gives it back (tuples as lists, keys as
-        # strings), so the recording and every replay build the world from the same values.
-        config = json.loads(json.dumps(dict(config or {}), allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise TickmindError(f"run config must be plain JSON data to be journaled: {exc}") from exc
+    config = plain_config(config or {})
     if isinstance(factory, str):
-        target, _, function = factory.rpartition(":")
-        path = f"{Path(target).resolve()}:{function}" if target.endswith(".py") else factory  # verifiable from anywhere
+        path = recorded_factory_path(factory)
         factory = load_factory(path, trust=True)
     else:
         path = factory_path(factory)

@@ -7,19 +7,25 @@ from pathlib import Path
 from ._errors import RunDirError
 from ._journal import JOURNAL_NAME, JournalReader, read_journal
 
-__all__ = ["DETAIL", "HASHES", "JOURNAL", "open_journal", "prepare_run_dir"]
+__all__ = ["DETAIL", "HASHES", "JOURNAL", "check_run_dir", "open_journal", "prepare_run_dir"]
 
 JOURNAL = JOURNAL_NAME
 HASHES = "hashes.tsv"
 DETAIL = "hashes.detail"
 
 
-def prepare_run_dir(run_dir: Path, force: bool) -> Path:
+def check_run_dir(run_dir: Path, force: bool) -> None:
+    """Refuse a directory :func:`prepare_run_dir` would refuse, changing nothing (before a
+    long catch-up, not after it)."""
     if run_dir.exists() and not run_dir.is_dir():
         raise RunDirError(f"{run_dir} exists and is not a directory")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not force:
+        raise RunDirError(f"{run_dir} is not empty; choose another directory or pass --force")
+
+
+def prepare_run_dir(run_dir: Path, force: bool) -> Path:
+    check_run_dir(run_dir, force)
     if run_dir.is_dir() and any(run_dir.iterdir()):
-        if not force:
-            raise RunDirError(f"{run_dir} is not empty; choose another directory or pass --force")
         for name in (JOURNAL, HASHES, DETAIL):
             (run_dir / name).unlink(missing_ok=True)
     try:

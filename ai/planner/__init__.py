@@ -10,7 +10,7 @@ from ._due import Due, DueAgents, Planned
 from ._groups import Grouping, GroupOrders, MemberOrders, Unit, proximity_squads
 from ._journal import PlanJournal
 from ._ladder import InstantTiers
-from ._planner import ModelLink, Planner
+from ._planner import ModelLink, Planner, planners_of
 from ._requests import ModelJob, ModelRequests
 from ._world_planning import plan_world, world_tiers
 
@@ -38,6 +38,7 @@ __all__ = [
     "Salience",
     "Unit",
     "plan_world",
+    "planners_of",
     "proximity_squads",
     "world_tiers",
 ]

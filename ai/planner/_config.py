@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol
 
 from engine import TickmindError, World
@@ -164,3 +164,7 @@ class PlannerStats:
     policy_errors: int = 0  #: heuristic policy raised; the agent got the emergency plan
     group_plans: int = 0  #: model or cached plans made for a group of several agents
     share_fallbacks: int = 0  #: group members that could not carry out their group's plan
+
+    def __add__(self, other: PlannerStats) -> PlannerStats:
+        """Both planners' counts: a world with a planner per team reports them together."""
+        return PlannerStats(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})

@@ -36,7 +36,7 @@ from ._journal import PlanJournal
 from ._ladder import InstantTiers
 from ._requests import ModelRequests
 
-__all__ = ["ModelLink", "Planner"]
+__all__ = ["ModelLink", "Planner", "planners_of"]
 
 
 class ModelLink(Protocol):
@@ -198,6 +198,11 @@ class Planner:
         return frozenset(self._due.held)
 
     @property
+    def planned(self) -> Planned | None:
+        """Whom this planner plans (``Planner(planned=...)``; None: every agent with ``Perception``)."""
+        return self._due.planned
+
+    @property
     def jobs_in_flight(self) -> int:
         return len(self._requests.jobs)
 
@@ -205,3 +210,12 @@ class Planner:
     def waiting(self) -> int:
         """Realtime: agents due for the model, held here until a request slot frees."""
         return len(self._delivery.waiting) if isinstance(self._delivery, RealtimeDelivery) else 0
+
+
+def planners_of(world: World) -> tuple[Planner, ...]:
+    """The planners installed in ``world``, in the order they run.
+
+    A world may run several (one per team, each with its own model or none: the arena's
+    ``team_planners``), so tools that attach a model, hold agents or read stats go through
+    this rather than a single ``Planner`` resource."""
+    return tuple(spec.fn for spec in world.schedule.systems() if isinstance(spec.fn, Planner))

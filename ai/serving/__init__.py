@@ -25,6 +25,7 @@ from ._files import (
     installed_llama_server,
 )
 from ._process import LocalServer, ServerKind, ServerSpec, available_kinds, free_port
+from ._resume_cli import record_planned
 from ._smoke import CompletionCheck, check_completion
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "find_model_file",
     "free_port",
     "installed_llama_server",
+    "record_planned",
     "server_spec",
     "target_for",
 ]

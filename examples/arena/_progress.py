@@ -15,13 +15,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Literal, Self
 
-from ai import Planner, PlanShare
+from ai import Planner, PlanShare, planners_of
 from engine import World
 
 from ._summary_tally import TIERS, PlanTally
 from ._world import ArenaOutcome
 
-__all__ = ["ArenaProgress", "ProgressMode", "planner_asks_model", "progress_mode"]
+__all__ = ["ArenaProgress", "ProgressMode", "model_planners", "progress_mode"]
 
 ProgressMode = Literal["bar", "plain", "off"]
 _TIER_SHORT = dict(zip(TIERS, ("llm", "simple", "heur", "emerg")))
@@ -34,9 +34,9 @@ def progress_mode(stream: IO[str], quiet: bool) -> ProgressMode:
     return "bar" if callable(isatty) and isatty() else "plain"
 
 
-def planner_asks_model(world: World) -> bool:
-    planner = world.try_resource(Planner)
-    return planner is not None and bool(planner.config.llm_tiers)
+def model_planners(world: World) -> list[Planner]:
+    """The planners that ask a model (several with a planner per team)."""
+    return [planner for planner in planners_of(world) if planner.config.llm_tiers]
 
 
 class ArenaProgress:
@@ -120,11 +120,12 @@ class ArenaProgress:
         plans = " ".join(f"{_TIER_SHORT[t]} {self.tally.per_tier[t]}" for t in TIERS if self.tally.per_tier[t])
         parts.append(f"plans {plans or 0}")
         model_share = self.share.model_share if self.share is not None else None
-        if model_share is not None and planner_asks_model(world):
+        asking = model_planners(world)
+        if model_share is not None and asking:
             parts.append(f"model share {100 * model_share:.0f}%")
-        if planner_asks_model(world):
-            planner = world.resource(Planner)
-            parts.append(f"requests {planner.jobs_in_flight}, agents waiting {planner.waiting}")
+        if asking:
+            in_flight, waiting = sum(p.jobs_in_flight for p in asking), sum(p.waiting for p in asking)
+            parts.append(f"requests {in_flight}, agents waiting {waiting}")
         parts.append(f"{ms:.1f} ms/tick")
         note = self.model_status() if self.model_status is not None else ""
         if note:

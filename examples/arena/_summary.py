@@ -46,9 +46,18 @@ added in later versions without bumping the version — existing keys keep their
                              member's share is also counted in plans_per_tier), or null
     plan_cache               {hits, misses, hit_rate, entries} of the exact plan cache, or null
                              when it is off
+    per_team                 {team name: {planner, plans_per_tier, model_share, survivors, kills,
+                             deaths}}: planner is the team's planner as configured ("llm",
+                             "heuristic", "llm:URL"; null without one), model_share its agents'
+                             (null when not observed), the rest as above for that team alone
+
+With a planner per team (``team_planners``) the planner counts (plans_submitted, rejections,
+job_errors, model_jobs, group_plans) are those of all planners together, and model_server,
+llm_latency_ms, tokens and plan_cache those of the model the run connected first; per_team
+tells the teams apart.
 
 Everything is read defensively from what the world exposes (``ArenaOutcome``, ``ArenaScore``,
-the ``Planner`` resource and its ``stats``/``executor``, ``world.timings``) so a world without
+the planners (``ai.planners_of``) and their ``stats``/``executor``, ``world.timings``) so a world without
 one of them still gets a summary, with nulls.
 """
 
@@ -62,12 +71,13 @@ from typing import IO, Any
 
 import numpy as np
 
-from ai import MODEL_TIERS, Planner, PlanShare
+from ai import MODEL_TIERS, Planner, PlannerStats, PlanShare, planners_of
 from engine import RunDirError, World, printable
 
 from ._combat import ArenaScore
 from ._summary_tally import TIERS, PlanTally
-from ._world import ArenaOutcome
+from ._team_planners import ArenaPlanners
+from ._world import ArenaOutcome, TeamRoster
 
 __all__ = [
     "MODEL_DOWN",
@@ -111,8 +121,9 @@ def build_summary(
     """
     outcome = world.try_resource(ArenaOutcome)
     score = world.try_resource(ArenaScore)
-    planner = world.try_resource(Planner)
-    stats = planner.stats if planner is not None else None
+    planners = planners_of(world)
+    stats = sum((p.stats for p in planners), PlannerStats()) if planners else None
+    planner = next((p for p in planners if p.config.llm_tiers), planners[0] if planners else None)
     metrics = _run_metrics(planner)
     teams = list(outcome.teams) if outcome is not None else []
     ticks = world.tick if ticks is None else ticks
@@ -159,7 +170,35 @@ def build_summary(
         "model_share": round(share.model_share, 4) if share is not None and share.model_share is not None else None,
         "group_plans": stats.group_plans if stats is not None else None,
         "plan_cache": _cache_report(planner),
+        "per_team": _per_team(world, tally, teams, ticks, share),
     }
+
+
+def _per_team(world: World, tally: PlanTally, teams: list[str], ticks: int, share: PlanShare | None) -> dict[str, Any]:
+    """Each team's planner, plans and outcome: what a game of one planner against another
+    is judged by."""
+    roster = world.try_resource(TeamRoster)
+    seats = world.try_resource(ArenaPlanners) or ArenaPlanners()
+    outcome = world.try_resource(ArenaOutcome)
+    score = world.try_resource(ArenaScore)
+    team_of = roster.team_of if roster is not None else {}
+    plans: dict[int, Counter[str]] = {i: Counter() for i in range(len(teams))}
+    for entity, tier in tally.tiers_by_agent(ticks):
+        if (team := team_of.get(entity)) is not None:
+            plans[team][tier] += 1
+    report = {}
+    for i, name in enumerate(teams):
+        spec = seats.spec_of(name)
+        team_share = share.team_share(i) if share is not None and share.by_team else None
+        report[name] = {
+            "planner": spec.label if spec is not None else None,
+            "plans_per_tier": {tier: plans[i][tier] for tier in TIERS},
+            "model_share": round(team_share, 4) if team_share is not None else None,
+            "survivors": int(outcome.alive[i]) if outcome is not None and outcome.alive else 0,
+            "kills": int(score.kills.get(i, 0)) if score is not None else 0,
+            "deaths": int(score.deaths.get(i, 0)) if score is not None else 0,
+        }
+    return report
 
 
 def _valid_rate(stats: Any, model_plans: int, rejected: int) -> float | None:
@@ -289,7 +328,21 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     rows.append(("ms/tick by system", ", ".join(f"{name} {ms:.2f}" for name, ms in by_system) or "-"))
     if summary.get("server_restarts"):
         rows.append(("server restarts", str(summary["server_restarts"])))
+    rows.extend(_team_rows(summary))
     rows.extend(("warning", text) for text in summary.get("warnings") or ())
+    return rows
+
+
+def _team_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """A row per team when its teams had different planners (else the rows above say it all)."""
+    per_team = summary.get("per_team") or {}
+    if len({team["planner"] for team in per_team.values()}) < 2:
+        return []
+    rows = []
+    for name, team in per_team.items():
+        plans = ", ".join(f"{tier} {n}" for tier, n in team["plans_per_tier"].items() if n) or "none"
+        share = f", model share {100 * team['model_share']:.1f}%" if team["model_share"] is not None else ""
+        rows.append((f"{name} ({team['planner']})", f"survivors {team['survivors']}, kills {team['kills']}, plans {plans}{share}"))
     return rows
 
 

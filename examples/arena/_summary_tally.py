@@ -36,13 +36,15 @@ MODEL_ANSWER = ModelAnswer.kind
 class PlanTally:
     per_tier: Counter[str] = field(default_factory=Counter)  #: tier -> plans applied
     timeline: list[tuple[int, str]] = field(default_factory=list)  #: (apply tick, tier), in order
+    planned: list[int] = field(default_factory=list)  #: the agent of each ``timeline`` plan
     latencies_s: dict[str, tuple[int, float]] = field(default_factory=dict)  #: job -> (tick, seconds)
     prompt_tokens: dict[str, int] = field(default_factory=dict)  #: job -> tokens
     completion_tokens: dict[str, int] = field(default_factory=dict)  #: job -> tokens
 
-    def add(self, tick: int, tier: str, meta: Mapping[str, Any] | None) -> None:
+    def add(self, tick: int, tier: str, meta: Mapping[str, Any] | None, entity: int = -1) -> None:
         self.per_tier[tier] += 1
         self.timeline.append((tick, tier))
+        self.planned.append(entity)
         self.add_answer(tick, meta)
 
     def add_answer(self, tick: int, meta: Mapping[str, Any] | None) -> None:
@@ -65,7 +67,7 @@ class PlanTally:
     def on_applied(self, pending: PendingInput) -> None:
         """A ``world.on_input_applied`` listener: count every AssignPlan as it lands."""
         if isinstance(pending.input, AssignPlan):
-            self.add(pending.tick, pending.input.tier.value, pending.meta)
+            self.add(pending.tick, pending.input.tier.value, pending.meta, pending.entity)
         elif isinstance(pending.input, ModelAnswer):
             self.add_answer(pending.tick, pending.meta)
 
@@ -78,10 +80,14 @@ class PlanTally:
             if ticks is not None and rec.t >= ticks:
                 continue
             if rec.kind == ASSIGN_PLAN:
-                tally.add(rec.t, str(rec.data.get("tier")), rec.meta)
+                tally.add(rec.t, str(rec.data.get("tier")), rec.meta, rec.entity)
             elif rec.kind == MODEL_ANSWER:
                 tally.add_answer(rec.t, rec.meta)
         return tally
+
+    def tiers_by_agent(self, ticks: int) -> list[tuple[int, str]]:
+        """(agent, tier) of every plan applied before tick ``ticks``."""
+        return [(entity, tier) for (t, tier), entity in zip(self.timeline, self.planned) if t < ticks]
 
     def tokens(self) -> dict[str, int] | None:
         """Prompt and completion tokens over all jobs, or None when no plan carried counts."""

@@ -13,6 +13,7 @@ from engine.cli import SubCommands, add_command, positive_int
 
 from ._sweep import format_table, run_sweep
 from ._sweep_spec import SweepError, SweepSpec, parse_seeds
+from ._team_planners import planner_argument
 
 __all__ = ["command"]
 
@@ -29,7 +30,16 @@ def command(sub: SubCommands) -> None:
     p.add_argument("--seeds", required=True, help="seeds: 0..7 (both ends included), 1,2,5, or a mix like 0..3,10")
     p.add_argument("--out", type=Path, required=True, help="sweep directory")
     p.add_argument("--scenario", type=Path, default=None, help="scenario .toml/.json (default: the shipped arena)")
-    p.add_argument("--planner", choices=["heuristic"], default="heuristic", help="who plans (default heuristic)")
+    p.add_argument(
+        "--planner", type=planner_argument, default="heuristic", metavar="PLANNER",
+        help="who plans (default heuristic); per team: red=llm,blue=heuristic (model games run one at a time)",
+    )  # fmt: skip
+    p.add_argument(
+        "--swap-sides", action="store_true",
+        help="play every seed twice, the teams' planners exchanged the second time (OUT/seed-<s>-swapped)",
+    )  # fmt: skip
+    p.add_argument("--llm", default=None, help="model games: 'local' (the embedded model, default) or a server URL")
+    p.add_argument("--mode", choices=["lockstep", "realtime"], default=None, help="model games: as tickmind arena's (default realtime)")
     p.add_argument("--agents", type=positive_int, default=None, help="total agents per run (default: the scenario's)")
     p.add_argument("--ticks", type=positive_int, default=None, help="tick limit per run (default: the scenario's time limit)")
     p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="local worker processes (default: one per core)")
@@ -50,12 +60,17 @@ def _run(args: argparse.Namespace) -> int:
         planner=args.planner,
         agents=args.agents,
         ticks=args.ticks,
+        swap_sides=args.swap_sides,
+        model={k: v for k, v in (("llm", args.llm), ("mode", args.mode)) if v is not None} or None,
     )
+    if spec.model and not spec.asks_model:
+        raise SweepError("--llm and --mode are for model-planned games; this sweep's planners are heuristic")
     result = run_sweep(
         spec, seeds, args.out, workers=args.workers, ray=args.ray, address=args.address, check=args.verify, force=args.force
     )
     print(format_table(result))
     print(f"wrote {args.out / 'sweep.json'} and {args.out / 'sweep.tsv'}; verify a run with: tickmind verify {args.out}/seed-{seeds[0]}")
+
     if result["unverified"]:
         print(f"DIVERGED on verify: seed(s) {result['unverified']}")
         return 1

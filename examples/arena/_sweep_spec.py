@@ -18,7 +18,7 @@ from typing import Any
 
 from engine import TickmindError
 
-__all__ = ["SPEC_FILE", "SweepError", "SweepSpec", "parse_seeds", "prepare_sweep_dir", "write_json"]
+__all__ = ["SPEC_FILE", "SweepError", "SweepSpec", "parse_seeds", "prepare_sweep_dir", "swap_planners", "write_json"]
 
 SPEC_FILE = "sweep-spec.json"
 MAX_SEEDS = 100_000
@@ -31,24 +31,77 @@ class SweepError(TickmindError):
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """The arena settings every run of a sweep shares (``None``: the scenario's own)."""
+    """The arena settings every run of a sweep shares (``None``: the scenario's own).
+
+    ``planner`` is one planner for every team, or one per team (``{"red": "heuristic",
+    "blue": "heuristic"}``); with ``swap_sides`` every seed is played twice, the second time
+    with the two teams' planners exchanged, so what a map or a spawn gives one side cancels
+    out of a planner's win rate.
+    """
 
     scenario: str | None = None  #: absolute path, so runs verify from any directory
-    planner: str = "heuristic"
+    planner: str | dict[str, str] = "heuristic"
     agents: int | None = None
     ticks: int | None = None
+    swap_sides: bool = False
+    #: How model-planned games reach their model: ``tickmind arena`` flags (``--llm``,
+    #: ``--mode``) by name, e.g. ``{"llm": "local", "mode": "realtime"}``.
+    model: dict[str, str] | None = None
 
-    def arena_config(self) -> dict[str, Any]:
-        """The ``build_arena`` config each run journals."""
-        config: dict[str, Any] = {"planner": self.planner}
+    @property
+    def asks_model(self) -> bool:
+        labels = self.planner.values() if isinstance(self.planner, dict) else [self.planner]
+        return any(label.startswith("llm") for label in labels)
+
+    def arena_argv(self, seed: int, run_dir: str, swapped: bool) -> list[str]:
+        """The ``tickmind arena`` command line that plays one model-planned game: the arena's
+        own loop (realtime pacing, the model's warm-up, its summary), not a bare tick loop."""
+        config = self.arena_config(swapped)
+        per_team = config.get("team_planners")
+        planner = ",".join(f"{t}={p}" for t, p in per_team.items()) if per_team else str(config["planner"])
+        argv = ["arena", "--planner", planner, "--seed", str(seed), "--out", run_dir, "--force", "--quiet"]
+        for flag, value in [("agents", self.agents), ("ticks", self.ticks), ("scenario", self.scenario), *(self.model or {}).items()]:
+            if value is not None:
+                argv += [f"--{flag}", str(value)]
+        return argv
+
+    def arena_config(self, swapped: bool = False) -> dict[str, Any]:
+        """The ``build_arena`` config each run journals (``swapped``: the seed's second game)."""
+        config: dict[str, Any] = {}
+        if isinstance(self.planner, dict):
+            config["team_planners"] = swap_planners(self.planner) if swapped else dict(self.planner)
+        else:
+            config["planner"] = self.planner
         if self.agents is not None:
             config["agents"] = self.agents
         if self.scenario is not None:
             config["scenario"] = self.scenario
         return config
 
+    def slots(self, teams: list[str]) -> dict[str, str]:
+        """Each planner a sweep compares, by slot: ``A`` is the first team's planner in a
+        seed's first game, ``B`` the second's. Slots, not colours, are what win: with sides
+        swapped each slot plays both colours."""
+        named = self.planner if isinstance(self.planner, dict) else dict.fromkeys(teams, self.planner)
+        return {"A": named[teams[0]], "B": named[teams[1]]}
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """As ``sweep-spec.json`` and each ``done.json`` hold it; a sweep without swapped sides
+        writes no ``swap_sides`` (nor a heuristic one ``model``), as sweeps did before there
+        were such fields (they resume)."""
+        data = asdict(self)
+        for key, unset in (("swap_sides", False), ("model", None)):
+            if data[key] == unset:
+                del data[key]
+        return data
+
+
+def swap_planners(planners: dict[str, str]) -> dict[str, str]:
+    """The two teams' planners exchanged."""
+    if len(planners) != 2:
+        raise SweepError(f"--swap-sides exchanges two teams' planners; the sweep names {len(planners)} team(s)")
+    (first, a), (second, b) = planners.items()
+    return {first: b, second: a}
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -12,6 +12,10 @@ rebuilds exactly this world. Config keys (all optional, JSON-plain so they journ
                       back to the heuristic; attach an executor to
                       ``world.resource(Planner)`` before running live), or "none" (plans
                       arrive only as submitted AssignPlan inputs)
+    team_planners     instead of ``planner``: each team's own, ``{"red": "llm", "blue":
+                      "heuristic"}``, naming every team; ``"llm:URL"`` is a model planner
+                      on that server (``_team_planners``). Each distinct planner is its
+                      own system (``planner_<teams>``); ``ai.planners_of(world)`` lists them
     mode              "lockstep" (default) or "realtime", for planner "llm"
     agents_per_request  agents packed into one model request (default 4; null: sized to the
                       executor's concurrency per wave), for planner "llm"
@@ -36,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +76,10 @@ from ._scaling import scale_agents
 from ._scenario import Scenario
 from ._spawning import spawn_positions
 from ._squads import arena_squads
+from ._team_planners import ArenaPlanners, PlannerSeat, PlannerSpec, TeamMembers, planner_groups, team_planners
 from .scenarios import DEFAULT_SCENARIO
 
-__all__ = ["ArenaOutcome", "arena_scenario", "arena_snapshots", "arena_tiers", "build_arena"]
+__all__ = ["ArenaOutcome", "TeamRoster", "arena_scenario", "arena_snapshots", "arena_tiers", "build_arena"]
 
 PLANNERS = ("heuristic", "llm", "none")
 #: Half a second at 60 Hz: a lockstep world then waits on its model at most every 30 ticks
@@ -108,9 +113,17 @@ CONFIG_KEYS = frozenset(
     {
         "scenario", "agents", "planner", "plan_delay", "replan_every", "perception_every", "perception_cap",
         "mode", "agents_per_request", "wire", "lead_request", "min_plan_ticks", "squad_size", "plan_cache",
-        "opening_orders",
+        "opening_orders", "team_planners",
     }
 )
+
+
+@dataclass
+class TeamRoster:
+    """Every agent's team index by entity id, as spawned (a resource, not hashed): a dead
+    agent's plans are still counted for its team."""
+
+    team_of: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,12 +159,15 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
     planner = config.get("planner", "heuristic")
     if planner not in PLANNERS:
         raise TickmindError(f"unknown planner {planner!r}; choose one of {', '.join(PLANNERS)}")
+    team_planners(config, [team.name for team in scenario.teams])  # a bad team_planners fails before any set-up
     world = World(seed=seed, dt=scenario.sim.dt)
     width, height = scenario.map.width, scenario.map.height
     world.insert_resource(ArenaBounds(width, height))
     world.insert_resource(ArenaScore())
     world.insert_resource(ArenaOutcome(tuple(t.name for t in scenario.teams)))
     world.insert_resource(Objectives(*_objectives(scenario)))
+    roster = TeamRoster()
+    world.insert_resource(roster)
 
     for box in scenario.walls:
         world.create_entity(Wall(box.x, box.y, box.right, box.top))
@@ -166,7 +182,7 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
         )
     for team, x, y in spawn_positions(scenario, world.rng):
         stats = scenario.team_stats(team)
-        world.create_entity(
+        roster.team_of[world.create_entity(
             Position(x, y),
             Body(radius=stats.radius, mass=1.0, max_speed=stats.speed),
             Faction(team),
@@ -178,7 +194,7 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
                 ammo=stats.ammo,
                 cooldown_ticks=max(1, round(stats.cooldown / scenario.sim.dt)),
             ),
-        )
+        )] = team
 
     radius = max(scenario.team_stats(i).radius for i in range(len(scenario.teams)))
     boxes = [(b.x, b.y, b.right, b.top) for b in scenario.obstacles]
@@ -193,32 +209,50 @@ def build_arena(config: Mapping[str, Any], seed: int) -> World:
         every=int(config.get("perception_every", 1)),
         max_listed=int(config.get("perception_cap", 16)),
     )
-    if planner != "none":
-        squad = int(config.get("squad_size", 1))
-        lockstep_llm = planner == "llm" and config.get("mode", "lockstep") == "lockstep"
-        settings = PlannerConfig(
-            mode=config.get("mode", "lockstep"),
-            delay=int(config.get("plan_delay", 1)),
-            replan_every=int(config.get("replan_every", 240)),
-            min_plan_ticks=int(config.get("min_plan_ticks", LOCKSTEP_MIN_PLAN_TICKS if lockstep_llm else 0)),
-            agents_per_request=_optional_int(config.get("agents_per_request", 4)),
-            wire=config.get("wire", "json"),
-            lead_request=bool(config.get("lead_request", True)),
-            llm_tiers=() if planner == "heuristic" else arena_tiers(squads=squad > 1),
-            cache_size=int(config.get("plan_cache", 0)),
-            opening_orders=bool(config.get("opening_orders", False)),
-        )
-        groups = arena_squads(squad) if squad > 1 and planner == "llm" else None
-        brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings, groups=groups)
-        world.insert_resource(brain)
-        world.add_system(brain, stage="ai", name="planner")
-    world.add_system(arena_execution(world), stage="ai", name="execute_steps", after=["planner"] if planner != "none" else [])
+    names = [team.name for team in scenario.teams]
+    specs = team_planners(config, names)
+    planner_names = _install_planners(world, config, planner_groups(specs, names)) if specs is not None else []
+    world.add_system(arena_execution(world), stage="ai", name="execute_steps", after=planner_names)
     install_nav(world, grid)
     install_physics(world)
     world.add_system(resolve_shots, stage="update")
     world.add_system(resolve_deaths, stage="update", after=["resolve_shots"])
     world.add_system(decide_outcome, stage="update", after=["resolve_deaths"])
     return world
+
+
+def _install_planners(world: World, config: Mapping[str, Any], groups: list[tuple[PlannerSpec, tuple[int, ...]]]) -> list[str]:
+    """One ``Planner`` per distinct team planner, each planning its teams' agents; the names
+    of their systems. A lone planner plans every agent, as the ``Planner`` resource too."""
+    squad = int(config.get("squad_size", 1))
+    mode = config.get("mode", "lockstep")
+    teams = world.resource(ArenaOutcome).teams
+    names, seats = [], []
+    for spec, members in groups:
+        llm = spec.asks_model
+        settings = PlannerConfig(
+            mode=mode if llm else "lockstep",
+            delay=int(config.get("plan_delay", 1)),
+            replan_every=int(config.get("replan_every", 240)),
+            min_plan_ticks=int(config.get("min_plan_ticks", LOCKSTEP_MIN_PLAN_TICKS if llm and mode == "lockstep" else 0)),
+            agents_per_request=_optional_int(config.get("agents_per_request", 4)),
+            wire=config.get("wire", "json"),
+            lead_request=bool(config.get("lead_request", True)),
+            llm_tiers=arena_tiers(squads=squad > 1) if llm else (),
+            cache_size=int(config.get("plan_cache", 0)) if llm else 0,
+            opening_orders=bool(config.get("opening_orders", False)) and llm,
+        )
+        groups_of = arena_squads(squad) if squad > 1 and llm else None
+        planned = None if len(groups) == 1 else TeamMembers(frozenset(members))
+        brain = Planner(ARENA_POLICIES, snapshots=arena_snapshots(), config=settings, groups=groups_of, planned=planned)
+        name = "planner" if len(groups) == 1 else "planner_" + "_".join(teams[i] for i in members)
+        if len(groups) == 1:
+            world.insert_resource(brain)
+        world.add_system(brain, stage="ai", name=name)
+        names.append(name)
+        seats.append(PlannerSeat(spec, tuple(teams[i] for i in members), brain))
+    world.insert_resource(ArenaPlanners(tuple(seats)))
+    return names
 
 
 def _optional_int(value: Any) -> int | None:

@@ -12,9 +12,10 @@
 Agents are named ``<team>_<i>`` (``red_0``, ``red_1``, ...: the team's agents in entity-id
 order, the same for every seed). Each ``step`` applies the actions as journaled
 ``AssignPlan`` inputs at the next tick boundary and runs ``ticks_per_step`` ticks. An agent
-given an action is held from the world's planner for that step; an agent left out of
-``actions`` (or not exposed at all: see ``env_teams``) keeps being planned by the arena's
-planner — the heuristic, or a model with ``planner="llm"`` — so policies act beside them.
+given an action is held from the world's planners for that step; an agent left out of
+``actions`` (or not exposed at all: see ``env_teams``) keeps being planned by its team's
+planner — the heuristic, or a model with ``planner="llm"``, or each team its own with
+``team_planners={"red": "llm", "blue": "heuristic"}`` — so policies act beside them.
 
 Observations: ``_env_obs`` (48 float32 values in [-1, 1]). Actions: ``_env_actions``
 (``Discrete(11)``). Rewards: ``_env_reward`` (a shared team reward). An agent is terminated
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ai import MAX_WAIT_TICKS, Faction, Planner
+from ai import MAX_WAIT_TICKS, Faction, planners_of
 from engine import TickmindError, World
 
 from ._env_actions import ACTIONS, action_index, submit_action
@@ -131,13 +132,13 @@ class ArenaParallelEnv(TickEnv, _Base):
             raise TickmindError(f"the arena world has no agent(s) {missing[:5]}: its factory spawned other teams")
         self._observer = Observer(self.scenario)
         self._reward = TeamReward(self.scenario, world)
-        self._planner = world.try_resource(Planner)
+        self._planners = planners_of(world)
 
     def _act(self, world: World, actions: Mapping[str, Any]) -> None:
         chosen = {agent: action_index(agent, action) for agent, action in actions.items()}
-        if self._planner is not None:  # the policy drives these agents this step, not the planner
-            self._planner.release()
-            self._planner.hold(self.entity[a] for a in chosen)
+        for planner in self._planners:  # the policy drives these agents this step, not the planners
+            planner.release()
+            planner.hold(self.entity[a] for a in chosen)
         hold_ticks = min(self.ticks_per_step, MAX_WAIT_TICKS)
         for agent in sorted(chosen, key=self.entity.__getitem__):
             submit_action(world, agent, self.entity[agent], chosen[agent], hold_ticks)

@@ -63,6 +63,7 @@ def test_ai_exports_what_games_are_written_against() -> None:
         "install_perception",
         "parse_step",
         "plan_world",
+        "planners_of",
         "proximity_squads",
         "register_action",
         "write_summary",

@@ -4,11 +4,11 @@ import engine
 def test_engine_exports_exactly_the_public_api() -> None:
     assert engine.__all__ == [
         "DEFAULT_STAGES", "ComponentDiff", "ComponentError", "DesiredVelocity", "Divergence",
-        "DuplicateSystemError", "HashRecord", "Input", "InputError", "JournalCorruptError",
+        "DuplicateSystemError", "ForkOrigin", "HashRecord", "Input", "InputError", "JournalCorruptError",
         "JournalError", "JournalHeader", "JournalRecord", "JournalVersionError",
         "OrderingCycleError", "PastTickError", "PendingInput", "Playback", "Position", "Run", "RunDirError", "ScheduleError",
         "TickContext", "TickmindError", "UnhashableComponentError", "UnhashedComponentWarning", "UnknownInputKindError",
-        "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "canonical_bytes", "component", "factory", "factory_path",
+        "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "canonical_bytes", "component", "factory", "factory_path", "fork_run",
         "keyed_rng", "load_factory", "play_back", "printable", "read_journal", "register_component", "replay_world", "resume_run", "same_definition", "start_run",
         "verify",
     ]

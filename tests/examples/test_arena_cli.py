@@ -24,7 +24,8 @@ def test_arena_flag_mistakes_exit_2_without_a_traceback(tmp_path: Path) -> None:
     bad_scenario.write_text("[map]\nwidth = -5\n")
     for args, message in [
         (["--agents", "0"], "must be at least 1"),
-        (["--planner", "gpt"], "invalid choice: 'gpt'"),
+        (["--planner", "gpt"], "argument --planner: unknown planner 'gpt'"),
+            (["--planner", "red=llm,blue=gpt"], "argument --planner: team 'blue': unknown planner 'gpt'"),
         (["--llm", "127.0.0.1:8080", "--out", str(tmp_path / "y")], "--llm takes 'local' or an http(s) URL"),
         (["--mode", "fast"], "invalid choice: 'fast'"),
         (["--speed", "0"], "must be a positive finite number"),

@@ -10,12 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import chaos_server as chaos  # loaded by tests/conftest.py
 import pytest
 
 from engine import verify
 from engine.cli import main
 from examples.arena._sweep import aggregate
-from examples.arena._sweep_spec import SweepError, parse_seeds
+from examples.arena._sweep_rates import wilson_interval
+from examples.arena._sweep_spec import SweepError, SweepSpec, parse_seeds
 
 REPO = Path(__file__).parent.parent.parent
 FAST = ["--agents", "4", "--ticks", "60"]
@@ -39,7 +41,9 @@ def test_a_sweep_of_8_seeds_gives_8_runs_that_verify(tmp_path: Path, capsys: pyt
     assert result["count"] == 8 and [r["seed"] for r in result["runs"]] == list(range(8))
     assert sum(result["winners"].values()) == 8 and result["ticks_mean"] == 60.0
     tsv = (out / "sweep.tsv").read_text().splitlines()
-    assert tsv[0].split("\t")[:3] == ["seed", "winner", "ticks"] and len(tsv) == 9
+    games = tsv[: tsv.index("")]  # then the per-planner rows
+    assert games[0].split("\t")[:3] == ["seed", "winner", "ticks"] and len(games) == 9
+    assert tsv[11].startswith("A\theuristic\t8\t0\t0\t8\t")
     printed = capsys.readouterr().out
     assert "[8/8]" in printed and "winners" in printed
 
@@ -153,3 +157,81 @@ def test_aggregate_counts_winners_and_averages() -> None:
     assert result["ticks_mean"] == 200.0 and result["ticks_std"] == pytest.approx((20000 / 3) ** 0.5)
     assert result["survivors_mean"] == {"blue": pytest.approx(2 / 3), "red": 2.0}
     assert result["unverified"] == [2]
+
+
+def test_a_swapped_sweep_of_2_seeds_plays_4_games_whose_rates_add_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sweep"
+    argv = ["sweep", "--seeds", "0..1", "--planner", "red=heuristic,blue=heuristic", "--swap-sides", "--agents", "6",
+            "--ticks", "400", "--workers", "2", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    assert sorted(p.name for p in out.glob("seed-*")) == ["seed-0", "seed-0-swapped", "seed-1", "seed-1-swapped"]
+    result = json.loads((out / "sweep.json").read_text())
+    assert result["count"] == 4 and sorted((r["seed"], r["swapped"]) for r in result["runs"]) == [(0, False), (0, True), (1, False), (1, True)]
+    a, b = result["planners"]["A"], result["planners"]["B"]
+    assert a["planner"] == b["planner"] == "heuristic" and a["games"] == b["games"] == 4
+    assert a["wins"] == b["losses"] and a["losses"] == b["wins"] and a["draws"] == b["draws"]
+    assert a["wins"] + b["wins"] + a["draws"] == 4
+    assert a["win_rate"] + b["win_rate"] + a["draws"] / 4 == pytest.approx(1.0)
+    for rates in (a, b):
+        low, high = rates["win_rate_95"]
+        assert low <= rates["win_rate"] <= high
+    # The same planner on both sides: the swapped game is the same game, so each slot wins
+    # exactly one of each seed's pair (a fairness check needs colours, not slots: see RESULTS).
+    assert a["wins"] == b["wins"]
+    assert verify(out / "seed-1-swapped").ok
+    tsv = (out / "sweep.tsv").read_text()
+    assert "\nslot\tplanner\tgames\twins" in tsv and "\nA\theuristic\t4\t" in tsv
+    assert "planner A  heuristic:" in capsys.readouterr().out
+
+
+def test_a_swapped_game_exchanges_the_teams_planners(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    argv = ["sweep", "--seeds", "3", "--planner", "red=heuristic,blue=heuristic", "--swap-sides", *FAST, "--workers", "1", "--out", str(out)]
+    assert main(argv) == 0
+    spec = SweepSpec(planner={"red": "llm", "blue": "heuristic"}, swap_sides=True)
+    assert spec.arena_config(True)["team_planners"] == {"red": "heuristic", "blue": "llm"}
+    assert spec.slots(["red", "blue"]) == {"A": "llm", "B": "heuristic"}
+    assert spec.arena_argv(3, "d", True)[:3] == ["arena", "--planner", "red=heuristic,blue=llm"]
+    assert SweepSpec().to_json() == {"scenario": None, "planner": "heuristic", "agents": None, "ticks": None}, "old sweeps resume"
+
+
+@pytest.mark.parametrize(
+    ("wins", "games", "interval"),
+    [(5, 10, (0.2366, 0.7634)), (0, 10, (0.0, 0.2775)), (10, 10, (0.7225, 1.0)), (0, 0, (0.0, 1.0))],
+)
+def test_wilson_intervals(wins: int, games: int, interval: tuple[float, float]) -> None:
+    assert wilson_interval(wins, games) == pytest.approx(interval, abs=1e-4)
+
+
+def test_slots_count_the_side_each_planner_played() -> None:
+    runs = [
+        {"seed": 0, "swapped": False, "winner": "red", "ticks": 100, "survivors": {"red": 3, "blue": 0}},
+        {"seed": 0, "swapped": True, "winner": "red", "ticks": 300, "survivors": {"red": 1, "blue": 0}},
+        {"seed": 1, "swapped": False, "winner": None, "ticks": 900, "survivors": {"red": 2, "blue": 2}},
+    ]
+    result = aggregate(runs, {"A": "llm", "B": "heuristic"}, ["red", "blue"])
+    a, b = result["planners"]["A"], result["planners"]["B"]
+    assert (a["wins"], a["losses"], a["draws"]) == (1, 1, 1) and (b["wins"], b["losses"], b["draws"]) == (1, 1, 1)
+    assert a["survivors_mean"] == pytest.approx(5 / 3) and b["survivors_mean"] == pytest.approx(1.0)
+    assert a["decided_tick_mean"] == 100 and b["decided_tick_mean"] == 300
+
+
+def test_model_flags_on_a_heuristic_sweep_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sweep", "--seeds", "0", *FAST, "--llm", "local", "--out", str(tmp_path / "s")]) == 2
+    assert "--llm and --mode are for model-planned games" in capsys.readouterr().err
+
+
+def test_a_model_planned_swapped_sweep_plays_each_game_through_the_arena(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    with chaos.ChaosServer() as server:
+        argv = ["sweep", "--seeds", "0", "--planner", f"red=llm:{server.openai_url},blue=heuristic", "--swap-sides",
+                "--mode", "lockstep", "--agents", "6", "--ticks", "200", "--workers", "2", "--out", str(out)]  # fmt: skip
+        assert main(argv) == 0
+        assert server.requests > 0
+    result = json.loads((out / "sweep.json").read_text())
+    games = {r["swapped"]: r for r in result["runs"]}
+    assert games[False]["per_team"]["red"]["planner"].startswith("llm:") and games[False]["per_team"]["blue"]["planner"] == "heuristic"
+    assert games[True]["per_team"]["blue"]["planner"].startswith("llm:") and games[True]["per_team"]["red"]["planner"] == "heuristic"
+    assert games[False]["per_team"]["red"]["model_share"] > 0.5
+    assert result["planners"]["A"]["planner"].startswith("llm:") and result["planners"]["A"]["games"] == 2
+    assert all(verify(out / name).ok for name in ("seed-0", "seed-0-swapped"))
