@@ -25,7 +25,7 @@ KEYS = {
     "ms_per_tick", "winner", "decided_tick", "survivors", "kills", "deaths", "shots", "hits",
     "plans_per_tier", "plans_submitted", "valid_plan_rate", "rejections", "job_errors", "model_jobs",
     "llm_latency_ms", "tokens", "ms_per_tick_by_system", "server_restarts", "model_server", "warnings",
-    "agent_ticks_by_tier", "model_share", "group_plans", "plan_cache",
+    "agent_ticks_by_tier", "model_share", "group_plans", "plan_cache", "per_team",
 }
 
 
@@ -47,6 +47,9 @@ def test_summary_json_has_every_documented_key(decided: Path) -> None:
     assert (summary["schema"], summary["schema_version"]) == ("tickmind-arena-summary", 1)
     assert (summary["seed"], summary["agents"], summary["teams"]) == (1, 4, ["red", "blue"])
     assert set(summary["plans_per_tier"]) == {t.value for t in Tier}
+    assert {team: (row["planner"], row["model_share"]) for team, row in summary["per_team"].items()} == {
+        "red": ("heuristic", 0.0), "blue": ("heuristic", 0.0)
+    }
     assert (summary["model_server"], summary["server_restarts"], summary["warnings"]) == (None, None, [])  # heuristic
 
 
