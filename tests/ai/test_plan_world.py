@@ -154,3 +154,23 @@ def test_resume_planned_refuses_a_world_without_a_planner_in_one_line(tmp_path: 
     assert main(["resume-planned", str(tmp_path / "run"), "--ticks", "5"]) == 2
     err = capsys.readouterr().err
     assert err.strip().endswith("world has no Planner resource: resume it with tickmind resume") and err.count("\n") == 1
+
+
+def test_a_model_planned_world_of_your_own_forks_with_its_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import chaos_server as chaos  # loaded by tests/conftest.py
+
+    from engine import read_journal
+    from engine.cli import main
+
+    with start_run(build_village, {"villagers": 3}, seed=1, out=tmp_path / "run") as run:
+        with BatchExecutor(ScriptedClient(sample_answers(seed=2)), retry=RetryPolicy(max_attempts=1)) as executor:
+            run.world.resource(Planner).attach(executor)
+            run.world.run(120)
+    with chaos.ChaosServer() as server:
+        argv = ["fork", str(tmp_path / "run"), "--at", "60", "--out", str(tmp_path / "fork"), "--ticks", "90", "--llm", server.openai_url]
+        assert main(argv) == 0, capsys.readouterr().err
+        assert server.requests > 0
+    printed = capsys.readouterr().out
+    assert f"forked {tmp_path / 'run'} at tick 60" in printed and "plans per tier: {'llm': " in printed, printed
+    assert read_journal(tmp_path / "fork").header.forked_from is not None
+    assert verify(tmp_path / "fork").ok
