@@ -167,7 +167,7 @@ def test_a_model_planned_world_of_your_own_forks_with_its_model(tmp_path: Path, 
             run.world.resource(Planner).attach(executor)
             run.world.run(120)
     with chaos.ChaosServer() as server:
-        argv = ["fork", str(tmp_path / "run"), "--at", "60", "--out", str(tmp_path / "fork"), "--ticks", "90", "--llm", server.openai_url]
+        argv = ["fork", str(tmp_path / "run"), "--at", "60", "--out", str(tmp_path / "fork"), "--ticks", "400", "--llm", server.openai_url]
         assert main(argv) == 0, capsys.readouterr().err
         assert server.requests > 0
     printed = capsys.readouterr().out
