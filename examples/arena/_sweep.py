@@ -55,7 +55,7 @@ def run_sweep(
         raise SweepError("--seeds names no seed")
     teams = [team.name for team in arena_scenario(spec.arena_config()).teams]  # a bad scenario fails here, once
     if spec.swap_sides:
-        swap_planners(spec.planner if isinstance(spec.planner, dict) else dict.fromkeys(teams, spec.planner))
+        swap_planners(spec.planners_by_team(teams))  # two teams, or a one-line refusal now
     prepare_sweep_dir(out, spec, force)
     data = spec.to_json()
     games: list[Game] = [(seed, swapped) for seed in seeds for swapped in ((False, True) if spec.swap_sides else (False,))]

@@ -82,8 +82,12 @@ class SweepSpec:
         """Each planner a sweep compares, by slot: ``A`` is the first team's planner in a
         seed's first game, ``B`` the second's. Slots, not colours, are what win: with sides
         swapped each slot plays both colours."""
-        named = self.planner if isinstance(self.planner, dict) else dict.fromkeys(teams, self.planner)
+        named = self.planners_by_team(teams)
         return {"A": named[teams[0]], "B": named[teams[1]]}
+
+    def planners_by_team(self, teams: list[str]) -> dict[str, str]:
+        """Each team's planner in a seed's first game."""
+        return dict(self.planner) if isinstance(self.planner, dict) else dict.fromkeys(teams, self.planner)
 
     def to_json(self) -> dict[str, Any]:
         """As ``sweep-spec.json`` and each ``done.json`` hold it; a sweep without swapped sides
