@@ -53,7 +53,7 @@ class ArenaScore:
 
 
 def resolve_shots(world: World, ctx: TickContext) -> None:
-    """Agents whose current step shoots (``attack``, ``engage``) fire at their target if they can."""
+    """Agents whose current step shoots (``attack``, ``engage``, ``advance``) fire at their target if they can."""
     score = world.resource(ArenaScore)
     hits: list[tuple[int, int, float]] = []  # (target, shooter, damage)
     for shooter, (plan, weapon, pos, seen) in world.get_components(Plan, Weapon, Position, Perception):

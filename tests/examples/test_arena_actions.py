@@ -10,7 +10,7 @@ from engine import Position, World
 from examples.arena import Health, Weapon, build_arena
 from examples.arena._combat import Wounded
 from examples.arena._heuristic import arena_salient, heuristic_plan
-from examples.arena._orders import Engage
+from examples.arena._orders import Advance, Engage
 from examples.arena._world import ArenaOutcome
 
 # One red agent at the west, one blue at the east, a wall between the halves' north parts.
@@ -148,6 +148,24 @@ def test_engage_fights_the_named_target_then_ends_with_no_enemy_in_sight(duel: W
     plan = run_until_settled(duel, red)
     assert plan.status is PlanStatus.DONE, "nobody left in sight"
     assert not duel.entity_exists(blue) and duel.component_for_entity(red, Weapon).ammo < ammo
+
+
+def test_an_advance_fires_on_the_move_at_the_enemy_in_range_and_a_walk_does_not(duel: World) -> None:
+    """Attack-move: an enemy coming into view asks the model for orders, and a squad that
+    walked on without firing while it answered lost every swapped game (RESULTS §29)."""
+    red, blue = agents(duel)
+    weapon = duel.component_for_entity(red, Weapon)
+    full, start = weapon.ammo, duel.component_for_entity(red, Position).x
+    order(duel, red, MoveTo(x=12.0, y=3.0))
+    for _ in range(30):
+        duel.step()
+    assert weapon.ammo == full, "a walk holds its fire"
+    moved = duel.component_for_entity(red, Position).x
+    order(duel, red, Advance())
+    for _ in range(30):
+        duel.step()
+    assert weapon.ammo < full, "an advance shoots the enemy in range"
+    assert duel.component_for_entity(red, Position).x > moved > start, "and keeps walking"
 
 
 def test_engage_without_ammo_fails(duel: World) -> None:
