@@ -53,7 +53,7 @@ from nav import BoxSight  # noqa: E402
 from physics import PhysicsBridge, Wall  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from tick import BUDGET_MS, window_for  # noqa: E402
+from _windows import BUDGET_MS, window_for  # noqa: E402
 
 K = 16  # the arena's default perception_cap
 

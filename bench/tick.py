@@ -25,6 +25,7 @@ naive      Perception, steering and the physics sync written the way a first ver
     .venv/bin/python bench/tick.py --parts scheduler    # the bare scheduler table only
     .venv/bin/python bench/tick.py --parts arena naive --arena-sizes 100 1000
     .venv/bin/python bench/tick.py --parts arena --arena-sizes 1000 10000 --no-gc   # GC's share
+    .venv/bin/python bench/tick.py --parts none --summary   # issue #18's figures only (bench/tick_summary.py)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import esper
+from _windows import BUDGET_MS, Window, window_for
 
 from ai import Faction, Perceivable, Perception, Senses
 from engine import DesiredVelocity, Position, TickContext, Velocity, World, component
@@ -47,7 +49,6 @@ from nav import NavConfig, NavGoal, NavPath
 from physics import Body, PhysicsBridge, Wall
 
 PARTS = ("scheduler", "arena", "every", "naive")
-BUDGET_MS = {100: 0.3, 1_000: 2.5, 10_000: 25.0}  # the whole arena tick
 NAIVE_FULL_UP_TO = 1_000  # agents; above this the naive O(n^2) parts are sampled and scaled
 
 
@@ -152,27 +153,6 @@ def bench_scheduler(sizes: list[int], ticks_at_100: int, repeats: int) -> None:
 
 
 # --- 2. the arena tick ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Window:
-    """Ticks run before timing, ticks per timed repeat, repeats (the median is reported)."""
-
-    warmup: int
-    ticks: int
-    repeats: int
-
-
-# 100 agents first shoot at about tick 380; 1,000 are still closing in at tick 150 (no shot
-# by tick 500 in a probe run, and each tick costs ~0.2 s); 10,000 take seconds per tick, so
-# they are timed right after the start-up ticks.
-WINDOWS = {100: Window(420, 40, 5), 1_000: Window(150, 10, 3), 10_000: Window(2, 1, 3)}
-
-
-def window_for(n: int, warmup: int | None) -> Window:
-    nearest = min(WINDOWS, key=lambda size: abs(math.log(size / n)))
-    w = WINDOWS[nearest]
-    return w if warmup is None else Window(warmup, w.ticks, w.repeats)
 
 
 @dataclass
@@ -510,7 +490,7 @@ def progress(message: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--parts", nargs="+", choices=(*PARTS, "none"), default=list(PARTS))
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000], help="scheduler entities")
     parser.add_argument("--ticks", type=int, default=200, help="scheduler ticks at 100 entities")
     parser.add_argument("--repeats", type=int, default=5, help="scheduler repeats")
@@ -519,6 +499,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--naive-sample", type=int, default=200, help="perceivers/movers timed above 1,000 agents")
     parser.add_argument("--no-gc", action="store_true", help="arena: cyclic GC off while timing")
+    parser.add_argument(
+        "--summary", action="store_true",
+        help="print issue #18's figures last, one line each (bench/tick_summary.py); --parts none for only those",
+    )
     args = parser.parse_args()
     parts = set(args.parts)
 
@@ -549,6 +533,10 @@ def main() -> None:
         print_every(every)
     if naive:
         print_naive(naive)
+    if args.summary:
+        from tick_summary import print_summary, summary
+
+        print_summary(summary(args.seed, warmup=args.warmup))
 
 
 if __name__ == "__main__":
