@@ -15,6 +15,7 @@ from typing import Any, TypeVar, dataclass_transform
 
 from ._encoding import Encoder, _compile_class, _field_names, _has_hook, _is_pydantic_model
 from ._errors import ComponentError, UnhashableComponentError
+from ._tracked import cached_encoder, is_tracked, tracked_subclass, wants_tracking
 
 __all__ = ["ComponentInfo", "component", "component_info", "register_component", "registered_components"]
 
@@ -28,8 +29,9 @@ class ComponentInfo:
     cls: type
     name: str
     type_id: int
-    encode: Encoder
+    encode: Encoder  #: behind the instance's cache for change-tracked classes (engine._tracked)
     field_names: tuple[str, ...]
+    encode_fresh: Encoder  #: always re-encodes: the same bytes as ``encode``
 
 
 _registry: dict[type, ComponentInfo] = {}
@@ -41,12 +43,16 @@ def component(cls: type[T] | None = None, *, name: str | None = None) -> Any:
     """Class decorator: make ``cls`` a dataclass (unless it already is one, or is a pydantic
     model) and register it so its instances take part in the state hash.
 
-    Use ``@component`` or ``@component(name="Position")``.
+    Use ``@component`` or ``@component(name="Position")``. A class made a dataclass here and
+    holding a field other than a number or a bool comes back as a change-tracked subclass
+    (``engine._tracked``): it keeps its encoding between ticks until a field is assigned.
     """
 
     def wrap(c: type[T]) -> type[T]:
         if not dataclasses.is_dataclass(c) and not _is_pydantic_model(c):
             c = dataclasses.dataclass(slots=True)(c)
+            if not _has_hook(c) and wants_tracking(c):
+                c = tracked_subclass(c)
         register_component(c, name=name)
         return c
 
@@ -76,7 +82,8 @@ def register_component(cls: type, *, name: str | None = None) -> ComponentInfo:
             f"component name {name!r} is already registered by {previous.cls.__module__}."
             f"{previous.cls.__qualname__} with other fields; pass name=... to tell them apart"
         )
-    info = ComponentInfo(cls, name, zlib.crc32(name.encode()), encode, fields)
+    cached = cached_encoder(cls, encode) if is_tracked(cls) else encode
+    info = ComponentInfo(cls, name, zlib.crc32(name.encode()), cached, fields, encode)
     _registry[cls] = info
     _by_name[name] = info  # a re-import of the same class replaces its twin
     return info

@@ -9,6 +9,7 @@ until the next structural change.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import numbers
 import time
@@ -378,20 +379,25 @@ class World:
         """Call ``listener(world, hash_record)`` after every tick (recording and verify use this)."""
         self._tick_listeners.append(listener)
 
-    def state_hash(self, tick: int | None = None) -> HashRecord:
-        """The canonical hash of every registered component and hash source, now."""
+    def state_hash(self, tick: int | None = None, *, fresh: bool = False) -> HashRecord:
+        """The canonical hash of every registered component and hash source, now.
+
+        ``fresh`` re-encodes every component instead of reusing the encodings that
+        change-tracked components keep between assignments (``engine._tracked``): the same
+        root, unless a field was written around the tracking (``object.__setattr__``).
+        """
         self._use()
         self._warn_unhashed()
-        components = self._present_components()
+        components = self._present_components(fresh)
         sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
         return hash_state(self.tick - 1 if tick is None else tick, components, sources, self._hash_memo)
 
-    def _present_components(self) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    def _present_components(self, fresh: bool = False) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         """Each registered component type that some entity has, with its (entity, value) pairs."""
         for info in registered_components():
             pairs: tuple[Any, ...] = self.get_component(info.cls)
             if pairs:
-                yield info, pairs
+                yield (dataclasses.replace(info, encode=info.encode_fresh) if fresh else info), pairs
 
     def _warn_unhashed(self) -> None:
         """Warn once per type about components the hash cannot see: a plain dataclass without
