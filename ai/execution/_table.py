@@ -19,7 +19,7 @@ from physics import Body
 
 from .._actions import ActionStep, action_types
 from .._plan import Plan
-from ..perception import Perception
+from ..perception import Perception, perceive_now
 
 __all__ = ["Executor", "Executors", "StepContext"]
 
@@ -123,7 +123,8 @@ class Executors:
                 body = world.try_component(entity, Body)
                 speed = body.max_speed if body is not None else default_speed
                 executor(StepContext(world, entity, plan, pos, seen, tick, speed, clamp), step)
-                if plan.current is None:
+                if plan.current is None:  # ended this tick: its planner reads what it sees next
                     stop(world, entity)
+                    perceive_now(world, entity)
 
         return execute_steps

@@ -23,6 +23,7 @@ import numpy as np
 
 from engine import ComponentError, Position, TickContext, TickmindError, Velocity, World
 
+from ._alert import PerceiveNow, perceive_now
 from ._components import Faction, Perceivable, Perception, Senses, check_senses
 from ._kernel import LineOfSight, Sightings, sightings
 from ._nearest import _ALLY, _ENEMY, _OBJECT, nearest_sightings
@@ -57,7 +58,10 @@ def install_perception(
     ``every=k`` staggers the work: at tick ``t`` only perceivers whose entity id satisfies
     ``id % k == t % k`` are refreshed, plus any perceiver that has no ``Perception`` yet (a
     new agent sees at once). Each perceiver is thus refreshed every ``k`` ticks, and its
-    ``Perception.tick`` says when. The choice depends only on ids and the tick, so it
+    ``Perception.tick`` says when. An agent marked ``PerceiveNow`` (``perceive_now``: the
+    execution system marks one whose plan just ended, a game one that was hit) is refreshed
+    on the next pass whatever its phase, and so is every enemy a refreshed agent lists for
+    the first time. The choice depends only on ids, the tick and hashed marks, so it
     replays exactly. Refreshed agents see everyone's current position.
 
     ``max_listed=k`` keeps only the k nearest enemies, the k nearest allies and the k nearest
@@ -130,11 +134,15 @@ class _Layout:
     def is_current(self, sources: tuple[Sequence[Any], ...]) -> bool:
         return all(a is b for a, b in zip(self.sources, sources, strict=True))
 
-    def due(self, tick: int, every: int) -> np.ndarray:
-        """Perceiver slots to refresh at ``tick`` (ascending)."""
+    def due(self, tick: int, every: int, marked: np.ndarray) -> np.ndarray:
+        """Perceiver slots to refresh at ``tick`` (ascending): this tick's phase, those with no
+        ``Perception`` yet, and the ``marked`` ids (``PerceiveNow``, ascending)."""
         if every == 1:
             return np.arange(len(self.perceiver_ids))
-        return np.flatnonzero((self.perceiver_ids % every == tick % every) | self.missing)
+        due = (self.perceiver_ids % every == tick % every) | self.missing
+        if marked.size:
+            due[_join(marked, self.perceiver_ids)[1]] = True
+        return np.flatnonzero(due)
 
     def velocity(self, world: World) -> list[Velocity | None]:
         """Each perceiver's Velocity (its heading), joined on first need."""
@@ -164,9 +172,21 @@ class _PerceptionSystem:
             for entity in layout.orphans:
                 world.remove_component(entity, Perception)
             layout = self._current_layout(world)
-        slots = layout.due(ctx.tick, self.every)
+        marks = world.get_component(PerceiveNow)
+        marked = _ids(marks)
+        for entity in marked.tolist():
+            world.remove_component(entity, PerceiveNow)
+        slots = layout.due(ctx.tick, self.every, marked)
         if len(slots) == 0:
             return
+        if self.every > 1:
+            before = [p.enemies if p is not None else () for p in map(layout.perception.__getitem__, slots.tolist())]
+            self._refresh(world, ctx.tick, layout, slots)
+            _mark_newly_seen(world, layout, slots, before)
+        else:
+            self._refresh(world, ctx.tick, layout, slots)
+
+    def _refresh(self, world: World, tick: int, layout: _Layout, slots: np.ndarray) -> None:
         points, teams, radius = _gather_points(layout)
         viewers = layout.perceiver_point[slots]
         ranges, heading, cos_half = _gather_senses(world, layout, slots)
@@ -188,7 +208,7 @@ class _PerceptionSystem:
             else:  # already capped and in list order
                 viewer, target = nearest.viewer, nearest.target
             table = _listed_table(viewer, target, teams, viewers, n_agents, cap)
-            self._shown.write(world, layout, slots, ctx.tick, table)
+            self._shown.write(world, layout, slots, tick, table)
             return
         seen = sightings(points, viewers, ranges, **rules)
         order, bounds, visible, visible_bounds = _arrange(
@@ -196,7 +216,7 @@ class _PerceptionSystem:
         )
         ids = layout.ids
         _write(
-            world, layout, slots, ctx.tick, ids[seen.target[order]].tolist(), bounds,
+            world, layout, slots, tick, ids[seen.target[order]].tolist(), bounds,
             ids[seen.target[visible]].tolist(), visible_bounds,
         )
 
@@ -211,6 +231,21 @@ class _PerceptionSystem:
         if self._layout is None or not self._layout.is_current(sources):
             self._layout = _Layout(sources)
         return self._layout
+
+
+def _mark_newly_seen(world: World, layout: _Layout, slots: np.ndarray, before: list[tuple[int, ...]]) -> None:
+    """Refresh on the next tick every enemy a refreshed perceiver lists for the first time:
+    whoever it now sees has, most likely, just come into sight of it too, and would
+    otherwise keep an old view for up to ``every - 1`` ticks while being shot at."""
+    perception = layout.perception
+    newly: set[int] = set()
+    for slot, old in zip(slots.tolist(), before, strict=True):
+        comp = perception[slot]
+        if comp is not None and comp.enemies != old:
+            newly.update(comp.enemies)
+            newly.difference_update(old)
+    for entity in sorted(newly):
+        perceive_now(world, entity)
 
 
 def _ids(rows: Sequence[tuple[int, Any]]) -> np.ndarray:

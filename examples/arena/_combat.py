@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ai import Faction, Perception, Plan
+from ai.perception import perceive_now
 from engine import Position, TickContext, World, component
 
 from ._orders import aim
@@ -78,6 +79,7 @@ def resolve_shots(world: World, ctx: TickContext) -> None:
         if health is not None:
             health.hp -= damage
             world.add_component(target, Wounded(ctx.tick, shooter))
+            perceive_now(world, target)  # a staggered agent sees who shot it on the next tick
             score.hits += 1
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ai.perception import PerceiveNow, perceive_now
 from ai.perception._components import Faction, Perceivable, Perception, Senses
 from ai.perception._system import install_perception
 from engine import ComponentError, Position, TickContext, TickmindError, Velocity, World
@@ -344,7 +345,9 @@ def test_an_object_radius_lets_a_sight_blocking_object_be_seen(world: World) -> 
 # --- staggering, spawning and deletion -----------------------------------------------------
 
 
-def test_every_k_refreshes_exactly_ids_congruent_to_the_tick(world: World) -> None:
+def test_every_k_refreshes_exactly_ids_congruent_to_the_tick_and_the_marked(world: World) -> None:
+    """Marked: ``PerceiveNow``, set on every enemy a refreshed agent lists for the first time
+    (the movers here walk into each other's sight)."""
     every = 3
     for i in range(12):
         world.create_entity(Position(float(i), 0.0), Faction(i % 2), Senses(4.0))
@@ -353,18 +356,36 @@ def test_every_k_refreshes_exactly_ids_congruent_to_the_tick(world: World) -> No
     world.step()  # tick 0: nobody has a Perception yet, so everyone is refreshed
     assert {p.tick for _, p in world.get_component(Perception)} == {0}
     late = None
+    marked_any = False
     for tick in range(1, 8):
         before = {e: (p.tick, p.visible, p.enemies, p.allies, p.objects) for e, p in world.get_component(Perception)}
+        marked = {e for e, _ in world.get_component(PerceiveNow)}
+        newly_seen = {e for e, p in world.get_component(Perception) if p.tick == tick - 1 for e in p.enemies}
+        assert marked <= newly_seen
+        marked_any |= bool(marked - {e for e, _ in world.get_component(Perception) if e % every == tick % every})
         if tick == 5:
             late = world.create_entity(Position(3.0, 1.0), Faction(0), Senses(4.0))
         world.step()
         after = world.get_component(Perception)
         refreshed = {e for e, p in after if p.tick == tick}
-        assert refreshed == {e for e, _ in after if e % every == tick % every or e == late and tick == 5}
+        assert refreshed == {e for e, _ in after if e % every == tick % every or e == late and tick == 5 or e in marked}
         for e, p in after:
             if e not in refreshed:
                 assert (p.tick, p.visible, p.enemies, p.allies, p.objects) == before[e]
     assert late is not None and late % every != 5 % every  # the spawn really was off-phase
+    assert marked_any, "some agent was refreshed off its phase because an enemy first saw it"
+
+
+def test_an_agent_marked_perceive_now_is_refreshed_on_the_next_pass_off_its_phase(world: World) -> None:
+    for i in range(4):
+        world.create_entity(Position(float(i), 0.0), Faction(0), Senses(4.0))
+    install_perception(world, every=4)
+    world.step()  # tick 0: everyone
+    perceive_now(world, 3)  # phase 3; tick 1 is entity 1's
+    world.step()
+    ticks = {e: p.tick for e, p in world.get_component(Perception)}
+    assert ticks == {1: 1, 2: 0, 3: 1, 4: 0}
+    assert not world.get_component(PerceiveNow), "the mark is used up"
 
 
 def test_refreshed_agents_see_current_positions_under_staggering(world: World) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ai import ActionStep, Approach, AssignPlan, Attack, MoveTo, Plan, PlanStatus, Retreat, Tier, Wait
+from ai.perception import PerceiveNow
 from engine import Position, World
 from examples.arena import Health, Weapon, build_arena
 from examples.arena._combat import Wounded
@@ -166,6 +167,20 @@ def test_an_advance_fires_on_the_move_at_the_enemy_in_range_and_a_walk_does_not(
         duel.step()
     assert weapon.ammo < full, "an advance shoots the enemy in range"
     assert duel.component_for_entity(red, Position).x > moved > start, "and keeps walking"
+
+
+def test_a_hit_and_a_plan_ending_mark_the_agent_for_a_perception_refresh(duel: World) -> None:
+    """With staggered perception these are the moments an old view costs: being shot at,
+    and the planner about to read what the agent sees."""
+    red, blue = agents(duel)
+    order(duel, red, Attack(target=blue))
+    while not duel.has_component(blue, Wounded) and duel.tick < 300:
+        duel.step()
+    assert duel.has_component(blue, PerceiveNow) and not duel.has_component(red, PerceiveNow)
+    plan = order(duel, red, Wait(ticks=3))
+    while plan.status is PlanStatus.RUNNING and duel.tick < 400:
+        duel.step()
+    assert plan.status is PlanStatus.DONE and duel.has_component(red, PerceiveNow)
 
 
 def test_engage_without_ammo_fails(duel: World) -> None:
