@@ -27,7 +27,7 @@ from ._factories import factory, load_factory
 from ._fork import fork_run
 from ._hashing import HashRecord
 from ._inputs import Input, PendingInput
-from ._journal import ForkOrigin, JournalHeader, JournalRecord, read_journal
+from ._journal import ForkOrigin, JournalHeader, JournalRecord, read_journal, read_journal_header
 from ._origin import same_definition
 from ._playback import Playback, play_back
 from ._replay import replay_world
@@ -84,6 +84,7 @@ __all__ = [
     "play_back",
     "printable",
     "read_journal",
+    "read_journal_header",
     "register_component",
     "replay_world",
     "resume_run",

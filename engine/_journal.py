@@ -168,9 +168,7 @@ def read_journal(path: str | Path, *, allow_version_mismatch: bool = False) -> J
 
     A last line without its newline is what a crash leaves: it is dropped with a warning.
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / JOURNAL_NAME
+    path = _journal_path(path)
     try:
         size = path.stat().st_size
         if size > MAX_JOURNAL_BYTES:
@@ -199,6 +197,30 @@ def read_journal(path: str | Path, *, allow_version_mismatch: bool = False) -> J
             "(the writing process stopped mid-line)"
         )
     return reader
+
+
+def read_journal_header(path: str | Path, *, allow_version_mismatch: bool = False) -> JournalHeader:
+    """A journal's header alone (its first line), refused as :func:`read_journal` refuses it:
+    what built a run, without reading every record of a long one."""
+    path = _journal_path(path)
+    try:
+        with path.open("rb") as f:
+            line = f.readline(MAX_LINE_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise JournalError(f"{path}: no journal here") from exc
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read journal ({exc.strerror})") from exc
+    if not line:
+        raise JournalCorruptError(f"{path}: empty file, not a tickmind journal")
+    if not line.endswith(b"\n"):
+        raise JournalCorruptError(f"{path}:1: the header line is incomplete")
+    return _parse_header(path, line[:-1], allow_version_mismatch)
+
+
+def _journal_path(path: str | Path) -> Path:
+    """The journal file a path names: itself, or a run directory's."""
+    path = Path(path)
+    return path / JOURNAL_NAME if path.is_dir() else path
 
 
 def _parse_header(path: Path, line: bytes, allow_version_mismatch: bool) -> JournalHeader:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ai.planner import Planner
 from ai.serving import record_planned
-from engine import TickmindError, factory_path, fork_run, read_journal
+from engine import TickmindError, factory_path, fork_run, read_journal_header
 from engine.cli import EXIT_OK, SubCommands, add_command, add_replay_flags, positive_int, trust_options
 
 from ._cli import add_planning_flags, fork_arena
@@ -50,7 +50,7 @@ def command(sub: SubCommands) -> None:
 
 
 def _fork(args: argparse.Namespace) -> int:
-    header = read_journal(args.run_dir, allow_version_mismatch=args.allow_version_mismatch).header
+    header = read_journal_header(args.run_dir, allow_version_mismatch=args.allow_version_mismatch)
     if header.factory == factory_path(build_arena):
         return fork_arena(args, header)
     given = [f"--{name.replace('_', '-')}" for name in _ARENA_FLAGS if getattr(args, name) is not None]

@@ -1,10 +1,11 @@
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from engine import Input, JournalCorruptError, JournalHeader, JournalRecord, JournalVersionError, read_journal
+from engine import Input, JournalCorruptError, JournalHeader, JournalRecord, JournalVersionError, read_journal, read_journal_header
 from engine._inputs import decode_input
 from engine._journal import JournalWriter
 
@@ -62,11 +63,16 @@ def test_corruption_in_the_middle_names_the_line(tmp_path: Path) -> None:
         read_journal(path)
 
 
+#: Both readers refuse a header alike: the whole journal, and its header line alone.
+READERS = [read_journal, read_journal_header]
+
+
+@pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize(
     "field, value, message",
     [("format_version", 99, "format version 99"), ("tickmind", "0.0.1", "written by tickmind '0.0.1'")],
 )
-def test_other_versions_are_refused_with_a_reason(tmp_path: Path, field: str, value: object, message: str) -> None:
+def test_other_versions_are_refused_with_a_reason(tmp_path: Path, field: str, value: object, message: str, reader: Callable[..., object]) -> None:
     path = tmp_path / "journal.jsonl"
     write_journal(path)
     lines = path.read_text().splitlines(keepends=True)
@@ -74,18 +80,35 @@ def test_other_versions_are_refused_with_a_reason(tmp_path: Path, field: str, va
     header[field] = value
     path.write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
     with pytest.raises(JournalVersionError, match=message):
-        read_journal(path)
+        reader(path)
     if field == "tickmind":
         assert len(read_journal(path, allow_version_mismatch=True).records) == 3
 
 
-def test_empty_and_missing_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", READERS)
+def test_empty_and_missing_files(tmp_path: Path, reader: Callable[..., object]) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     with pytest.raises(JournalCorruptError, match="empty file"):
-        read_journal(empty)
+        reader(empty)
     with pytest.raises(Exception, match="no journal here"):
-        read_journal(tmp_path / "missing.jsonl")
+        reader(tmp_path / "missing.jsonl")
+    torn = tmp_path / "torn.jsonl"
+    torn.write_bytes(b'{"format": "tickmind-journal"')
+    with pytest.raises(JournalCorruptError, match=":1: the header line is incomplete"):
+        reader(torn)
+
+
+def test_the_header_alone_is_read_without_the_records(tmp_path: Path) -> None:
+    """What ``tickmind fork`` reads to choose its command: a long run's records are left for
+    the one replay that needs them, and a bad record further on is that replay's to name."""
+    write_journal(tmp_path / "journal.jsonl")
+    with (tmp_path / "journal.jsonl").open("ab") as f:
+        f.write(b"not json\n")
+    header = read_journal_header(tmp_path)  # a run directory names its journal
+    assert (header.factory, header.config, header.seed) == ("m:f", {"n": 1}, 3)
+    with pytest.raises(JournalCorruptError, match=":5:"):
+        read_journal(tmp_path)
 
 
 class Aim(Input):
