@@ -242,8 +242,7 @@ def _mark_newly_seen(world: World, layout: _Layout, slots: np.ndarray, before: l
     for slot, old in zip(slots.tolist(), before, strict=True):
         comp = perception[slot]
         if comp is not None and comp.enemies != old:
-            newly.update(comp.enemies)
-            newly.difference_update(old)
+            newly.update(set(comp.enemies).difference(old))
     for entity in sorted(newly):
         perceive_now(world, entity)
 

@@ -376,6 +376,23 @@ def test_every_k_refreshes_exactly_ids_congruent_to_the_tick_and_the_marked(worl
     assert marked_any, "some agent was refreshed off its phase because an enemy first saw it"
 
 
+def test_an_enemy_one_agent_sees_first_is_marked_though_another_saw_it_before(world: World) -> None:
+    """Agent 3 already listed enemy 2 and newly lists enemy 4; agent 1 newly lists enemy 2.
+    Enemy 2 is news to agent 1, so it is marked, whatever agent 3 knew."""
+    a = world.create_entity(Position(20.0, 0.0), Faction(0), Senses(4.0))
+    x = world.create_entity(Position(1.0, 0.0), Faction(1))
+    b = world.create_entity(Position(0.0, 0.0), Faction(0), Senses(4.0))
+    y = world.create_entity(Position(30.0, 0.0), Faction(1))
+    install_perception(world, every=2)
+    world.step()  # tick 0: both perceivers are new; b sees x
+    world.component_for_entity(a, Position).x = 4.5  # 3.5 from x, 6.5 from y
+    world.component_for_entity(y, Position).x = -2.0  # 2 from b
+    world.step()  # tick 1: a (id 1) and b (id 3) are in phase
+    assert set(world.component_for_entity(a, Perception).enemies) == {x}
+    assert set(world.component_for_entity(b, Perception).enemies) == {x, y}
+    assert {e for e, _ in world.get_component(PerceiveNow)} == {x, y}
+
+
 def test_an_agent_marked_perceive_now_is_refreshed_on_the_next_pass_off_its_phase(world: World) -> None:
     for i in range(4):
         world.create_entity(Position(float(i), 0.0), Faction(0), Senses(4.0))
