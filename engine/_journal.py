@@ -21,6 +21,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -169,17 +170,13 @@ def read_journal(path: str | Path, *, allow_version_mismatch: bool = False) -> J
     A last line without its newline is what a crash leaves: it is dropped with a warning.
     """
     path = _journal_path(path)
-    try:
+    with _reading(path):
         size = path.stat().st_size
         if size > MAX_JOURNAL_BYTES:
             raise JournalCorruptError(
                 f"{path}: {size:,} bytes, over the {MAX_JOURNAL_BYTES:,} a journal may hold; not read"
             )
         raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise JournalError(f"{path}: no journal here") from exc
-    except OSError as exc:
-        raise JournalError(f"{path}: cannot read journal ({exc.strerror})") from exc
     lines = raw.split(b"\n")
     tail = lines.pop()  # b"" when the file ends with a newline
     truncated = tail != b""
@@ -203,18 +200,24 @@ def read_journal_header(path: str | Path, *, allow_version_mismatch: bool = Fals
     """A journal's header alone (its first line), refused as :func:`read_journal` refuses it:
     what built a run, without reading every record of a long one."""
     path = _journal_path(path)
+    with _reading(path), path.open("rb") as f:
+        line = f.readline(MAX_LINE_BYTES + 1)  # one byte more than a line may hold: too long is seen
+    if not line:
+        raise JournalCorruptError(f"{path}: empty file, not a tickmind journal")
+    if not line.endswith(b"\n") and len(line) <= MAX_LINE_BYTES:
+        raise JournalCorruptError(f"{path}:1: the header line is incomplete")
+    return _parse_header(path, line.removesuffix(b"\n"), allow_version_mismatch)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A journal that cannot be read, said as one line naming it."""
     try:
-        with path.open("rb") as f:
-            line = f.readline(MAX_LINE_BYTES + 1)
+        yield
     except FileNotFoundError as exc:
         raise JournalError(f"{path}: no journal here") from exc
     except OSError as exc:
         raise JournalError(f"{path}: cannot read journal ({exc.strerror})") from exc
-    if not line:
-        raise JournalCorruptError(f"{path}: empty file, not a tickmind journal")
-    if not line.endswith(b"\n"):
-        raise JournalCorruptError(f"{path}:1: the header line is incomplete")
-    return _parse_header(path, line[:-1], allow_version_mismatch)
 
 
 def _journal_path(path: str | Path) -> Path:

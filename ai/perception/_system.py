@@ -179,12 +179,11 @@ class _PerceptionSystem:
         slots = layout.due(ctx.tick, self.every, marked)
         if len(slots) == 0:
             return
-        if self.every > 1:
-            before = [p.enemies if p is not None else () for p in map(layout.perception.__getitem__, slots.tolist())]
-            self._refresh(world, ctx.tick, layout, slots)
+        staggered = self.every > 1  # every tick, everyone is refreshed anyway: no news to pass on
+        before = [p.enemies if p is not None else () for p in map(layout.perception.__getitem__, slots.tolist())] if staggered else []
+        self._refresh(world, ctx.tick, layout, slots)
+        if staggered:
             _mark_newly_seen(world, layout, slots, before)
-        else:
-            self._refresh(world, ctx.tick, layout, slots)
 
     def _refresh(self, world: World, tick: int, layout: _Layout, slots: np.ndarray) -> None:
         points, teams, radius = _gather_points(layout)

@@ -7,7 +7,7 @@ import pytest
 
 from engine import Input, JournalCorruptError, JournalHeader, JournalRecord, JournalVersionError, read_journal, read_journal_header
 from engine._inputs import decode_input
-from engine._journal import JournalWriter
+from engine._journal import MAX_LINE_BYTES, JournalWriter
 
 
 def write_journal(path: Path, records: int = 3) -> None:
@@ -97,6 +97,10 @@ def test_empty_and_missing_files(tmp_path: Path, reader: Callable[..., object]) 
     torn.write_bytes(b'{"format": "tickmind-journal"')
     with pytest.raises(JournalCorruptError, match=":1: the header line is incomplete"):
         reader(torn)
+    long = tmp_path / "long.jsonl"
+    long.write_bytes(b" " * (MAX_LINE_BYTES + 10) + b"\n")
+    with pytest.raises(JournalCorruptError, match=":1: a line of .* over the 16,777,216 a journal line may hold"):
+        reader(long)
 
 
 def test_the_header_alone_is_read_without_the_records(tmp_path: Path) -> None:
