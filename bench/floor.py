@@ -3,8 +3,9 @@
 Why: issue #3 budgets the whole arena tick at 0.3 / 2.5 / 25 ms for 100 / 1,000 / 10,000
 agents. Every tick has to step pymunk, find each agent's nearest others (a k-d tree is what
 the issue names) and test those lines of sight. The first two are library calls (C); the
-third is tickmind's own box test (numpy, one pass per box; three broadphases measured
-slower, bench/RESULTS.md §12). If these alone take longer than a budget, no Python taken out around them
+third is tickmind's own box test (numpy: every segment against every box in one pass for up
+to 4,096 segments, one pass per box beyond; three broadphases measured slower, bench/RESULTS.md
+§12). If these alone take longer than a budget, no Python taken out around them
 meets it; this says by how much, on the arena's own states, beside the whole tick measured
 in the same run.
 

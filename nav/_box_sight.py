@@ -18,6 +18,8 @@ from ._errors import NavError
 
 __all__ = ["BoxSight"]
 
+_MATRIX_SEGMENTS = 4096  #: at most this many segments are tested against all boxes at once
+
 
 class BoxSight:
     """Occluding boxes ``(x0, y0, x1, y1)``; a sight line is blocked when it passes through a
@@ -48,6 +50,17 @@ class BoxSight:
         lo_x, hi_x = np.minimum(ax, bx), np.maximum(ax, bx)
         lo_y, hi_y = np.minimum(ay, by), np.maximum(ay, by)
         clear = np.ones(len(ax), dtype=bool)
+        if len(ax) <= _MATRIX_SEGMENTS:
+            # Every (segment, box) candidate in one pass: for a few thousand segments a
+            # Python loop over the boxes costs several times the arithmetic. Beyond that the
+            # (segments x boxes) matrix costs more than the loop (bench/box_sight.py).
+            left, bottom, right, top = self.boxes.T
+            seg, box = np.nonzero(
+                (lo_x[:, None] < right) & (hi_x[:, None] > left) & (lo_y[:, None] < top) & (hi_y[:, None] > bottom)
+            )
+            hit = _crosses(sx[seg], sy[seg], dx[seg], dy[seg], left[box], bottom[box], right[box], top[box])
+            clear[seg[hit]] = False
+            return clear
         for x0, y0, x1, y1 in self.boxes.tolist():
             near = np.flatnonzero((lo_x < x1) & (hi_x > x0) & (lo_y < y1) & (hi_y > y0) & clear)
             if near.size:
@@ -57,9 +70,17 @@ class BoxSight:
 
 
 def _crosses(
-    sx: np.ndarray, sy: np.ndarray, dx: np.ndarray, dy: np.ndarray, x0: float, y0: float, x1: float, y1: float
+    sx: np.ndarray,
+    sy: np.ndarray,
+    dx: np.ndarray,
+    dy: np.ndarray,
+    x0: np.ndarray | float,
+    y0: np.ndarray | float,
+    x1: np.ndarray | float,
+    y1: np.ndarray | float,
 ) -> np.ndarray:
-    """Liang-Barsky: does ``s + t*d``, t in [0, 1], pass through the box's open interior?"""
+    """Liang-Barsky, per row: does ``s + t*d``, t in [0, 1], pass through the open interior of
+    box ``(x0, y0, x1, y1)`` (one box for every row, or one per row)?"""
     enter = np.zeros(len(sx))
     leave = np.ones(len(sx))
     for start, delta, low, high in ((sx, dx, x0, x1), (sy, dy, y0, y1)):

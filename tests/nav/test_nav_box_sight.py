@@ -87,3 +87,32 @@ def _exactly_crosses(box: tuple[float, ...], segment: tuple[float, ...]) -> bool
 def test_bad_boxes_are_refused() -> None:
     with pytest.raises(NavError, match="box 1 needs x0 < x1"):
         BoxSight([(0, 0, 1, 1), (3, 3, 2, 4)])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    boxes=st.lists(
+        st.tuples(st.integers(0, 18), st.integers(0, 18), st.integers(1, 4), st.integers(1, 4)), min_size=0, max_size=30
+    ),
+    segments=st.lists(
+        st.tuples(*[st.one_of(coordinate, st.integers(0, 22).map(float)) for _ in range(4)]), min_size=0, max_size=40
+    ),
+)
+def test_all_boxes_at_once_and_box_by_box_agree(
+    boxes: list[tuple[int, int, int, int]], segments: list[tuple[float, float, float, float]]
+) -> None:
+    """Few segments are tested against every box in one matrix, many box by box: the two
+    ways must give the same answer, grazing edges and corners (integer ends) included."""
+    import nav._box_sight as box_sight
+
+    sight = BoxSight([(float(x), float(y), float(x + w), float(y + h)) for x, y, w, h in boxes])
+    seg = np.array(segments, dtype=np.float64).reshape(-1, 4)
+    assert len(seg) <= box_sight._MATRIX_SEGMENTS  # so the call below takes the matrix
+    at_once = sight.line_of_sight_many(seg[:, :2], seg[:, 2:])
+    saved = box_sight._MATRIX_SEGMENTS
+    box_sight._MATRIX_SEGMENTS = -1
+    try:
+        one_by_one = sight.line_of_sight_many(seg[:, :2], seg[:, 2:])
+    finally:
+        box_sight._MATRIX_SEGMENTS = saved
+    assert at_once.tolist() == one_by_one.tolist()

@@ -1,0 +1,84 @@
+"""``verify`` of one heuristic run, by this checkout and by an earlier commit, in one run.
+
+Why: issue #18 asks for ``tickmind verify`` of a 100-agent, 1,000-tick heuristic run to be
+at least 3x faster than on the commit before its work (3fac6cc). The earlier commit is
+checked out with ``git worktree``; each checkout records the same game (same config and
+seed) once and then verifies its own record, the two taking turns. A checkout verifies its
+own record because the state hashed per tick may differ between commits (3fac6cc predates
+the hashed ``PerceiveNow`` marks) while the game played is the same. Each record and verify
+is a fresh ``python`` process (imports and the world build included, as a user pays them);
+the figure is the ratio of the verify medians.
+
+    .venv/bin/python bench/verify_speed.py
+    .venv/bin/python bench/verify_speed.py --baseline 3fac6cc --agents 100 --ticks 1000 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_RECORD = """
+import sys
+from engine import start_run
+from examples.arena import build_arena
+with start_run(build_arena, {{"agents": {agents}}}, 1, sys.argv[1]) as run:
+    run.world.run({ticks})
+    run.world.close()
+"""
+
+_VERIFY = """
+import sys
+from engine import verify
+report = verify(sys.argv[1])
+assert report.divergence is None and report.ticks_checked == {ticks}, report.format()
+"""
+
+
+def _timed_python(tree: Path, code: str, run_dir: Path) -> float:
+    """Seconds ``code`` takes in a fresh process that imports tickmind from ``tree``."""
+    check = f"import engine; assert engine.__file__.startswith({str(tree.resolve())!r}), engine.__file__\n"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", check + code, str(run_dir)], cwd=tree, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", default="3fac6cc", help="the commit to verify with beside this checkout")
+    parser.add_argument("--agents", type=int, default=100)
+    parser.add_argument("--ticks", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="verify-speed-") as tmp:
+        work = Path(tmp)
+        baseline = work / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(baseline), args.baseline], check=True)
+        try:
+            trees = {"baseline": baseline, "this checkout": ROOT}
+            record = _RECORD.format(agents=args.agents, ticks=args.ticks)
+            record_s = {name: _timed_python(tree, record, work / f"run-{i}") for i, (name, tree) in enumerate(trees.items())}
+            verify = _VERIFY.format(ticks=args.ticks)
+            times: dict[str, list[float]] = {name: [] for name in trees}
+            for _ in range(args.repeats):
+                for i, (name, tree) in enumerate(trees.items()):
+                    times[name].append(_timed_python(tree, verify, work / f"run-{i}"))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=True)
+    old, new = (statistics.median(times[k]) for k in ("baseline", "this checkout"))
+    print(f"{args.agents} agents, {args.ticks} ticks, heuristic, seed 1")
+    for name, label in (("baseline", f"baseline {args.baseline}"), ("this checkout", "this checkout")):
+        verify_s = statistics.median(times[name])
+        print(f"{label}: record {record_s[name]:.2f} s, verify {verify_s:.2f} s (median of {args.repeats})")
+    print(f"verify_speedup: {old / new:.2f}")
+
+
+if __name__ == "__main__":
+    main()
