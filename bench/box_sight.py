@@ -1,6 +1,6 @@
 """Box line of sight: every segment against every box in one pass, against a pass per box.
 
-Why: ``nav.BoxSight`` takes the one-pass matrix up to ``_MATRIX_SEGMENTS`` segments and the
+Why: ``nav.BoxSight`` takes the one-pass matrix up to ``matrix_segments`` segments and the
 per-box loop beyond. This times both ways on the same segments, at sizes around that
 threshold, so the threshold is a measurement rather than a guess. The segments are the
 arena's shape of sight lines: random starts on a 110 m square with 28 boxes, each line a
@@ -22,24 +22,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import nav._box_sight as box_sight  # noqa: E402
 from nav import BoxSight  # noqa: E402
+from nav._box_sight import MATRIX_SEGMENTS  # noqa: E402
 
 
-def _timed(
-    sight: BoxSight, starts: np.ndarray, ends: np.ndarray, matrix_up_to: int, repeats: int
-) -> tuple[float, list[bool]]:
-    """(median ms, the answer) with the matrix taken up to ``matrix_up_to`` segments."""
-    saved = box_sight._MATRIX_SEGMENTS
-    box_sight._MATRIX_SEGMENTS = matrix_up_to
-    try:
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            clear = sight.line_of_sight_many(starts, ends)
-            times.append(time.perf_counter() - start)
-    finally:
-        box_sight._MATRIX_SEGMENTS = saved
+def _timed(sight: BoxSight, starts: np.ndarray, ends: np.ndarray, repeats: int) -> tuple[float, list[bool]]:
+    """(median ms, the answer)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        clear = sight.line_of_sight_many(starts, ends)
+        times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3, clear.tolist()
 
 
@@ -50,15 +43,17 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     corners = rng.uniform(0.0, 100.0, (28, 2))
-    sight = BoxSight((x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, rng.uniform(1.0, 10.0, (28, 2))))
-    print(f"threshold in nav/_box_sight.py: {box_sight._MATRIX_SEGMENTS} segments\n")
+    boxes = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, rng.uniform(1.0, 10.0, (28, 2)))]
+    by_box_sight = BoxSight(boxes, matrix_segments=-1)
+    at_once_sight = BoxSight(boxes, matrix_segments=max(args.segments))
+    print(f"threshold in nav/_box_sight.py: {MATRIX_SEGMENTS} segments\n")
     print("| segments | per box | all boxes at once | per box / at once |")
     print("|---|---|---|---|")
     for n in args.segments:
         starts = rng.uniform(0.0, 110.0, (n, 2))
         ends = starts + rng.normal(0.0, 8.0, (n, 2))
-        loop, by_box = _timed(sight, starts, ends, -1, args.repeats)
-        matrix, at_once = _timed(sight, starts, ends, n, args.repeats)
+        loop, by_box = _timed(by_box_sight, starts, ends, args.repeats)
+        matrix, at_once = _timed(at_once_sight, starts, ends, args.repeats)
         assert by_box == at_once, "the two ways disagree"
         print(f"| {n:,} | {loop:.3f} ms | {matrix:.3f} ms | {loop / matrix:.2f} |")
 

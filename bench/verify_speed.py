@@ -62,22 +62,22 @@ def main() -> None:
         baseline = work / "baseline"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(baseline), args.baseline], check=True)
         try:
-            trees = {"baseline": baseline, "this checkout": ROOT}
+            # (label, tree, run directory) per checkout, the baseline first.
+            checkouts = [(f"baseline {args.baseline}", baseline, work / "run-baseline"), ("this checkout", ROOT, work / "run-this")]
             record = _RECORD.format(agents=args.agents, ticks=args.ticks)
-            record_s = {name: _timed_python(tree, record, work / f"run-{i}") for i, (name, tree) in enumerate(trees.items())}
+            record_s = [_timed_python(tree, record, run_dir) for _, tree, run_dir in checkouts]
             verify = _VERIFY.format(ticks=args.ticks)
-            times: dict[str, list[float]] = {name: [] for name in trees}
+            times: list[list[float]] = [[] for _ in checkouts]
             for _ in range(args.repeats):
-                for i, (name, tree) in enumerate(trees.items()):
-                    times[name].append(_timed_python(tree, verify, work / f"run-{i}"))
+                for spent, (_, tree, run_dir) in zip(times, checkouts):
+                    spent.append(_timed_python(tree, verify, run_dir))
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=True)
-    old, new = (statistics.median(times[k]) for k in ("baseline", "this checkout"))
+    verify_s = [statistics.median(spent) for spent in times]
     print(f"{args.agents} agents, {args.ticks} ticks, heuristic, seed 1")
-    for name, label in (("baseline", f"baseline {args.baseline}"), ("this checkout", "this checkout")):
-        verify_s = statistics.median(times[name])
-        print(f"{label}: record {record_s[name]:.2f} s, verify {verify_s:.2f} s (median of {args.repeats})")
-    print(f"verify_speedup: {old / new:.2f}")
+    for (label, _, _), recorded, verified in zip(checkouts, record_s, verify_s):
+        print(f"{label}: record {recorded:.2f} s, verify {verified:.2f} s (median of {args.repeats})")
+    print(f"verify_speedup: {verify_s[0] / verify_s[1]:.2f}")
 
 
 if __name__ == "__main__":

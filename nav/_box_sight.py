@@ -18,14 +18,23 @@ from ._errors import NavError
 
 __all__ = ["BoxSight"]
 
-_MATRIX_SEGMENTS = 4096  #: at most this many segments are tested against all boxes at once
+#: Up to this many segments a call tests them against all boxes at once (bench/box_sight.py).
+MATRIX_SEGMENTS = 4096
 
 
 class BoxSight:
     """Occluding boxes ``(x0, y0, x1, y1)``; a sight line is blocked when it passes through a
-    box's interior (grazing an edge or a corner does not block)."""
+    box's interior (grazing an edge or a corner does not block).
 
-    def __init__(self, boxes: Iterable[tuple[float, float, float, float]]) -> None:
+    ``matrix_segments``: a call with at most this many segments tests each against every box
+    in one pass, a larger one box by box. The answer is the same bits either way; only the
+    cost differs.
+    """
+
+    def __init__(
+        self, boxes: Iterable[tuple[float, float, float, float]], *, matrix_segments: int = MATRIX_SEGMENTS
+    ) -> None:
+        self.matrix_segments = matrix_segments
         self.boxes = np.asarray(list(boxes), dtype=np.float64).reshape(-1, 4)
         bad = ~((self.boxes[:, 0] < self.boxes[:, 2]) & (self.boxes[:, 1] < self.boxes[:, 3]))
         if bad.any():
@@ -50,23 +59,35 @@ class BoxSight:
         lo_x, hi_x = np.minimum(ax, bx), np.maximum(ax, bx)
         lo_y, hi_y = np.minimum(ay, by), np.maximum(ay, by)
         clear = np.ones(len(ax), dtype=bool)
-        if len(ax) <= _MATRIX_SEGMENTS:
+        if len(ax) <= self.matrix_segments:
             # Every (segment, box) candidate in one pass: for a few thousand segments a
             # Python loop over the boxes costs several times the arithmetic. Beyond that the
             # (segments x boxes) matrix costs more than the loop (bench/box_sight.py).
             left, bottom, right, top = self.boxes.T
-            seg, box = np.nonzero(
-                (lo_x[:, None] < right) & (hi_x[:, None] > left) & (lo_y[:, None] < top) & (hi_y[:, None] > bottom)
-            )
+            seg, box = np.nonzero(_overlap(lo_x[:, None], hi_x[:, None], lo_y[:, None], hi_y[:, None], left, bottom, right, top))
             hit = _crosses(sx[seg], sy[seg], dx[seg], dy[seg], left[box], bottom[box], right[box], top[box])
             clear[seg[hit]] = False
             return clear
         for x0, y0, x1, y1 in self.boxes.tolist():
-            near = np.flatnonzero((lo_x < x1) & (hi_x > x0) & (lo_y < y1) & (hi_y > y0) & clear)
+            near = np.flatnonzero(_overlap(lo_x, hi_x, lo_y, hi_y, x0, y0, x1, y1) & clear)
             if near.size:
                 hit = _crosses(sx[near], sy[near], dx[near], dy[near], x0, y0, x1, y1)
                 clear[near[hit]] = False
         return clear
+
+
+def _overlap(
+    lo_x: np.ndarray,
+    hi_x: np.ndarray,
+    lo_y: np.ndarray,
+    hi_y: np.ndarray,
+    x0: np.ndarray | float,
+    y0: np.ndarray | float,
+    x1: np.ndarray | float,
+    y1: np.ndarray | float,
+) -> np.ndarray:
+    """The broadphase: do the segments' bounding boxes overlap the boxes' (broadcast)?"""
+    return (lo_x < x1) & (hi_x > x0) & (lo_y < y1) & (hi_y > y0)
 
 
 def _crosses(

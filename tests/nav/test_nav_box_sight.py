@@ -103,16 +103,8 @@ def test_all_boxes_at_once_and_box_by_box_agree(
 ) -> None:
     """Few segments are tested against every box in one matrix, many box by box: the two
     ways must give the same answer, grazing edges and corners (integer ends) included."""
-    import nav._box_sight as box_sight
-
-    sight = BoxSight([(float(x), float(y), float(x + w), float(y + h)) for x, y, w, h in boxes])
+    rects = [(float(x), float(y), float(x + w), float(y + h)) for x, y, w, h in boxes]
     seg = np.array(segments, dtype=np.float64).reshape(-1, 4)
-    assert len(seg) <= box_sight._MATRIX_SEGMENTS  # so the call below takes the matrix
-    at_once = sight.line_of_sight_many(seg[:, :2], seg[:, 2:])
-    saved = box_sight._MATRIX_SEGMENTS
-    box_sight._MATRIX_SEGMENTS = -1
-    try:
-        one_by_one = sight.line_of_sight_many(seg[:, :2], seg[:, 2:])
-    finally:
-        box_sight._MATRIX_SEGMENTS = saved
+    at_once = BoxSight(rects, matrix_segments=len(seg)).line_of_sight_many(seg[:, :2], seg[:, 2:])
+    one_by_one = BoxSight(rects, matrix_segments=-1).line_of_sight_many(seg[:, :2], seg[:, 2:])
     assert at_once.tolist() == one_by_one.tolist()
