@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, TypeVar, dataclass_transform
 
-from ._encoding import Encoder, _compile_class, _field_names, _has_hook, _is_pydantic_model
+from ._encoding import Encoder, _compile_class, _field_names, _has_hook, _is_pydantic_model, field_parts
 from ._errors import ComponentError, UnhashableComponentError
 from ._tracked import cached_encoder, is_tracked, tracked_subclass, wants_tracking
 
@@ -82,7 +82,7 @@ def register_component(cls: type, *, name: str | None = None) -> ComponentInfo:
             f"component name {name!r} is already registered by {previous.cls.__module__}."
             f"{previous.cls.__qualname__} with other fields; pass name=... to tell them apart"
         )
-    cached = cached_encoder(cls, encode) if is_tracked(cls) else encode
+    cached = cached_encoder(cls, field_parts(cls, name)) if is_tracked(cls) else encode
     info = ComponentInfo(cls, name, zlib.crc32(name.encode()), cached, fields, encode)
     _registry[cls] = info
     _by_name[name] = info  # a re-import of the same class replaces its twin

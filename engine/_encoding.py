@@ -128,7 +128,14 @@ def _compile_class(cls: type, where: str) -> Encoder:
 
 
 def _compile_fields(cls: type, where: str, *, memo: bool = True) -> Encoder:
-    parts: list[tuple[Encoder, list[str]]] = []  # an encoder and the fields it is called with
+    return _join_fields(field_parts(cls, where, memo=memo))
+
+
+def field_parts(cls: type, where: str, *, memo: bool = True) -> list[tuple[Encoder, list[str]]]:
+    """``cls``'s encoding as parts, in field order: an encoder and the fields it is called
+    with. A run of consecutive scalar fields is one ``pack``; any other field is a part of
+    its own. Joined, the parts' bytes are the class's encoding."""
+    parts: list[tuple[Encoder, list[str]]] = []
     run_names: list[str] = []
     run_format = "<"
 
@@ -148,7 +155,7 @@ def _compile_fields(cls: type, where: str, *, memo: bool = True) -> Encoder:
         close_run()
         parts.append((_compile_type(annotation, f"{where}.{fname}", memo=memo), [fname]))
     close_run()
-    return _join_fields(parts)
+    return parts
 
 
 def _join_fields(parts: list[tuple[Encoder, list[str]]]) -> Encoder:

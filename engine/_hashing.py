@@ -51,6 +51,8 @@ def hash_state(
     components: Iterable[tuple[ComponentInfo, Sequence[tuple[int, Any]]]],
     sources: Iterable[tuple[str, bytes]],
     memo: HashMemo | None = None,
+    *,
+    detail: bool = True,
 ) -> HashRecord:
     """Hash ``components`` (per type, entity-sorted) and world-level ``sources`` for ``tick``.
 
@@ -64,15 +66,19 @@ def hash_state(
     The encoders read the running call's memo from this module, so calls take turns: two
     worlds hashed on two threads wait for each other here, rather than swap each other's
     memo mid-call (which would leak entries into the idle memo).
+
+    ``detail=False`` leaves ``keys``/``digests`` empty: the root alone is what a replay
+    compares each tick, and the detail is only read where the roots differ.
     """
     with memo_turn(memo):
-        return _hash_state(tick, components, sources)
+        return _hash_state(tick, components, sources, detail)
 
 
 def _hash_state(
     tick: int,
     components: Iterable[tuple[ComponentInfo, Sequence[tuple[int, Any]]]],
     sources: Iterable[tuple[str, bytes]],
+    detail: bool,
 ) -> HashRecord:
     root = hashlib.blake2b(_I64.pack(tick), digest_size=16)
     keys: list[np.ndarray] = []
@@ -84,13 +90,15 @@ def _hash_state(
         root.update(_encode_str(info.name))
         root.update(entities.tobytes())
         root.update(blob)
-        keys.append((entities.astype(np.uint64) << np.uint64(32)) | np.uint64(info.type_id))
-        digests.append(_row_digests(encoded, blob))
+        if detail:
+            keys.append((entities.astype(np.uint64) << np.uint64(32)) | np.uint64(info.type_id))
+            digests.append(_row_digests(encoded, blob))
     for name, data in sources:
         root.update(_encode_str(name))
         root.update(_encode_bytes(data))
-        keys.append(np.array([zlib.crc32(name.encode())], dtype=np.uint64))
-        digests.append(np.array([zlib.crc32(data)], dtype=np.uint32))
+        if detail:
+            keys.append(np.array([zlib.crc32(name.encode())], dtype=np.uint64))
+            digests.append(np.array([zlib.crc32(data)], dtype=np.uint32))
     return HashRecord(
         tick,
         root.hexdigest(),

@@ -76,9 +76,8 @@ def play_back(
         for tick in range(until):
             world.step()
             applied += by_tick[tick]
-            record = world.state_hash(tick)
-            if record.root != roots[tick]:
-                report.divergence = divergence_at(run_dir, world, record, roots[tick])
+            if world.state_root(tick) != roots[tick]:
+                report.divergence = divergence_at(run_dir, world, tick, roots[tick])
                 echo(report.format())
                 return Playback(report, tick + 1)
             report.ticks_checked = tick + 1

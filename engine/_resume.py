@@ -99,9 +99,8 @@ def catch_up(
     world = replay_records(journal, records, trust=trust, factory=factory)
     for tick, root in enumerate(roots):
         world.step()
-        record = world.state_hash(tick)
-        if record.root != root:
-            diffs = divergence_at(run_dir, world, record, root).diffs
+        if world.state_root(tick) != root:
+            diffs = divergence_at(run_dir, world, tick, root).diffs
             world.close()
             shown = ", ".join(str(d) for d in diffs[:3]) or "no per-component detail"
             raise RunDirError(

@@ -93,9 +93,8 @@ def verify(
     world = replay_records(journal, trust=trust, factory=factory)
     for tick, recorded in enumerate(roots):
         world.step()
-        record = world.state_hash(tick)
-        if record.root != recorded:
-            report.divergence = divergence_at(run_dir, world, record, recorded)
+        if world.state_root(tick) != recorded:
+            report.divergence = divergence_at(run_dir, world, tick, recorded)
             break
         report.ticks_checked = tick + 1
     world.close()
@@ -111,10 +110,12 @@ def written_past_hashes(journal: JournalReader, ticks: int) -> int | None:
     return last if last > ticks else None
 
 
-def divergence_at(run_dir: Path, world: World, replayed: HashRecord, recorded: str) -> Divergence:
-    """The divergence of ``world`` (just stepped) from the run recorded in ``run_dir``, with
-    the differing (entity, component) pairs, or why there are none to show."""
-    tick = replayed.tick
+def divergence_at(run_dir: Path, world: World, tick: int, recorded: str) -> Divergence:
+    """The divergence of ``world`` (just stepped through ``tick``, whose root differs from
+    ``recorded``) from the run recorded in ``run_dir``, with the differing (entity,
+    component) pairs, or why there are none to show. The per-component detail is computed
+    here: a replay compares roots alone (``World.state_root``) until one differs."""
+    replayed = world.state_hash(tick)
     detail_path = run_dir / DETAIL
     if not detail_path.exists():
         return Divergence(tick, recorded, replayed.root, (), f"no per-component detail recorded ({DETAIL} missing)")

@@ -379,18 +379,24 @@ class World:
         """Call ``listener(world, hash_record)`` after every tick (recording and verify use this)."""
         self._tick_listeners.append(listener)
 
-    def state_hash(self, tick: int | None = None, *, fresh: bool = False) -> HashRecord:
+    def state_hash(self, tick: int | None = None, *, fresh: bool = False, detail: bool = True) -> HashRecord:
         """The canonical hash of every registered component and hash source, now.
 
         ``fresh`` re-encodes every component instead of reusing the encodings that
         change-tracked components keep between assignments (``engine._tracked``): the same
         root, unless a field was written around the tracking (``object.__setattr__``).
+        ``detail=False`` computes the root alone (``state_root``).
         """
         self._use()
         self._warn_unhashed()
         components = self._present_components(fresh)
         sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
-        return hash_state(self.tick - 1 if tick is None else tick, components, sources, self._hash_memo)
+        return hash_state(self.tick - 1 if tick is None else tick, components, sources, self._hash_memo, detail=detail)
+
+    def state_root(self, tick: int | None = None) -> str:
+        """``state_hash(tick).root`` without the per-(entity, component) detail: what a
+        replay compares every tick (it asks for the detail only where a root differs)."""
+        return self.state_hash(tick, detail=False).root
 
     def _present_components(self, fresh: bool = False) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         """Each registered component type that some entity has, with its (entity, value) pairs."""

@@ -114,9 +114,8 @@ def _compare(what: str, run_dir: Path, world: World, hashes: list[str]) -> None:
     try:
         for tick, recorded in enumerate(hashes):
             world.step()
-            record = world.state_hash(tick)
-            if record.root != recorded:
-                report = VerifyReport(run_dir, len(hashes), tick, divergence_at(run_dir, world, record, recorded))
+            if world.state_root(tick) != recorded:
+                report = VerifyReport(run_dir, len(hashes), tick, divergence_at(run_dir, world, tick, recorded))
                 raise AssertionError(f"{what} diverged from the recorded run:\n{report.format()}")
     finally:
         world.close()

@@ -146,6 +146,15 @@ def test_detail_names_every_entity_component_pair(world: World) -> None:
     assert changed == {b}
 
 
+def test_the_root_alone_is_the_root_of_the_full_hash(world: World) -> None:
+    """What a replay compares each tick (``state_root``) is the root the record holds."""
+    world.create_entity(Position(0.5, -1.0), mind())
+    world.add_hash_source("external", lambda: b"abc")
+    full, alone = world.state_hash(4), world.state_hash(4, detail=False)
+    assert alone.root == full.root == world.state_root(4) != world.state_root(5)
+    assert len(full.keys) == 3 and len(alone.keys) == len(alone.digests) == 0
+
+
 def test_scalar_sequences_hash_as_their_element_by_element_encoding() -> None:
     from engine._encoding import _compile_type
 

@@ -1,5 +1,6 @@
 """The incremental state hash (engine/_tracked.py): a change-tracked component keeps its
-encoding until a field is assigned, and the root stays a function of the state alone.
+encoding, and each non-scalar field its own, until a field is assigned; and the root stays
+a function of the state alone.
 
 Hypothesis drives random worlds through creates, field writes, in-place list mutations,
 component swaps and deletions; after every step the root must equal a full re-encoding
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import World, component
-from engine._tracked import CACHE_SLOT, is_tracked
+from engine._tracked import CACHE_SLOT, field_slot, is_tracked
 
 
 @component
@@ -34,6 +35,16 @@ class Ledger:
     """Tracked, with a list field: a list is never cached, so in-place appends are seen."""
 
     entries: list[int] = dataclasses.field(default_factory=list)
+
+
+@component
+class Shelf:
+    """Tracked, with a tuple kept field by field beside a list that never is: the whole
+    encoding is never kept, the tuple's bytes are."""
+
+    items: tuple[int, ...] = ()
+    notes: list[int] = dataclasses.field(default_factory=list)
+    count: int = 0
 
 
 @component
@@ -72,6 +83,33 @@ def test_an_assignment_drops_the_cached_encoding_and_a_copy_starts_without_one()
     assert world.state_hash(0).root == changed.root
 
 
+def test_a_field_keeps_its_bytes_until_it_is_assigned() -> None:
+    world = World()
+    crate = Crate("a", (1, 2))
+    world.create_entity(crate)
+    world.state_hash(0)
+    label, contents = getattr(crate, field_slot("label")), getattr(crate, field_slot("contents"))
+    assert label is not None and contents is not None
+    crate.weight = 2.0  # a number: the other fields keep their bytes
+    assert getattr(crate, CACHE_SLOT) is None
+    assert getattr(crate, field_slot("label")) is label and getattr(crate, field_slot("contents")) is contents
+    crate.contents = (3,)  # only the assigned field's bytes go
+    assert getattr(crate, field_slot("contents")) is None and getattr(crate, field_slot("label")) is label
+    assert world.state_hash(0).root == world.state_hash(0, fresh=True).root
+
+
+def test_a_list_field_is_never_kept_and_keeps_its_whole_component_from_being_kept() -> None:
+    world = World()
+    shelf = Shelf((1,), [2])
+    world.create_entity(shelf)
+    first = world.state_hash(0).root
+    assert getattr(shelf, field_slot("items")) is not None
+    assert getattr(shelf, field_slot("notes"), None) is None and getattr(shelf, CACHE_SLOT, None) is None
+    shelf.notes.append(3)
+    assert world.state_hash(0).root != first
+    assert world.state_hash(0).root == world.state_hash(0, fresh=True).root
+
+
 def test_a_list_mutated_in_place_is_seen() -> None:
     world = World()
     ledger = Ledger([1])
@@ -87,6 +125,8 @@ def _value(draw: Any, kind: str) -> Any:
         return Crate(draw(labels), draw(id_tuples), draw(st.floats(-2, 2, allow_nan=False)))
     if kind == "ledger":
         return Ledger(list(draw(id_tuples)))
+    if kind == "shelf":
+        return Shelf(draw(id_tuples), list(draw(id_tuples)), draw(st.integers(0, 3)))
     return Speed(draw(st.floats(-2, 2, allow_nan=False)))
 
 
@@ -110,7 +150,7 @@ def _rebuild(world: World, created: int) -> World:
 def test_the_root_is_the_full_rehash_and_a_function_of_the_state(data: st.DataObject) -> None:
     world = World()
     created = 0
-    kinds = st.sampled_from(["crate", "ledger", "speed"])
+    kinds = st.sampled_from(["crate", "ledger", "shelf", "speed"])
     for _ in range(data.draw(st.integers(1, 12))):
         live = world.entities()
         op = data.draw(st.sampled_from(["create", "write", "append", "swap", "remove", "delete"]) if live else st.just("create"))
@@ -128,11 +168,17 @@ def test_the_root_is_the_full_rehash_and_a_function_of_the_state(data: st.DataOb
                 world.remove_component(entity, type(data.draw(st.sampled_from(parts))))
             for part in parts:
                 if op == "write" and isinstance(part, Crate):
-                    part.contents = data.draw(id_tuples)
+                    field = data.draw(st.sampled_from(["label", "contents", "weight"]))
+                    setattr(part, field, getattr(_value(data.draw, "crate"), field))
+                elif op == "write" and isinstance(part, Shelf):
+                    field = data.draw(st.sampled_from(["items", "count"]))
+                    setattr(part, field, getattr(_value(data.draw, "shelf"), field))
                 elif op == "write" and isinstance(part, Speed):
                     part.v += 1.0
                 elif op == "append" and isinstance(part, Ledger):
                     part.entries.append(data.draw(st.integers(-5, 5)))
+                elif op == "append" and isinstance(part, Shelf):
+                    part.notes.append(data.draw(st.integers(-5, 5)))
         root = world.state_hash(0).root
         assert root == world.state_hash(0, fresh=True).root, op
         assert root == _rebuild(world, created).state_hash(0).root, op
