@@ -12,7 +12,7 @@ import hashlib
 import operator
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ def hash_state(
     memo: HashMemo | None = None,
     *,
     detail: bool = True,
+    entity_ids: EntityIds | None = None,
 ) -> HashRecord:
     """Hash ``components`` (per type, entity-sorted) and world-level ``sources`` for ``tick``.
 
@@ -69,9 +70,19 @@ def hash_state(
 
     ``detail=False`` leaves ``keys``/``digests`` empty: the root alone is what a replay
     compares each tick, and the detail is only read where the roots differ.
+    ``entity_ids(info, pairs)``, if given, is the int64 array of ``pairs``' entities (a world
+    keeps it while the query it came from is unchanged).
     """
     with memo_turn(memo):
-        return _hash_state(tick, components, sources, detail)
+        return _hash_state(tick, components, sources, detail, entity_ids or pair_entities)
+
+
+#: ``entity_ids(info, pairs)``: the entities of ``pairs``, in order, as an int64 array.
+EntityIds = Callable[[ComponentInfo, Sequence[tuple[int, Any]]], np.ndarray]
+
+
+def pair_entities(info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> np.ndarray:
+    return np.fromiter(map(_first, pairs), dtype=np.int64, count=len(pairs))
 
 
 def _hash_state(
@@ -79,12 +90,13 @@ def _hash_state(
     components: Iterable[tuple[ComponentInfo, Sequence[tuple[int, Any]]]],
     sources: Iterable[tuple[str, bytes]],
     detail: bool,
+    entity_ids: EntityIds,
 ) -> HashRecord:
     root = hashlib.blake2b(_I64.pack(tick), digest_size=16)
     keys: list[np.ndarray] = []
     digests: list[np.ndarray] = []
     for info, pairs in components:
-        entities = np.fromiter(map(_first, pairs), dtype=np.int64, count=len(pairs))
+        entities = entity_ids(info, pairs)
         encoded = _encode_all(info, pairs)
         blob = b"".join(encoded)
         root.update(_encode_str(info.name))

@@ -14,15 +14,16 @@ import itertools
 import numbers
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar, overload
 
 import esper
+import numpy as np
 
 from ._components import component_info, registered_components
 from ._errors import ComponentError, InputError, PastTickError, TickmindError, UnhashedComponentWarning
 from ._esper_context import entity_table
-from ._hashing import HashRecord, hash_state
+from ._hashing import HashRecord, hash_state, pair_entities
 from ._inputs import Input, PendingInput
 from ._memo import HashMemo
 from ._schedule import DEFAULT_STAGES, Schedule, System, SystemSpec, TickContext, keyed_rng
@@ -69,6 +70,7 @@ class World:
         # that holds: engine/_esper_context.py).
         self._db: dict[int, dict[type, Any]] = entity_table()
         self._query_cache: dict[tuple[type, ...], tuple[Any, ...]] = {}
+        self._query_entities: dict[type, tuple[Sequence[tuple[int, Any]], np.ndarray]] = {}  # for the hash
         self._doomed: set[int] = set()
         self._flushing: bool = False
         self._component_types: set[type] = set()  # every type ever added, for _warn_unhashed
@@ -391,7 +393,19 @@ class World:
         self._warn_unhashed()
         components = self._present_components(fresh)
         sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
-        return hash_state(self.tick - 1 if tick is None else tick, components, sources, self._hash_memo, detail=detail)
+        tick = self.tick - 1 if tick is None else tick
+        return hash_state(tick, components, sources, self._hash_memo, detail=detail, entity_ids=self._entity_ids)
+
+    def _entity_ids(self, info: Any, pairs: Sequence[tuple[int, Any]]) -> np.ndarray:
+        """The entities of ``get_component(info.cls)`` as an array, kept while that query's
+        tuple is the same object (until a structural change of the type)."""
+        kept = self._query_entities.get(info.cls)
+        if kept is not None and kept[0] is pairs:
+            return kept[1]
+        ids = pair_entities(info, pairs)
+        ids.flags.writeable = False  # shared by every hash until the query changes
+        self._query_entities[info.cls] = (pairs, ids)
+        return ids
 
     def state_root(self, tick: int | None = None) -> str:
         """``state_hash(tick).root`` without the per-(entity, component) detail: what a
