@@ -85,11 +85,11 @@ def cached_encoder(cls: type, parts: list[tuple[Encoder, list[str]]]) -> Encoder
     env: dict[str, Any] = {"_set": _set, "_frozen": _frozen, "CACHE": CACHE_SLOT}
     lines = ["def cached(v):", "    data = getattr(v, CACHE, None)", "    if data is not None:", "        return data", "    whole = True"]
     pieces = []
+    kept = _cached_fields(cls)
     for i, (encode, names) in enumerate(parts):
         env[f"e{i}"] = encode
         reads = ", ".join(map(_read_field, names))
-        cached = len(names) == 1 and names[0] in _cached_fields(cls)
-        if not cached:
+        if not (len(names) == 1 and names[0] in kept):
             pieces.append(f"e{i}({reads})")
             continue
         slot = field_slot(names[0])

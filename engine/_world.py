@@ -20,7 +20,7 @@ from typing import Any, TypeVar, overload
 import esper
 import numpy as np
 
-from ._components import component_info, registered_components
+from ._components import ComponentInfo, component_info, registered_components
 from ._errors import ComponentError, InputError, PastTickError, TickmindError, UnhashedComponentWarning
 from ._esper_context import entity_table
 from ._hashing import HashRecord, hash_state, pair_entities
@@ -396,7 +396,7 @@ class World:
         tick = self.tick - 1 if tick is None else tick
         return hash_state(tick, components, sources, self._hash_memo, detail=detail, entity_ids=self._entity_ids)
 
-    def _entity_ids(self, info: Any, pairs: Sequence[tuple[int, Any]]) -> np.ndarray:
+    def _entity_ids(self, info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> np.ndarray:
         """The entities of ``get_component(info.cls)`` as an array, kept while that query's
         tuple is the same object (until a structural change of the type)."""
         kept = self._query_entities.get(info.cls)
