@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, TypeVar, dataclass_transform
 
+from ._columns import column_subclass
 from ._encoding import Encoder, _compile_class, _field_names, _has_hook, _is_pydantic_model, field_parts
 from ._errors import ComponentError, UnhashableComponentError
 from ._tracked import cached_encoder, is_tracked, tracked_subclass, wants_tracking
@@ -39,19 +40,31 @@ _by_name: dict[str, ComponentInfo] = {}
 
 
 @dataclass_transform()
-def component(cls: type[T] | None = None, *, name: str | None = None) -> Any:
+def component(cls: type[T] | None = None, *, name: str | None = None, columns: bool = False) -> Any:
     """Class decorator: make ``cls`` a dataclass (unless it already is one, or is a pydantic
     model) and register it so its instances take part in the state hash.
 
     Use ``@component`` or ``@component(name="Position")``. A class made a dataclass here and
     holding a field other than a number or a bool comes back as a change-tracked subclass
     (``engine._tracked``): it keeps its encoding between ticks until a field is assigned.
+
+    ``columns=True`` (float and int fields only) stores the class's instances in a world as
+    numpy columns (``engine._columns``): whole systems read and write them with
+    ``World.columns(cls)``, and the hash packs them in one pass; a field access on one
+    instance costs a property call. The hash bytes are the same either way.
     """
 
     def wrap(c: type[T]) -> type[T]:
+        if columns and (dataclasses.is_dataclass(c) or _is_pydantic_model(c) or _has_hook(c)):
+            raise ComponentError(
+                f"component {c.__qualname__}: columns=True needs a plain class for @component to "
+                "make into a dataclass (not a dataclass, a pydantic model or a class with __tickmind_hash__)"
+            )
         if not dataclasses.is_dataclass(c) and not _is_pydantic_model(c):
             c = dataclasses.dataclass(slots=True)(c)
-            if not _has_hook(c) and wants_tracking(c):
+            if columns:
+                c = column_subclass(c)
+            elif not _has_hook(c) and wants_tracking(c):
                 c = tracked_subclass(c)
         register_component(c, name=name)
         return c

@@ -54,6 +54,7 @@ def hash_state(
     *,
     detail: bool = True,
     entity_ids: EntityIds | None = None,
+    packed: Packed | None = None,
 ) -> HashRecord:
     """Hash ``components`` (per type, entity-sorted) and world-level ``sources`` for ``tick``.
 
@@ -72,13 +73,21 @@ def hash_state(
     compares each tick, and the detail is only read where the roots differ.
     ``entity_ids(info, pairs)``, if given, is the int64 array of ``pairs``' entities (a world
     keeps it while the query it came from is unchanged).
+    ``packed(info, entities)``, if given, is a type's joined encoding for those entities
+    where the caller holds it without encoding each value (column storage), else None.
     """
     with memo_turn(memo):
-        return _hash_state(tick, components, sources, detail, entity_ids or pair_entities)
+        return _hash_state(tick, components, sources, detail, entity_ids or pair_entities, packed or _no_packed)
 
 
 #: ``entity_ids(info, pairs)``: the entities of ``pairs``, in order, as an int64 array.
 EntityIds = Callable[[ComponentInfo, Sequence[tuple[int, Any]]], np.ndarray]
+#: ``packed(info, entities)``: the joined encoding of a type's values, or None to encode them.
+Packed = Callable[[ComponentInfo, np.ndarray], "bytes | None"]
+
+
+def _no_packed(info: ComponentInfo, entities: np.ndarray) -> None:
+    return None
 
 
 def pair_entities(info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> np.ndarray:
@@ -91,20 +100,24 @@ def _hash_state(
     sources: Iterable[tuple[str, bytes]],
     detail: bool,
     entity_ids: EntityIds,
+    packed: Packed,
 ) -> HashRecord:
     root = hashlib.blake2b(_I64.pack(tick), digest_size=16)
     keys: list[np.ndarray] = []
     digests: list[np.ndarray] = []
     for info, pairs in components:
         entities = entity_ids(info, pairs)
-        encoded = _encode_all(info, pairs)
-        blob = b"".join(encoded)
+        blob = packed(info, entities)
+        encoded: list[bytes] | None = None
+        if blob is None:
+            encoded = _encode_all(info, pairs)
+            blob = b"".join(encoded)
         root.update(_encode_str(info.name))
         root.update(entities.tobytes())
         root.update(blob)
         if detail:
             keys.append((entities.astype(np.uint64) << np.uint64(32)) | np.uint64(info.type_id))
-            digests.append(_row_digests(encoded, blob))
+            digests.append(_row_digests(blob, len(entities), encoded))
     for name, data in sources:
         root.update(_encode_str(name))
         root.update(_encode_bytes(data))
@@ -146,18 +159,24 @@ def _encode_all(info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> list[b
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _row_digests(encoded: list[bytes], blob: bytes) -> np.ndarray:
+def _rows(blob: bytes, n: int, width: int) -> list[bytes]:
+    return [blob[i * width : (i + 1) * width] for i in range(n)]
+
+
+def _row_digests(blob: bytes, n: int, encoded: list[bytes] | None) -> np.ndarray:
     """A 32-bit digest per encoded component, for naming divergences (not for security).
 
     Fixed-size encodings (all-scalar components, the common case) are digested as rows of
-    one numpy matrix; variable-size ones fall back to a CRC32 each.
+    one numpy matrix; variable-size ones fall back to a CRC32 each. ``encoded`` is each
+    row's bytes, or None where ``blob`` came packed (fixed-size rows, by construction).
     """
-    n = len(encoded)
     if n == 0:
         return np.zeros(0, np.uint32)
-    width = len(encoded[0])
-    if width == 0 or width % 8 or len(set(map(len, encoded))) != 1:
+    width = len(blob) // n
+    if encoded is not None and (width == 0 or len(set(map(len, encoded))) != 1):
         return np.fromiter(map(zlib.crc32, encoded), dtype=np.uint32, count=n)
+    if width == 0 or width % 8:
+        return np.fromiter(map(zlib.crc32, _rows(blob, n, width)), dtype=np.uint32, count=n)
     words = np.frombuffer(blob, dtype=np.uint64).reshape(n, width // 8)
     h = np.full(n, width, dtype=np.uint64)
     for column in range(words.shape[1]):

@@ -12,7 +12,7 @@ from ._components import component
 __all__ = ["DesiredVelocity", "Position", "Velocity"]
 
 
-@component
+@component(columns=True)
 class Position:
     """World coordinates, in metres (y up, origin at the map's lower-left corner)."""
 
@@ -20,7 +20,7 @@ class Position:
     y: float
 
 
-@component
+@component(columns=True)
 class Velocity:
     """Actual velocity after the last physics step, in metres per second."""
 
@@ -28,7 +28,7 @@ class Velocity:
     vy: float
 
 
-@component
+@component(columns=True)
 class DesiredVelocity:
     """The velocity steering asks for this tick; physics clamps and applies it."""
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar, overload
 import esper
 import numpy as np
 
+from ._columns import Columns, ColumnStore, is_columnar
 from ._components import ComponentInfo, component_info, registered_components
 from ._errors import ComponentError, InputError, PastTickError, TickmindError, UnhashedComponentWarning
 from ._esper_context import entity_table
@@ -85,6 +86,7 @@ class World:
         self._tick_listeners: list[TickListener] = []
         self._applied_listeners: list[AppliedListener] = []
         self._resources: dict[type, Any] = {}
+        self._stores: dict[type, ColumnStore] = {}  # column components' arrays (engine._columns)
         self.add_system(_apply_inputs, stage="apply_inputs", name="apply_inputs")
 
     # --- esper isolation -------------------------------------------------------------------
@@ -113,7 +115,17 @@ class World:
         """Create an entity now; ids ascend from 1 in creation order."""
         self._use()
         self._invalidate(type(c) for c in components)
-        return esper.create_entity(*components)
+        entity: int = esper.create_entity(*components)
+        stored = [c for c in components if is_columnar(type(c))]
+        try:
+            for c in stored:
+                self._store(type(c)).attach(entity, c)
+        except ComponentError:
+            for c in stored:
+                self._store(type(c)).detach(c)
+            esper.delete_entity(entity, immediate=True)
+            raise
+        return entity
 
     def delete_entity(self, entity: int) -> None:
         """Delete at the end of the current stage (immediately outside a tick).
@@ -150,6 +162,7 @@ class World:
                     parts: tuple[Any, ...] = esper.components_for_entity(entity)
                     self._invalidate(type(c) for c in parts)
                     esper.delete_entity(entity, immediate=True)
+                    self._detach(parts)
                     self._doomed.discard(entity)
         finally:
             self._flushing = False
@@ -180,8 +193,22 @@ class World:
         if entity not in self._db:  # esper would half-add it and break every later query
             raise ComponentError(f"entity {entity} does not exist; cannot add {type(component).__name__} to it")
         self._use()
+        cls = type(component)
+        if is_columnar(cls):
+            old = self._db[entity].get(cls)
+            if old is component:
+                return
+            store = self._store(cls)
+            if old is not None:
+                store.detach(old)
+            try:
+                store.attach(entity, component)
+            except ComponentError:
+                if old is not None:
+                    store.attach(entity, old)
+                raise
         esper.add_component(entity, component)
-        self._invalidate((type(component),))
+        self._invalidate((cls,))
 
     def remove_component(self, entity: int, component_type: type[C]) -> C:
         self._use()
@@ -190,7 +217,36 @@ class World:
         except KeyError as exc:
             raise ComponentError(f"entity {entity} has no {component_type.__name__}") from exc
         self._invalidate((component_type,))
+        self._detach((removed,))
         return removed
+
+    # --- column storage (engine._columns) ------------------------------------------------------
+
+    def columns(self, component_type: type) -> Columns:
+        """The entities having a ``columns=True`` component, ascending, and its fields for them
+        as arrays: how a system reads or writes every entity's value in one numpy operation.
+        Take it afresh each tick (it is cheap): it holds the entities of this moment."""
+        if not is_columnar(component_type):
+            raise ComponentError(
+                f"{component_type.__qualname__} is not stored in columns; declare it with "
+                "@component(columns=True) to use World.columns"
+            )
+        pairs: tuple[tuple[int, Any], ...] = self.get_component(component_type)
+        info = component_info(component_type)
+        assert info is not None, "a column class is registered by @component"
+        return Columns(self._store(component_type), self._entity_ids(info, pairs))
+
+    def _store(self, cls: type) -> ColumnStore:
+        store = self._stores.get(cls)
+        if store is None:
+            store = self._stores[cls] = ColumnStore(cls)
+        return store
+
+    def _detach(self, parts: Iterable[Any]) -> None:
+        for part in parts:
+            store = self._stores.get(type(part))
+            if store is not None:
+                store.detach(part)
 
     def component_for_entity(self, entity: int, component_type: type[C]) -> C:
         try:
@@ -394,7 +450,15 @@ class World:
         components = self._present_components(fresh)
         sources = ((name, self._hash_sources[name]()) for name in sorted(self._hash_sources))
         tick = self.tick - 1 if tick is None else tick
-        return hash_state(tick, components, sources, self._hash_memo, detail=detail, entity_ids=self._entity_ids)
+        return hash_state(
+            tick, components, sources, self._hash_memo, detail=detail, entity_ids=self._entity_ids,
+            packed=None if fresh else self._packed,
+        )
+
+    def _packed(self, info: ComponentInfo, entities: np.ndarray) -> bytes | None:
+        """A column component's encoding for ``entities``, from its arrays (None otherwise)."""
+        store = self._stores.get(info.cls)
+        return None if store is None else store.packed(entities)
 
     def _entity_ids(self, info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> np.ndarray:
         """The entities of ``get_component(info.cls)`` as an array, kept while that query's

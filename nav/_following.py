@@ -35,7 +35,8 @@ __all__ = ["_steer"]
 
 
 
-def _steer(rt: _NavRuntime, cache: FlowFieldCache, rows: Sequence[Row], data: np.ndarray, tick: int, dt: float) -> None:
+def _steer(rt: _NavRuntime, cache: FlowFieldCache, rows: Sequence[Row], data: np.ndarray, tick: int, dt: float) -> np.ndarray:
+    """Advance paths, mark arrivals, and return each row's desired velocity (n, 2)."""
     cfg, grid = rt.cfg, rt.grid
     n = len(rows)
     pos = data[:, _PX : _PX + 2]
@@ -101,12 +102,10 @@ def _steer(rt: _NavRuntime, cache: FlowFieldCache, rows: Sequence[Row], data: np
     vel[over] *= (speed[over] / mag[over])[:, None]
     vel[~moving | arrived] = 0.0
 
-    for dv, x, y in zip(rt.desired(rows), vel[:, 0].tolist(), vel[:, 1].tolist(), strict=True):
-        dv.vx = x
-        dv.vy = y
     for i in np.flatnonzero(arrived).tolist():
         status = rows[i][1][2]
         status.state, status.since = "arrived", tick
+    return vel
 
 
 def _wall_escape(rt: _NavRuntime, pos: np.ndarray, active: np.ndarray) -> np.ndarray:

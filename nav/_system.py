@@ -41,6 +41,7 @@ from ._table import (
     _GX,
     _NCOLS,
     _PATH,
+    _PX,
     Row,
     _can_walk,
     _columns,
@@ -67,6 +68,10 @@ def install_nav(world: World, grid: GridMap, *, config: NavConfig | None = None)
     return cfg
 
 
+_XY = ("x", "y")
+_VXY = ("vx", "vy")
+
+
 def _nav_system(world: World, ctx: TickContext) -> None:
     rt = world.resource(_NavRuntime)
     cache = world.resource(FlowFieldCache)
@@ -74,14 +79,16 @@ def _nav_system(world: World, ctx: TickContext) -> None:
     rows = world.get_components(Position, NavGoal, NavStatus, NavPath, DesiredVelocity)
     if not rows:
         return
-    data, stale, recheck = _gather(rows, ctx.tick, rt.cfg.repath_interval)
+    entities = np.fromiter((e for e, _ in rows), dtype=np.int64, count=len(rows))
+    data, stale, recheck = _gather(world, entities, rows, ctx.tick, rt.cfg.repath_interval)
     if recheck:
         stale = sorted(stale + _lost_their_way(rt, cache, rows, recheck))
     if stale:
         for i in _plan(rt, cache, rows, data, stale, ctx.tick):
             _, (pos, goal, status, path, _) = rows[i]
             data[i] = _columns(pos, goal, status, path)
-    _steer(rt, cache, rows, data, ctx.tick, ctx.dt)
+    vel = _steer(rt, cache, rows, data, ctx.tick, ctx.dt)
+    world.columns(DesiredVelocity).set(_VXY, vel, entities)
 
 
 # --- structure: newcomers and removed goals ------------------------------------------------
@@ -118,9 +125,12 @@ def _structural(world: World, rt: _NavRuntime, tick: int) -> None:
 # --- planning ------------------------------------------------------------------------------
 
 
-def _gather(rows: Sequence[Row], tick: int, interval: int) -> tuple[np.ndarray, list[int], list[int]]:
+def _gather(
+    world: World, entities: np.ndarray, rows: Sequence[Row], tick: int, interval: int
+) -> tuple[np.ndarray, list[int], list[int]]:
     """One pass over the components: the column array, the agents whose goal changed, and
-    the moving agents due for a way check this tick (staggered by entity id)."""
+    the moving agents due for a way check this tick (staggered by entity id). Positions
+    come from the Position columns in one gather; the pass leaves them 0."""
     out: list[tuple[float, ...]] = []
     append = out.append
     stale: list[int] = []
@@ -143,12 +153,12 @@ def _gather(rows: Sequence[Row], tick: int, interval: int) -> tuple[np.ndarray, 
                 last = k + 1 >= len(wps)
                 n = t if last else wps[k + 1]
                 mode = _FLOW if path.flow else _PATH
-                append(
-                    (pos.x, pos.y, t[0], t[1], n[0], n[1], f[0], f[1], goal.speed, goal.arrive_radius, mode, last, gx, gy)
-                )
+                append((0.0, 0.0, t[0], t[1], n[0], n[1], f[0], f[1], goal.speed, goal.arrive_radius, mode, last, gx, gy))
                 continue
         append(_columns(pos, goal, status, path))
-    return np.array(out, dtype=np.float64).reshape(-1, _NCOLS), stale, recheck
+    data = np.array(out, dtype=np.float64).reshape(-1, _NCOLS)
+    data[:, _PX : _PX + 2] = world.columns(Position).get(_XY, entities)
+    return data, stale, recheck
 
 
 def _plan(rt: _NavRuntime, cache: FlowFieldCache, rows: Sequence[Row], data: np.ndarray, stale: list[int], tick: int) -> list[int]:

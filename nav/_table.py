@@ -3,7 +3,6 @@ per-world runtime and geometry helpers that planning and following share."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,15 +28,6 @@ class _NavRuntime:
         self.grid = grid
         self.cfg = cfg
         self.scanned: tuple[Any, Any] | None = None
-        self._rows: Sequence[Row] | None = None
-        self._desired: list[DesiredVelocity] = []
-
-    def desired(self, rows: Sequence[Row]) -> list[DesiredVelocity]:
-        """Each row's DesiredVelocity, kept while the world's query list is the same object
-        (it is replaced on every structural change, so this is never stale)."""
-        if rows is not self._rows:
-            self._rows, self._desired = rows, [comps[4] for _, comps in rows]
-        return self._desired
 
 
 Row = tuple[int, tuple[Position, NavGoal, NavStatus, NavPath, DesiredVelocity]]

@@ -106,12 +106,10 @@ class _Layout:
         position_ids = _ids(positions)
         faction_ids = _ids(factions)
         # Agents: Faction and Position. Objects: Perceivable and Position.
-        fac_at, pos_at = _join(faction_ids, position_ids)
+        fac_at, _ = _join(faction_ids, position_ids)
         self.agent_ids = faction_ids[fac_at]
-        self.agent_pos: list[Position] = [positions[i][1] for i in pos_at.tolist()]
         self.agent_faction: list[Faction] = [factions[i][1] for i in fac_at.tolist()]
         obj_at, pos_at = _join(_ids(perceivables), position_ids)
-        self.object_pos: list[Position] = [positions[i][1] for i in pos_at.tolist()]
         self.object_info: list[Perceivable] = [perceivables[i][1] for i in obj_at.tolist()]
         object_ids = position_ids[pos_at]
         self.ids = np.concatenate((self.agent_ids, object_ids))
@@ -186,7 +184,7 @@ class _PerceptionSystem:
             _mark_newly_seen(world, layout, slots, before)
 
     def _refresh(self, world: World, tick: int, layout: _Layout, slots: np.ndarray) -> None:
-        points, teams, radius = _gather_points(layout)
+        points, teams, radius = _gather_points(world, layout)
         viewers = layout.perceiver_point[slots]
         ranges, heading, cos_half = _gather_senses(world, layout, slots)
         rules: dict[str, Any] = {
@@ -267,17 +265,12 @@ def _join(
     return hit, at[hit]
 
 
-def _gather_points(layout: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _gather_points(world: World, layout: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Positions of agents then objects (T, 2), the agents' teams, the objects' radii."""
-    agent_pos, object_pos = layout.agent_pos, layout.object_pos
-    n = len(agent_pos)
-    points = np.empty((n + len(object_pos), 2), dtype=np.float64)
-    points[:n, 0] = [p.x for p in agent_pos]
-    points[:n, 1] = [p.y for p in agent_pos]
+    n = len(layout.agent_ids)
+    points = world.columns(Position).get(("x", "y"), layout.ids)
     radius = None
-    if object_pos:
-        points[n:, 0] = [p.x for p in object_pos]
-        points[n:, 1] = [p.y for p in object_pos]
+    if layout.object_info:
         radii = [o.radius for o in layout.object_info]
         if any(radii):
             radius = np.zeros(len(points))

@@ -19,7 +19,7 @@ from ._orders import aim
 __all__ = ["ArenaScore", "Health", "Weapon", "Wounded", "resolve_deaths", "resolve_shots"]
 
 
-@component
+@component(columns=True)
 class Health:
     hp: float
     max_hp: float
@@ -86,8 +86,10 @@ def resolve_shots(world: World, ctx: TickContext) -> None:
 def resolve_deaths(world: World, ctx: TickContext) -> None:
     """Agents at or below zero hp leave the world (their bodies with them, via physics)."""
     score = world.resource(ArenaScore)
-    for entity, (health, faction) in world.get_components(Health, Faction):
-        if health.hp <= 0.0:
+    health = world.columns(Health)
+    for entity in health.entities[health.get("hp") <= 0.0].tolist():
+        faction = world.try_component(entity, Faction)
+        if faction is not None:
             wound = world.try_component(entity, Wounded)
             killer = world.try_component(wound.by, Faction) if wound is not None else None
             if killer is not None:

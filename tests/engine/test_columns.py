@@ -1,0 +1,233 @@
+"""Column storage (engine/_columns.py): a ``columns=True`` component lives in numpy arrays
+indexed by entity id, its instances are views of their rows, and the state hash packs the
+arrays into exactly the bytes the per-instance encoding gives.
+
+Hypothesis drives two worlds through the same random creates, field writes (through an
+instance and through ``World.columns``), replacements, removals and deletions: one holds the
+columnar class, the other a plain class of the same name and fields. After every step their
+roots and their per-(entity, component) detail must be equal, and equal to a full
+per-instance re-encoding (``fresh=True``).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import ComponentError, Position, World, component
+from engine._columns import is_columnar
+
+
+@component(name="test.Gauge", columns=True)
+class Gauge:
+    level: float
+    count: int = 0
+
+
+@component(name="test.Gauge")
+class PlainGauge:
+    level: float
+    count: int = 0
+
+
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+levels = st.floats(allow_nan=True, allow_infinity=True, width=64)
+counts = st.integers(-(2**63), 2**63 - 1)
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("create"), levels, counts),
+        st.tuples(st.just("write_level"), st.integers(0, 9), levels),
+        st.tuples(st.just("write_count"), st.integers(0, 9), counts),
+        st.tuples(st.just("column_write"), st.integers(0, 9), levels),
+        st.tuples(st.just("replace"), st.integers(0, 9), levels),
+        st.tuples(st.just("remove"), st.integers(0, 9), st.none()),
+        st.tuples(st.just("readd"), st.integers(0, 9), st.none()),
+        st.tuples(st.just("delete"), st.integers(0, 9), st.none()),
+    ),
+    max_size=30,
+)
+
+
+class _Mirror:
+    """One world and the instances it was given, driven by an op list."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.world = World()
+        self.entities: list[int] = []
+        self.removed: dict[int, Any] = {}  # entity -> its instance, taken off
+
+    def apply(self, op: str, a: Any, b: Any) -> None:
+        world, cls = self.world, self.cls
+        if op == "create":
+            self.entities.append(world.create_entity(cls(a, b)))
+            return
+        live = [e for e in self.entities if world.entity_exists(e)]
+        if not live:
+            return
+        entity = live[a % len(live)]
+        current = world.try_component(entity, cls)
+        if op == "readd":
+            if current is None and entity in self.removed:
+                world.add_component(entity, self.removed.pop(entity))
+        elif op == "delete":
+            world.delete_entity(entity)
+        elif current is None:
+            return
+        elif op == "write_level":
+            current.level = b
+        elif op == "write_count":
+            current.count = b
+        elif op == "column_write":
+            if is_columnar(cls):
+                world.columns(cls).set("level", np.array([b]), np.array([entity]))
+            else:
+                current.level = b
+        elif op == "replace":
+            world.add_component(entity, cls(b, current.count))
+        elif op == "remove":
+            self.removed[entity] = world.remove_component(entity, cls)
+
+
+@FUZZ
+@given(ops)
+def test_a_columnar_world_hashes_as_a_plain_one_after_every_step(steps: list[tuple[str, Any, Any]]) -> None:
+    columnar, plain = _Mirror(Gauge), _Mirror(PlainGauge)
+    for op, a, b in steps:
+        columnar.apply(op, a, b)
+        plain.apply(op, a, b)
+        got, want = columnar.world.state_hash(0), plain.world.state_hash(0)
+        assert got.root == want.root == columnar.world.state_hash(0, fresh=True).root
+        assert got.detail() == want.detail()
+        for entity, value in plain.world.get_component(PlainGauge):
+            mine = columnar.world.component_for_entity(entity, Gauge)
+            assert dataclasses.astuple(mine) == pytest.approx(dataclasses.astuple(value), nan_ok=True)
+    # an instance taken off keeps the values its row had
+    for entity, instance in columnar.removed.items():
+        twin = plain.removed[entity]
+        assert dataclasses.astuple(instance) == pytest.approx(dataclasses.astuple(twin), nan_ok=True)
+
+
+def test_an_instance_is_a_view_of_its_row_until_it_leaves_the_world() -> None:
+    world = World()
+    gauge = Gauge(1.5, 2)
+    entity = world.create_entity(gauge)
+    columns = world.columns(Gauge)
+    assert columns.entities.tolist() == [entity]
+    columns.set("level", np.array([7.25]))
+    assert gauge.level == 7.25, "a column write is seen through the instance"
+    gauge.count = 9
+    assert columns.get("count").tolist() == [9], "an instance write lands in the column"
+    assert world.columns(Gauge).get(("level", "count")).tolist() == [[7.25, 9.0]]
+
+    taken = world.remove_component(entity, Gauge)
+    assert taken is gauge and (gauge.level, gauge.count) == (7.25, 9)
+    gauge.level = 3.0  # a plain object again: nothing in the world changes
+    assert len(world.columns(Gauge)) == 0
+
+    other = world.create_entity(gauge)
+    world.delete_entity(other)
+    assert gauge.level == 3.0, "a deleted entity's instance keeps its values"
+
+
+def test_a_replaced_instance_keeps_its_values_and_the_new_one_takes_the_row() -> None:
+    world = World()
+    old = Gauge(1.0, 1)
+    entity = world.create_entity(old)
+    new = Gauge(2.0, 2)
+    world.add_component(entity, new)
+    assert (old.level, old.count) == (1.0, 1)
+    old.level = 5.0
+    assert world.component_for_entity(entity, Gauge) is new and new.level == 2.0
+    assert world.columns(Gauge).get("level").tolist() == [2.0]
+    world.add_component(entity, new)  # the same instance again: nothing to do
+    assert new.level == 2.0
+
+
+def test_an_instance_belongs_to_one_entity() -> None:
+    world, other_world = World(), World()
+    gauge = Gauge(1.0)
+    first = world.create_entity(gauge)
+    second = world.create_entity()
+    with pytest.raises(ComponentError, match=f"already belongs to entity {first}"):
+        world.add_component(second, gauge)
+    with pytest.raises(ComponentError, match="already belongs"):
+        other_world.create_entity(gauge)
+    assert world.entities() == [first, second]
+    assert other_world.entities() == [], "a refused create leaves no entity behind"
+    world.add_component(second, dataclasses.replace(gauge))
+    assert world.columns(Gauge).get("level").tolist() == [1.0, 1.0]
+
+
+def test_a_value_the_column_cannot_hold_is_refused_where_it_is_written() -> None:
+    world = World()
+    entity = world.create_entity(Gauge(1.0, 1))
+    gauge = world.component_for_entity(entity, Gauge)
+    with pytest.raises(ComponentError, match=rf"entity {entity} component Gauge: field 'count' takes an int"):
+        gauge.count = 1.5
+    with pytest.raises(ComponentError, match="field 'level' takes a float"):
+        gauge.level = "high"
+    with pytest.raises(ComponentError, match="field 'count' takes an int"):
+        world.create_entity(Gauge(1.0, 2**64))
+    assert world.entities() == [entity]
+    assert (gauge.level, gauge.count) == (1.0, 1), "a refused write changes nothing"
+    with pytest.raises(ComponentError, match="an int field takes whole numbers"):
+        world.columns(Gauge).set("count", np.array([1.5]))
+    with pytest.raises(ComponentError, match=r"takes an \(n, 2\) array"):
+        world.columns(Gauge).set(("level", "count"), np.array([1.0]))
+    with pytest.raises(ComponentError, match="has no field 'depth'"):
+        world.columns(Gauge).get("depth")
+    bare = world.create_entity()
+    with pytest.raises(ComponentError, match=rf"entities \[{bare}\] have no Gauge"):
+        world.columns(Gauge).get("level", np.array([bare]))
+    with pytest.raises(ComponentError, match="is not stored in columns"):
+        world.columns(PlainGauge)
+
+
+def test_a_column_class_still_behaves_as_the_dataclass() -> None:
+    world = World()
+    gauge = Gauge(1.5, 3)
+    world.create_entity(gauge)
+    assert repr(gauge) == "Gauge(level=1.5, count=3)"
+    assert [f.name for f in dataclasses.fields(gauge)] == ["level", "count"]
+    assert dataclasses.asdict(gauge) == {"level": 1.5, "count": 3}
+    assert gauge == Gauge(1.5, 3) and gauge != Gauge(1.5, 4)
+    for twin in (copy.copy(gauge), copy.deepcopy(gauge), pickle.loads(pickle.dumps(gauge)), dataclasses.replace(gauge)):
+        assert twin == gauge and twin is not gauge
+        twin.level = 0.0  # a copy is in no world
+        assert gauge.level == 1.5
+    assert isinstance(gauge.count, int) and isinstance(gauge.level, float)
+
+
+def test_columns_refuse_a_class_they_cannot_store() -> None:
+    with pytest.raises(ComponentError, match="field 'label' is"):
+
+        @component(name="test.Labelled", columns=True)
+        class Labelled:
+            label: str
+
+    with pytest.raises(ComponentError, match="needs a plain class"):
+
+        @component(name="test.Made", columns=True)
+        @dataclasses.dataclass
+        class Made:
+            x: float
+
+
+def test_the_engine_keeps_positions_and_velocities_in_columns() -> None:
+    from engine import DesiredVelocity, Velocity
+
+    assert all(map(is_columnar, (Position, Velocity, DesiredVelocity)))
+    world = World()
+    entities = [world.create_entity(Position(float(i), -float(i))) for i in range(1, 6)]
+    world.delete_entity(entities[1])
+    columns = world.columns(Position)
+    assert columns.entities.tolist() == [entities[0], *entities[2:]], "ascending entity ids"
+    assert columns.get(("x", "y")).tolist() == [[1.0, -1.0], [3.0, -3.0], [4.0, -4.0], [5.0, -5.0]]
