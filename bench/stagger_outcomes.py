@@ -9,7 +9,11 @@ survivors, and ms per tick (unrecorded games, a process per game on ``--workers`
 
     .venv/bin/python bench/stagger_outcomes.py --agents 1000 --seeds 0..5 --every 4
 
-A 1,000-agent heuristic game runs for more than 15 minutes here: budget the run.
+A 1,000-agent heuristic game runs for more than 15 minutes here: budget the run, or cap
+it with ``--ticks N``. A game still undecided at the cap is scored by its leader then (the
+team with more agents alive; a tie is a draw), and the table says how many were. Each seed
+is played both ways from the same start, so the last line counts the seeds whose result
+(winner or leader) is the same both ways.
 """
 
 from __future__ import annotations
@@ -39,9 +43,17 @@ def play(agents: int, every: int, seed: int, ticks: int | None) -> tuple[int, in
     while world.tick < limit and outcome.winner is None:
         world.step()
     ms = (time.perf_counter() - start) * 1e3 / max(1, world.tick)
-    result = (every, seed, outcome.winner, world.tick, ms, outcome.alive)
+    winner = outcome.winner if outcome.winner is not None else _leader(outcome.teams, outcome.alive)
+    result = (every, seed, winner, world.tick, ms, outcome.alive, outcome.winner is None)
     world.close()
     return result
+
+
+def _leader(teams: tuple[str, ...], alive: tuple[int, ...]) -> str | None:
+    """The team with the most agents alive, or None on a tie."""
+    most = max(alive)
+    leaders = [team for team, n in zip(teams, alive, strict=True) if n == most]
+    return leaders[0] if len(leaders) == 1 else None
 
 
 def main() -> None:
@@ -61,7 +73,7 @@ def main() -> None:
         results = list(pool.map(play, *zip(*jobs, strict=True)))
     print(f"## {args.agents} agents, heuristic against heuristic, seeds {args.seeds}")
     head = f"{'every':>5} {'games':>5} {'red':>4} {'blue':>4} {'draw':>4} {'red win rate (95%)':>20}"
-    print(f"{head}  {'ticks':>7} {'survivors':>9} {'ms/tick':>8}")
+    print(f"{head}  {'ticks':>7} {'survivors':>9} {'ms/tick':>8} {'at cap':>6}")
     for every in (1, default):
         rows = [r for r in results if r[0] == every]
         red = sum(r[2] == "red" for r in rows)
@@ -71,10 +83,14 @@ def main() -> None:
             f"{every:>5} {len(rows):>5} {red:>4} {blue:>4} {len(rows) - red - blue:>4} "
             f"{red / len(rows):>7.0%} ({low:.0%}-{high:.0%})".ljust(46)
             + f" {statistics.mean(r[3] for r in rows):>7.0f} {statistics.mean(sum(r[5]) for r in rows):>9.1f}"
-            f" {statistics.median(r[4] for r in rows):>8.2f}"
+            f" {statistics.median(r[4] for r in rows):>8.2f} {sum(r[6] for r in rows):>6}"
         )
-    for every, seed, winner, ticks, ms, alive in sorted(results, key=lambda r: (r[1], r[0])):
-        print(f"  seed {seed} every {every}: {winner or 'nobody'} at tick {ticks}, alive {alive}, {ms:.1f} ms/tick")
+    for every, seed, winner, ticks, ms, alive, capped in sorted(results, key=lambda r: (r[1], r[0])):
+        how = "leads" if capped else "wins"
+        print(f"  seed {seed} every {every}: {winner or 'nobody'} {how} at tick {ticks}, alive {alive}, {ms:.1f} ms/tick")
+    by_seed = {(r[1], r[0]): r[2] for r in results}
+    same = sum(by_seed[(seed, 1)] == by_seed[(seed, default)] for seed in seeds)
+    print(f"same result both ways: {same} of {len(seeds)} seeds")
 
 
 if __name__ == "__main__":

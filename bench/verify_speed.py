@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _checkouts import ROOT, checkout, run_python
 
 _RECORD = """
 import sys
@@ -43,11 +40,7 @@ assert report.divergence is None and report.ticks_checked == {ticks}, report.for
 
 
 def _timed_python(tree: Path, code: str, run_dir: Path) -> float:
-    """Seconds ``code`` takes in a fresh process that imports tickmind from ``tree``."""
-    check = f"import engine; assert engine.__file__.startswith({str(tree.resolve())!r}), engine.__file__\n"
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", check + code, str(run_dir)], cwd=tree, check=True)
-    return time.perf_counter() - start
+    return run_python(tree, code, str(run_dir))[0]
 
 
 def main() -> None:
@@ -59,9 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="verify-speed-") as tmp:
         work = Path(tmp)
-        baseline = work / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(baseline), args.baseline], check=True)
-        try:
+        with checkout(args.baseline, work / "baseline") as baseline:
             # (label, tree, run directory) per checkout, the baseline first.
             checkouts = [(f"baseline {args.baseline}", baseline, work / "run-baseline"), ("this checkout", ROOT, work / "run-this")]
             record = _RECORD.format(agents=args.agents, ticks=args.ticks)
@@ -71,8 +62,6 @@ def main() -> None:
             for _ in range(args.repeats):
                 for spent, (_, tree, run_dir) in zip(times, checkouts):
                     spent.append(_timed_python(tree, verify, run_dir))
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=True)
     verify_s = [statistics.median(spent) for spent in times]
     print(f"{args.agents} agents, {args.ticks} ticks, heuristic, seed 1")
     for (label, _, _), recorded, verified in zip(checkouts, record_s, verify_s):

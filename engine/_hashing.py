@@ -159,10 +159,6 @@ def _encode_all(info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> list[b
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _rows(blob: bytes, n: int, width: int) -> list[bytes]:
-    return [blob[i * width : (i + 1) * width] for i in range(n)]
-
-
 def _row_digests(blob: bytes, n: int, encoded: list[bytes] | None) -> np.ndarray:
     """A 32-bit digest per encoded component, for naming divergences (not for security).
 
@@ -173,10 +169,9 @@ def _row_digests(blob: bytes, n: int, encoded: list[bytes] | None) -> np.ndarray
     if n == 0:
         return np.zeros(0, np.uint32)
     width = len(blob) // n
-    if encoded is not None and (width == 0 or len(set(map(len, encoded))) != 1):
-        return np.fromiter(map(zlib.crc32, encoded), dtype=np.uint32, count=n)
-    if width == 0 or width % 8:
-        return np.fromiter(map(zlib.crc32, _rows(blob, n, width)), dtype=np.uint32, count=n)
+    if width == 0 or width % 8 or (encoded is not None and len(set(map(len, encoded))) != 1):
+        rows = encoded if encoded is not None else [blob[i * width : (i + 1) * width] for i in range(n)]
+        return np.fromiter(map(zlib.crc32, rows), dtype=np.uint32, count=n)
     words = np.frombuffer(blob, dtype=np.uint64).reshape(n, width // 8)
     h = np.full(n, width, dtype=np.uint64)
     for column in range(words.shape[1]):

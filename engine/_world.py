@@ -116,13 +116,14 @@ class World:
         self._use()
         self._invalidate(type(c) for c in components)
         entity: int = esper.create_entity(*components)
-        stored = [c for c in components if is_columnar(type(c))]
+        attached: list[Any] = []
         try:
-            for c in stored:
-                self._store(type(c)).attach(entity, c)
+            for c in components:
+                if is_columnar(type(c)):
+                    self._store(type(c)).attach(entity, c)
+                    attached.append(c)
         except ComponentError:
-            for c in stored:
-                self._store(type(c)).detach(c)
+            self._detach(attached)
             esper.delete_entity(entity, immediate=True)
             raise
         return entity

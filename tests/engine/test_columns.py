@@ -160,10 +160,14 @@ def test_an_instance_belongs_to_one_entity() -> None:
         world.add_component(second, gauge)
     with pytest.raises(ComponentError, match="already belongs"):
         other_world.create_entity(gauge)
+    with pytest.raises(ComponentError, match="already belongs"):
+        world.create_entity(Gauge(2.0), gauge)
+    gauge.level = 4.0
+    assert world.columns(Gauge).get("level").tolist() == [4.0], "the refused create left it where it was"
     assert world.entities() == [first, second]
     assert other_world.entities() == [], "a refused create leaves no entity behind"
     world.add_component(second, dataclasses.replace(gauge))
-    assert world.columns(Gauge).get("level").tolist() == [1.0, 1.0]
+    assert world.columns(Gauge).get("level").tolist() == [4.0, 4.0]
 
 
 def test_a_value_the_column_cannot_hold_is_refused_where_it_is_written() -> None:
