@@ -188,8 +188,9 @@ def test_an_id_reused_by_a_new_object_gets_its_own_bytes(route_world: tuple[Worl
     for i in range(60):
         route.waypoints = ()  # the last tuple dies here, unless something still holds it
         gc.collect()
-        # 3 points: the outer tuple must not share the free list of its 2-tuple points
-        route.waypoints = tuple((float(i), float(j)) for j in range(3))
+        # 7 points, built from a list: the outer tuple comes from CPython's free list of
+        # 7-tuples (a size hashing itself never makes), where the dead one is on top
+        route.waypoints = tuple([(float(i), float(j)) for j in range(7)])
         reused += id(route.waypoints) in seen
         seen.add(id(route.waypoints))
         check(w)
