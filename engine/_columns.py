@@ -224,9 +224,10 @@ class Columns:
         at = self._rows(entities)
         if isinstance(names, str):
             return self._store.view(names)[at]
-        out = np.empty((len(at), len(names)), dtype=np.result_type(*(self._store.view(n).dtype for n in names)))
-        for k, name in enumerate(names):
-            out[:, k] = self._store.view(name)[at]
+        views = [self._store.view(name) for name in names]
+        out = np.empty((len(at), len(names)), dtype=np.result_type(*views))
+        for k, view in enumerate(views):
+            out[:, k] = view[at]
         return out
 
     def set(self, names: str | Sequence[str], values: Any, entities: np.ndarray | None = None) -> None:

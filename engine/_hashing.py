@@ -164,14 +164,14 @@ def _row_digests(blob: bytes, n: int, encoded: list[bytes] | None) -> np.ndarray
 
     Fixed-size encodings (all-scalar components, the common case) are digested as rows of
     one numpy matrix; variable-size ones fall back to a CRC32 each. ``encoded`` is each
-    row's bytes, or None where ``blob`` came packed (fixed-size rows, by construction).
+    row's bytes, or None where ``blob`` came packed from columns (rows of 8-byte fields, by
+    construction: always the matrix case).
     """
     if n == 0:
         return np.zeros(0, np.uint32)
     width = len(blob) // n
-    if width == 0 or width % 8 or (encoded is not None and len(set(map(len, encoded))) != 1):
-        rows = encoded if encoded is not None else [blob[i * width : (i + 1) * width] for i in range(n)]
-        return np.fromiter(map(zlib.crc32, rows), dtype=np.uint32, count=n)
+    if encoded is not None and (width == 0 or width % 8 or len(set(map(len, encoded))) != 1):
+        return np.fromiter(map(zlib.crc32, encoded), dtype=np.uint32, count=n)
     words = np.frombuffer(blob, dtype=np.uint64).reshape(n, width // 8)
     h = np.full(n, width, dtype=np.uint64)
     for column in range(words.shape[1]):
