@@ -4,6 +4,7 @@ Inputs are the only way the outside changes a world; they are journaled, and eve
 state is hashed, so any run can be replayed and verified bit for bit.
 """
 
+from ._columns import Columns
 from ._components import component, register_component
 from ._encoding import canonical_bytes
 from ._errors import (
@@ -42,6 +43,7 @@ from ._world import World
 
 __all__ = [
     "DEFAULT_STAGES",
+    "Columns",
     "ComponentDiff",
     "ComponentError",
     "DesiredVelocity",

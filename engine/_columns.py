@@ -145,9 +145,11 @@ class ColumnStore:
 
     def attach(self, entity: int, instance: Any) -> None:
         """Make ``instance`` the view of ``entity``'s row, its values moved in."""
-        if getattr(instance, STORE_SLOT) is not None:
+        owner = getattr(instance, STORE_SLOT)
+        if owner is not None:
+            where = "" if owner is self else " of another World"
             raise ComponentError(
-                f"this {self.cls.__qualname__} already belongs to entity {getattr(instance, ROW_SLOT)}; "
+                f"this {self.cls.__qualname__} already belongs to entity {getattr(instance, ROW_SLOT)}{where}; "
                 f"an instance lives in one entity: add a copy (dataclasses.replace(value)) to entity {entity}"
             )
         self._reserve(entity)
@@ -213,30 +215,42 @@ class Columns:
     ``get`` returns copies and ``set`` writes through, so nothing handed out can outlive
     the arrays it came from. ``entities=`` restricts either to some of those entities (an
     ascending or any-order int array of ids that all have the component).
+
+    A ``Columns`` holds the entities of the moment it was taken: one that lost the
+    component since is refused (take ``world.columns(cls)`` again), one that gained it is
+    not in it.
     """
 
     def __init__(self, store: ColumnStore, entities: np.ndarray) -> None:
         self._store = store
         self.entities = entities
 
-    def get(self, names: str | Sequence[str], entities: np.ndarray | None = None) -> np.ndarray:
+    def get(self, names: str | Sequence[str], entities: Any = None) -> np.ndarray:
         """One field as an (n,) array, or several as an (n, k) array, for the entities."""
         at = self._rows(entities)
         if isinstance(names, str):
             return self._store.view(names)[at]
+        if not names:
+            raise ComponentError(f"Columns.get of {self._store.cls.__qualname__} needs at least one field name")
         views = [self._store.view(name) for name in names]
         out = np.empty((len(at), len(names)), dtype=np.result_type(*views))
         for k, view in enumerate(views):
             out[:, k] = view[at]
         return out
 
-    def set(self, names: str | Sequence[str], values: Any, entities: np.ndarray | None = None) -> None:
-        """Write one field from an (n,) array, or several from an (n, k) array."""
+    def set(self, names: str | Sequence[str], values: Any, entities: Any = None) -> None:
+        """Write one field from an (n,) array, or several from an (n, k) array; a single
+        number is written to every entity."""
         at = self._rows(entities)
-        data = np.asarray(values)
+        try:
+            data = np.asarray(values)
+        except (ValueError, TypeError) as exc:
+            raise ComponentError(f"Columns.set of {self._store.cls.__qualname__}: values are not an array of numbers ({exc})") from None
         if isinstance(names, str):
-            self._write(names, data, at)
+            self._write(names, np.broadcast_to(data, at.shape) if data.ndim == 0 else data, at)
             return
+        if data.ndim == 0:
+            data = np.broadcast_to(data, (len(at), len(names)))
         if data.ndim != 2 or data.shape[1] != len(names):
             raise ComponentError(
                 f"Columns.set of {len(names)} fields of {self._store.cls.__qualname__} takes an "
@@ -247,30 +261,76 @@ class Columns:
 
     def _write(self, name: str, data: np.ndarray, at: np.ndarray) -> None:
         column = self._store.view(name)
+        where = f"Columns.set of {self._store.cls.__qualname__}.{name}"
         if data.shape != at.shape:
-            raise ComponentError(
-                f"Columns.set of {self._store.cls.__qualname__}.{name}: {len(at)} entities but "
-                f"values of shape {data.shape}"
-            )
-        if column.dtype.kind == "i" and data.dtype.kind not in "iub":
-            raise ComponentError(
-                f"Columns.set of {self._store.cls.__qualname__}.{name}: an int field takes whole "
-                f"numbers, got an array of {data.dtype}"
-            )
+            raise ComponentError(f"{where}: {len(at)} entities but values of shape {data.shape}")
+        problem = _unfit(data, column.dtype)
+        if problem:
+            raise ComponentError(f"{where}: {problem}")
         column[at] = data
 
-    def _rows(self, entities: np.ndarray | None) -> np.ndarray:
-        if entities is None:
-            return self.entities
-        at = np.asarray(entities, dtype=np.int64)
+    def _rows(self, entities: Any) -> np.ndarray:
         present = self._store.present
+        if entities is None:  # held the component when taken; the arrays never shrink
+            at = self.entities
+            if present[at].all():
+                return at
+        else:
+            at = _entity_array(entities)
         if at.size and (at.min() < 0 or at.max() >= len(present) or not present[at].all()):
             missing = [int(e) for e in at if not (0 <= e < len(present) and present[e])]
+            cls = self._store.cls.__qualname__
+            if entities is None:
+                raise ComponentError(
+                    f"entities {missing[:5]} lost their {cls} after this Columns was taken; "
+                    f"take world.columns({cls}) again"
+                )
             raise ComponentError(
-                f"entities {missing[:5]} have no {self._store.cls.__qualname__}; Columns reads and "
-                "writes only entities that have the component"
+                f"entities {missing[:5]} have no {cls}; Columns reads and writes only entities "
+                "that have the component"
             )
         return at
 
     def __len__(self) -> int:
         return len(self.entities)
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def _entity_array(entities: Any) -> np.ndarray:
+    """``entities=`` as int64 ids, or a refusal: ids are whole numbers, not floats rounded
+    down or strings."""
+    at = np.asarray(entities)
+    if at.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if at.ndim != 1 or at.dtype.kind not in "iu" or (at.dtype.kind == "u" and at.max() > _INT64.max):
+        raise ComponentError(
+            f"Columns entities= takes a 1-d array of whole entity ids, got {at.dtype} values of "
+            f"shape {at.shape} (first: {at.reshape(-1)[:3].tolist()})"
+        )
+    return at.astype(np.int64, copy=False)
+
+
+_KINDS = {
+    "O": "objects such as None", "U": "strings", "S": "bytes", "c": "complex numbers",
+    "M": "dates", "m": "time spans", "V": "records",
+}
+
+
+def _unfit(data: np.ndarray, dtype: np.dtype) -> str:
+    """Why ``data`` cannot be stored in a column of ``dtype`` without changing a value
+    (the refusals an instance's own field assignment makes), or "" when it can."""
+    kind = data.dtype.kind
+    if dtype.kind == "f":
+        return "" if kind in "fiub" else f"a float field takes real numbers, got {_KINDS.get(kind, data.dtype)}"
+    if kind == "u" and data.size and data.max() > _INT64.max:
+        return f"an int field takes 64-bit whole numbers, got {int(data.max())}"
+    if kind in "iub":
+        return ""
+    if kind == "f":
+        whole = np.isfinite(data) & (data == np.trunc(data)) & (data >= _INT64.min) & (data < 2.0**63)
+        if whole.all():
+            return ""
+        return f"an int field takes whole numbers, got {data[~whole][0].item()!r}"
+    return f"an int field takes whole numbers, got {_KINDS.get(kind, data.dtype)}"

@@ -112,13 +112,14 @@ class World:
     # --- entities and components -----------------------------------------------------------
 
     def create_entity(self, *components: Any) -> int:
-        """Create an entity now; ids ascend from 1 in creation order."""
+        """Create an entity now; ids ascend from 1 in creation order (a refused call uses
+        up its id). Of several components of one type, the last is kept."""
         self._use()
         self._invalidate(type(c) for c in components)
         entity: int = esper.create_entity(*components)
         attached: list[Any] = []
         try:
-            for c in components:
+            for c in self._db[entity].values():  # what esper kept: one per type
                 if is_columnar(type(c)):
                     self._store(type(c)).attach(entity, c)
                     attached.append(c)

@@ -195,6 +195,73 @@ def test_a_value_the_column_cannot_hold_is_refused_where_it_is_written() -> None
         world.columns(PlainGauge)
 
 
+@pytest.mark.parametrize(
+    ("field", "values", "why"),
+    [
+        ("level", [None], "a float field takes real numbers, got objects such as None"),
+        ("level", np.array([1 + 2j]), "got complex numbers"),
+        ("level", ["a"], "got strings"),
+        ("count", np.array([2**64 - 1], dtype=np.uint64), "takes 64-bit whole numbers, got 18446744073709551615"),
+        ("count", [2**63], "takes 64-bit whole numbers"),
+        ("count", [float("nan")], "takes whole numbers, got nan"),
+        ("count", [[1], [1, 2]], "values are not an array of numbers"),
+    ],
+)
+def test_columns_refuse_a_value_they_would_change(field: str, values: Any, why: str) -> None:
+    world = World()
+    world.create_entity(Gauge(1.0, 1))
+    with pytest.raises(ComponentError, match=f"Columns.set of Gauge.*{why}"):
+        world.columns(Gauge).set(field, values)
+    assert world.columns(Gauge).get(["level", "count"]).tolist() == [[1.0, 1.0]], "nothing was written"
+
+
+@pytest.mark.parametrize("ids", [[1.7], ["1"], [2**70], [[1]]])
+def test_columns_take_whole_entity_ids_only(ids: Any) -> None:
+    world = World()
+    world.create_entity(Gauge(1.0))
+    with pytest.raises(ComponentError, match="entities= takes a 1-d array of whole entity ids"):
+        world.columns(Gauge).get("level", entities=ids)
+
+
+def test_columns_of_a_moment_refuse_entities_that_lost_the_component() -> None:
+    world = World()
+    first, second = world.create_entity(Gauge(1.0)), world.create_entity(Gauge(2.0))
+    taken = world.columns(Gauge)
+    world.remove_component(second, Gauge)
+    with pytest.raises(ComponentError, match=rf"entities \[{second}\] lost their Gauge after this Columns was taken"):
+        taken.set("level", [5.0, 6.0])
+    assert world.columns(Gauge).get("level").tolist() == [1.0], "the refused write left the freed row alone"
+    world.add_component(second, Gauge(3.0))
+    assert taken.get("level").tolist() == [1.0, 3.0], "back in the world: its row is its own again"
+    assert len(taken) == 2 and taken.entities.tolist() == [first, second]
+
+
+def test_columns_broadcast_a_number_and_take_back_what_they_gave() -> None:
+    world = World()
+    for i in range(3):
+        world.create_entity(Gauge(float(i), i))
+    gauges = world.columns(Gauge)
+    both = gauges.get(["level", "count"])  # float64 for both fields
+    gauges.set(["level", "count"], both[::-1].copy())
+    assert gauges.get("count").tolist() == [2, 1, 0]
+    gauges.set("level", 0.5)
+    gauges.set(["level", "count"], 7)
+    assert gauges.get(["level", "count"]).tolist() == [[7.0, 7.0]] * 3
+    with pytest.raises(ComponentError, match="needs at least one field name"):
+        gauges.get([])
+
+
+def test_create_entity_keeps_the_last_of_one_type_and_leaves_the_others_plain() -> None:
+    world, other_world = World(), World()
+    dropped, kept = Gauge(1.0), Gauge(2.0)
+    entity = world.create_entity(dropped, kept)
+    assert world.component_for_entity(entity, Gauge) is kept
+    dropped.level = 9.0  # a plain object: no row of the world changes
+    assert world.columns(Gauge).get("level").tolist() == [2.0]
+    with pytest.raises(ComponentError, match=f"already belongs to entity {entity} of another World"):
+        other_world.create_entity(kept)
+
+
 def test_a_column_class_still_behaves_as_the_dataclass() -> None:
     world = World()
     gauge = Gauge(1.5, 3)

@@ -3,7 +3,7 @@ import engine
 
 def test_engine_exports_exactly_the_public_api() -> None:
     assert engine.__all__ == [
-        "DEFAULT_STAGES", "ComponentDiff", "ComponentError", "DesiredVelocity", "Divergence",
+        "DEFAULT_STAGES", "Columns", "ComponentDiff", "ComponentError", "DesiredVelocity", "Divergence",
         "DuplicateSystemError", "ForkOrigin", "HashRecord", "Input", "InputError", "JournalCorruptError",
         "JournalError", "JournalHeader", "JournalRecord", "JournalVersionError",
         "OrderingCycleError", "PastTickError", "PendingInput", "Playback", "Position", "Run", "RunDirError", "ScheduleError",
