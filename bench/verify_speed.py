@@ -39,10 +39,6 @@ assert report.divergence is None and report.ticks_checked == {ticks}, report.for
 """
 
 
-def _timed_python(tree: Path, code: str, run_dir: Path) -> float:
-    return run_python(tree, code, str(run_dir))[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", default="3fac6cc", help="the commit to verify with beside this checkout")
@@ -56,12 +52,12 @@ def main() -> None:
             # (label, tree, run directory) per checkout, the baseline first.
             checkouts = [(f"baseline {args.baseline}", baseline, work / "run-baseline"), ("this checkout", ROOT, work / "run-this")]
             record = _RECORD.format(agents=args.agents, ticks=args.ticks)
-            record_s = [_timed_python(tree, record, run_dir) for _, tree, run_dir in checkouts]
+            record_s = [run_python(tree, record, str(run_dir))[0] for _, tree, run_dir in checkouts]
             verify = _VERIFY.format(ticks=args.ticks)
             times: list[list[float]] = [[] for _ in checkouts]
             for _ in range(args.repeats):
                 for spent, (_, tree, run_dir) in zip(times, checkouts):
-                    spent.append(_timed_python(tree, verify, run_dir))
+                    spent.append(run_python(tree, verify, str(run_dir))[0])
     verify_s = [statistics.median(spent) for spent in times]
     print(f"{args.agents} agents, {args.ticks} ticks, heuristic, seed 1")
     for (label, _, _), recorded, verified in zip(checkouts, record_s, verify_s):
