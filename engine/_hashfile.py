@@ -1,8 +1,8 @@
 """Per-tick state hashes beside the journal: ``hashes.tsv`` (readable) and ``hashes.detail``.
 
 ``hashes.tsv`` holds one ``tick<TAB>root`` line per completed tick; it is what two runs
-compare. ``hashes.detail`` holds, per tick, the CRC32 of every (entity, component) so that
-``verify`` can say *which* entities and components diverged, not only when.
+compare. ``hashes.detail`` (:mod:`engine._detailfile`) holds, per tick, the CRC32 of every
+(entity, component) so that ``verify`` can say *which* entities and components diverged.
 Both are append-only and flushed with the journal at each tick end; a partial tail left by
 a crash is ignored by the readers.
 """
@@ -10,21 +10,16 @@ a crash is ignored by the readers.
 from __future__ import annotations
 
 import re
-import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import numpy as np
-
+from ._detailfile import DetailWriter, detail_ends, empty_detail_file
 from ._errors import JournalCorruptError
 from ._hashing import HashRecord
 
-__all__ = ["HashFileWriter", "copy_hash_prefix", "cut_hash_files", "detail_ends", "read_detail", "read_hashes", "truncate_file"]
+__all__ = ["HashFileWriter", "copy_hash_prefix", "cut_hash_files", "read_hashes", "truncate_file"]
 
 _TSV_HEADER = "# tickmind state hashes v1: tick<TAB>root"
-_DETAIL_MAGIC = b"TMHD1\n"
-_RECORD = struct.Struct("<II")  # tick, count
 _ROOT = re.compile("[0-9a-f]{32}")  # a tick's root: blake2b, 16 bytes, as hex
 
 
@@ -37,19 +32,16 @@ class HashFileWriter:
         if not append:
             self._tsv.write(_TSV_HEADER + "\n")
         self._detail: IO[bytes] | None = None
+        self._detail_writer: DetailWriter | None = None
         if detail:
-            self._detail = (run_dir / "hashes.detail").open("ab" if append else "xb")
-            if not append:
-                self._detail.write(_DETAIL_MAGIC)
+            path = run_dir / "hashes.detail"
+            self._detail = path.open("ab" if append else "xb")
+            self._detail_writer = DetailWriter(self._detail, path, append=append)
         self.flush()  # the headers reach the OS now, as the journal's does: a run killed in tick 0 resumes
 
     def write(self, record: HashRecord) -> None:
-        if self._detail is not None:
-            self._detail.write(
-                _RECORD.pack(record.tick, len(record.keys))
-                + record.keys.astype("<u8").tobytes()
-                + record.digests.astype("<u4").tobytes()
-            )
+        if self._detail_writer is not None:
+            self._detail_writer.write(record)
         self._tsv.write(f"{record.tick}\t{record.root}\n")
 
     def flush(self) -> None:
@@ -94,28 +86,6 @@ def read_hashes(path: Path) -> list[str]:
     return roots
 
 
-def read_detail(path: Path) -> Iterator[tuple[int, dict[int, int]]]:
-    """Yield (tick, {key: crc}) for every complete record of a detail file."""
-    data = path.read_bytes()
-    pos = _check_magic(path, data)
-    for tick, count, end in _detail_records(data, pos):
-        keys = np.frombuffer(data, "<u8", count, pos + _RECORD.size)
-        digests = np.frombuffer(data, "<u4", count, pos + _RECORD.size + count * 8)
-        pos = end
-        yield tick, dict(zip(keys.tolist(), digests.tolist(), strict=True))
-
-
-def detail_ends(path: Path) -> list[int]:
-    """Byte offset just past each complete record of a detail file (index = tick)."""
-    data = path.read_bytes()
-    ends: list[int] = []
-    for tick, _count, end in _detail_records(data, _check_magic(path, data)):
-        if tick != len(ends):
-            raise JournalCorruptError(f"{path}: record {len(ends)} is for tick {tick}")
-        ends.append(end)
-    return ends
-
-
 def cut_hash_files(run_dir: Path, ticks: int) -> None:
     """Cut ``hashes.tsv`` (and ``hashes.detail``) back to their first ``ticks`` ticks, so a
     resumed run appends right after its last complete tick."""
@@ -130,7 +100,7 @@ def cut_hash_files(run_dir: Path, ticks: int) -> None:
     truncate_file(tsv, keep)
     detail = run_dir / "hashes.detail"
     if detail.exists() and ticks == 0:
-        detail.write_bytes(_DETAIL_MAGIC)  # the magic itself may be missing or torn
+        detail.write_bytes(empty_detail_file())  # the magic itself may be missing or torn
     elif detail.exists():
         truncate_file(detail, detail_ends(detail)[ticks - 1])
 
@@ -155,25 +125,3 @@ def truncate_file(path: Path, size: int) -> None:
     """Cut ``path`` to ``size`` bytes (a crash's torn tail, or a tick that never finished)."""
     with path.open("r+b") as f:
         f.truncate(size)
-
-
-def _check_magic(path: Path, data: bytes) -> int:
-    """Where records start; a file holding part of the magic is one a crash left before its
-    first flush, with no record."""
-    if _DETAIL_MAGIC.startswith(data):
-        return len(data)
-    if not data.startswith(_DETAIL_MAGIC):
-        raise JournalCorruptError(f"{path}: not a tickmind hash detail file")
-    return len(_DETAIL_MAGIC)
-
-
-def _detail_records(data: bytes, pos: int) -> Iterator[tuple[int, int, int]]:
-    """(tick, entry count, end offset) of each complete record from ``pos``; a partial tail
-    left by a crash ends the iteration."""
-    while pos + _RECORD.size <= len(data):
-        tick, count = _RECORD.unpack_from(data, pos)
-        end = pos + _RECORD.size + count * 12
-        if end > len(data):
-            return
-        yield tick, count, end
-        pos = end

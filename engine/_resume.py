@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ._detailfile import detail_ends
 from ._errors import RunDirError
-from ._hashfile import HashFileWriter, cut_hash_files, detail_ends, read_hashes, truncate_file
+from ._hashfile import HashFileWriter, cut_hash_files, read_hashes, truncate_file
 from ._journal import JournalReader, JournalRecord, JournalWriter
 from ._replay import replay_records
 from ._run import Run

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._components import registered_components
+from ._detailfile import detail_at
 from ._errors import RunDirError
-from ._hashfile import read_detail, read_hashes
+from ._hashfile import read_hashes
 from ._hashing import HashRecord
 from ._journal import JournalReader
 from ._replay import replay_records
@@ -119,7 +120,7 @@ def divergence_at(run_dir: Path, world: World, tick: int, recorded: str) -> Dive
     detail_path = run_dir / DETAIL
     if not detail_path.exists():
         return Divergence(tick, recorded, replayed.root, (), f"no per-component detail recorded ({DETAIL} missing)")
-    detail = next((d for t, d in read_detail(detail_path) if t == tick), None)
+    detail = detail_at(detail_path, tick)
     if detail is None:
         return Divergence(tick, recorded, replayed.root, (), f"no per-component detail for this tick ({DETAIL} ends before it)")
     diffs = _diff(detail, world, replayed)
