@@ -164,6 +164,9 @@ class PlannerStats:
     policy_errors: int = 0  #: heuristic policy raised; the agent got the emergency plan
     group_plans: int = 0  #: model or cached plans made for a group of several agents
     share_fallbacks: int = 0  #: group members that could not carry out their group's plan
+    #: realtime ``opening_orders``: wall seconds the planner's first call waited for the
+    #: model's first wave (inside the planner's system time, once; not a per-tick cost)
+    opening_wait_s: float = 0.0
 
     def __add__(self, other: PlannerStats) -> PlannerStats:
         """Both planners' counts: a world with a planner per team reports them together."""

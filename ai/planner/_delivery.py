@@ -10,6 +10,7 @@ replays bit for bit.
 
 from __future__ import annotations
 
+import time
 from typing import Protocol
 
 from engine import World
@@ -137,7 +138,10 @@ class RealtimeDelivery:
         requests = self.requests
         assert requests.executor is not None
         jobs = requests.ask(world, units, self.config.tier_order[0], tick, submit_tick=tick, per_request=1)
-        requests.deliver(world, requests.executor.wait(jobs, _wait_s(self.config, requests)), tick)
+        start = time.perf_counter()
+        answers = requests.executor.wait(jobs, _wait_s(self.config, requests))
+        requests.stats.opening_wait_s += time.perf_counter() - start
+        requests.deliver(world, answers, tick)
 
     def after(self, world: World, tick: int) -> None:
         if self.waiting:

@@ -29,6 +29,7 @@ def test_opening_orders_start_the_game_on_the_models_plans(tmp_path: Path) -> No
         first.setdefault(record["entity"], record)
     assert len(first) == 100
     assert {(r["t"], r["meta"]["tier"]) for r in first.values()} == {(1, "llm")}, "asked at the first tick, waited for, applied at the next"
+    assert planner.stats.opening_wait_s >= 20 * 0.02, "20 squads, one request each, one at a time, 20 ms apiece"
     assert verify(tmp_path / "run").ok
 
 
@@ -39,6 +40,7 @@ def test_without_opening_orders_the_heuristic_covers_the_first_wave(tmp_path: Pa
     )  # fmt: skip
     at_tick_1 = [r for r in plans(records) if r["t"] == 1]
     assert len(at_tick_1) == 100 and all(r["meta"]["tier"] == "heuristic" and r["meta"]["gap"] for r in at_tick_1)
+    assert planner.stats.opening_wait_s == 0.0, "nothing waited for"
 
 
 def test_an_agent_waiting_for_the_model_gets_one_plan_a_tick_and_is_asked_for_once(tmp_path: Path) -> None:

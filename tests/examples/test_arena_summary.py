@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ai import AssignPlan, Faction, Tier, Wait
+from ai import AssignPlan, Faction, Tier, Wait, planners_of
 from engine import JournalRecord, read_journal, replay_world, start_run
 from engine.cli import main
 from examples.arena import build_arena
@@ -25,7 +25,7 @@ KEYS = {
     "ms_per_tick", "winner", "decided_tick", "survivors", "kills", "deaths", "shots", "hits",
     "plans_per_tier", "plans_submitted", "valid_plan_rate", "rejections", "job_errors", "model_jobs",
     "llm_latency_ms", "tokens", "ms_per_tick_by_system", "server_restarts", "model_server", "warnings",
-    "agent_ticks_by_tier", "model_share", "group_plans", "plan_cache", "per_team",
+    "agent_ticks_by_tier", "model_share", "group_plans", "plan_cache", "per_team", "opening_wait_s",
 }
 
 
@@ -127,6 +127,23 @@ def test_a_resumed_runs_ms_per_tick_counts_only_the_ticks_it_timed() -> None:
     world.close()
     assert resumed["ms_per_tick"] == 50.0 and resumed["ticks"] == 40
     assert nothing_run["ms_per_tick"] is None
+
+
+def test_the_opening_wait_is_reported_once_and_left_out_of_the_planners_ms_per_tick() -> None:
+    """A realtime run's clock waits seconds for the model's first wave inside the planner's
+    first call; spread over the ticks it read as "planner 7 ms/tick" beside a 3 ms tick."""
+    world = build_arena({"agents": 4}, 0)
+    world.run(10)
+    (planner,) = planners_of(world)
+    planner.stats.opening_wait_s = 2.0
+    world.timings["planner"] += 2.0
+    summary = build_summary(world, PlanTally(), seed=0, agents=4, wall_s=2.5, stopped="tick_limit")
+    world.close()
+    assert summary["opening_wait_s"] == 2.0
+    assert 0.0 <= summary["ms_per_tick_by_system"]["planner"] < 100.0, "the 2 s are not spread over 10 ticks"
+    assert dict(summary_rows(summary))["opening orders"] == (
+        "the clock waited 2.0 s for the model's first wave (not in ms/tick by system)"
+    )
 
 
 def test_the_printed_table_names_rejected_agents_as_summary_json_does() -> None:
