@@ -54,7 +54,8 @@ class DetailWriter:
     """Appends one record per tick to an open detail file, in the file's own format."""
 
     def __init__(self, file: IO[bytes], path: Path, *, append: bool) -> None:
-        """``append``: continue ``path`` (a resume or a fork), else start it with the magic."""
+        """``append``: continue ``path`` (a resume or a fork: ``cut_hash_files`` or
+        ``copy_hash_prefix`` left it ending at a record), else start it with the magic."""
         self._file = file
         self._last: Entries | None = None
         self._v1 = False
