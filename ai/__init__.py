@@ -103,8 +103,8 @@ __all__ = [
     "write_summary",
 ]
 
-#: Names ``ai`` exported before its internals moved to their own subpackages, and where
-#: they live now. ``from ai import X`` still works for them, with a warning naming the place.
+#: Names that belong to ``ai``'s subpackages and also import from ``ai`` itself, each with
+#: the module it belongs to: ``from ai import X`` warns, naming that module.
 _MOVED = {
     **dict.fromkeys(
         ("AgentPace", "BatchJob", "ExecutorClosed", "ExecutorError", "JobResult", "JobStatus", "LatencyStats",

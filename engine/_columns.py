@@ -9,7 +9,7 @@ format does not change.
 
 How: ``@component(columns=True)`` on a class whose every field is a ``float`` or an ``int``
 replaces it with a subclass whose fields are properties. An instance not in a world keeps
-its values in its own slots, as before. Added to a world, it becomes a view of its entity's
+its values in its own slots, as a plain dataclass does. Added to a world, it becomes a view of its entity's
 row in that world's ``ColumnStore``; removed (or its entity deleted, or replaced by another
 instance), it takes its values back and is a plain object again. Rows are entity ids, so
 ascending-id order is the arrays' own order and needs no mapping. An instance lives in one

@@ -1,18 +1,21 @@
-"""``hashes.detail``: per tick, the CRC32 of every (entity, component), so that ``verify`` can
-name what diverged, not only when.
+"""``hashes.detail``: per tick, a 32-bit digest of every (entity, component), so that
+``verify`` can name what diverged, not only when.
 
 Two formats, told apart by the magic:
 
-* ``TMHD1`` (the first format, still read and continued): each record holds every entry of
-  its tick: ``<II`` tick and count, then the keys (``<u8``) and the digests (``<u4``).
-* ``TMHD2`` (written now): each record holds what changed since the record before it:
+* ``TMHD1``: each record holds every entry of its tick: ``<II`` tick and count, then the keys (``<u8``) and the digests (``<u4``).
+* ``TMHD2`` (what a new file is written in): each record holds what changed since the record
+  before it:
   ``<III`` tick, gone count, set count; the keys gone; the keys set (new or with a new
   digest); their digests. The first record of a file sets every entry.
 
+Both are read; a file is continued in its own format.
+
 Why deltas: a tick's detail is 12 bytes per (entity, component), and from one tick to the
 next most of them do not change (a team, a weapon, a standing agent's position). In full
-records the arena's 100-agent README run wrote 14 MB of detail beside a 74 kB journal, and
-a 1,000-agent run of 3,000 ticks about 470 MB; deltas are a quarter to a third of that.
+records the arena's 100-agent README run takes 14 MB of detail beside a 74 kB journal, and
+a 1,000-agent run of 3,000 ticks about 470 MB; deltas are a quarter to a third of that
+(bench/detail_size.py).
 The file is read only on a divergence, where rebuilding a tick's entries from the start is
 cheap next to the replay that found it.
 
@@ -41,7 +44,7 @@ _MAGICS = (_MAGIC_V2, _MAGIC_V1)
 _HEAD_V1 = struct.Struct("<II")  # tick, count
 _HEAD_V2 = struct.Struct("<III")  # tick, gone, set
 
-#: (keys, digests) of one tick: uint64 keys (entity << 32 | type id), uint32 CRCs.
+#: (keys, digests) of one tick: uint64 keys (entity << 32 | type id), uint32 digests.
 Entries = tuple[np.ndarray, np.ndarray]
 
 

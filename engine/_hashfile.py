@@ -1,8 +1,9 @@
 """Per-tick state hashes beside the journal: ``hashes.tsv`` (readable) and ``hashes.detail``.
 
 ``hashes.tsv`` holds one ``tick<TAB>root`` line per completed tick; it is what two runs
-compare. ``hashes.detail`` (:mod:`engine._detailfile`) holds, per tick, the CRC32 of every
-(entity, component) so that ``verify`` can say *which* entities and components diverged.
+compare. ``hashes.detail`` (:mod:`engine._detailfile`) holds each tick's (entity, component)
+digests, as changes since the tick before, so that ``verify`` can say *which* entities and
+components diverged.
 Both are append-only and flushed with the journal at each tick end; a partial tail left by
 a crash is ignored by the readers.
 """

@@ -1,8 +1,8 @@
 """Change tracking for the state hash: a component keeps its encoding, and each of its
 non-scalar fields keeps its own, until that field is assigned.
 
-Why: a recorded tick re-encoded every component, and most of them did not change since the
-last tick (a plan's index, a path, a perception between refreshes). Encoding is per-value
+Why: without it a recorded tick would re-encode every component, and most of them do not
+change from one tick to the next (a plan's index, a path, a perception between refreshes). Encoding is per-value
 Python work; a cached ``bytes`` is one attribute read. And a component that did change
 usually changed in a number only (a perception's ``tick``, a plan's ``index``, a path's
 ``index``): its tuples of ids, steps or waypoints keep their bytes, so re-encoding it is one

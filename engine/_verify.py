@@ -129,7 +129,7 @@ def divergence_at(run_dir: Path, world: World, tick: int, recorded: str) -> Dive
 
 
 def _diff(recorded: dict[int, int], world: World, replayed: HashRecord) -> tuple[ComponentDiff, ...]:
-    """The (entity, component) pairs whose recorded CRC (``recorded``, keyed as the detail
+    """The (entity, component) pairs whose recorded digest (``recorded``, keyed as the detail
     file keys them) differs from the replay's."""
     names = {info.type_id: info.name for info in registered_components()}
     names.update({zlib.crc32(n.encode()): n for n in world._hash_sources})

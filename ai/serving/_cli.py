@@ -41,7 +41,7 @@ def build_command(sub: SubCommands) -> None:
         sub, "build-server", handler=_build,
         help="build llama.cpp's llama-server for this CPU from PyPI sources (runs do it on first use)",
         description="Download the llama-cpp-python sdist from PyPI and compile the llama.cpp "
-        "server vendored in it for the instruction sets this CPU reports, never AMX (about 6-8 "
+        "server vendored in it for the instruction sets this CPU reports, never AMX (about 8-10 "
         "minutes on 2 cores; needs cmake and a C++ compiler). The build is installed only once "
         "it answered a real completion.",
     )  # fmt: skip
