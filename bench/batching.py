@@ -40,8 +40,9 @@ one request (its cached prefix is paid once; more in flight would only queue).
         [--agents 1 5 10 20 50] [--skip-naive-above 20]
 
 The last lines, at 10 agents: ``batching_speedup@10: X`` (solo wall / best batched wall: the
-same prompt and wire, so batching alone), ``end_to_end_speedup@10: X`` (naive wall / best
-tickmind wall), ``agents_per_s@10: X`` (the best row's agents planned per second) and,
+same prompt and wire, so batching alone), ``end_to_end_speedup@10: X`` (the best tickmind
+row's valid plans per second over naive's; "none" when naive planned no agent validly, since
+a baseline with no valid output is no baseline to claim against), ``agents_per_s@10: X`` (the best row's agents planned per second) and,
 with the squads row, ``effective_agents_per_s@10: X`` (agents covered by valid squad plans
 per second).
 """
@@ -86,21 +87,27 @@ class Row:
     answer_tokens: int
     prompt_chars: int
 
-    def line(self, baseline: float | None) -> str:
+    @property
+    def valid_per_s(self) -> float:
+        return self.valid / self.wall_s
+
+    def line(self, naive: Row | None) -> str:
+        """The row; its last column is its valid plans per second over the naive row's, blank
+        where naive planned no agent validly (nothing to compare against)."""
         first = f"{self.first_plan_s:7.2f}" if self.first_plan_s is not None else "      -"
         share = f"{100 * self.first_plan_s / self.wall_s:5.0f}%" if self.first_plan_s else "     -"
-        ratio = f"{baseline / self.wall_s:6.2f}x" if baseline else "      -"
+        ratio = f"{self.valid_per_s / naive.valid_per_s:6.2f}x" if naive is not None and naive.valid else "      -"
         return (
             f"{self.agents:>6} {self.setup:<6} {self.k:>3} {self.m:>3} {self.wall_s:8.2f} {first} {share} "
             f"{100 * self.valid / self.agents:6.0f}% {self.prompt_tokens / self.agents:8.0f} "
             f"{self.answer_tokens / self.agents:7.1f} {self.prompt_chars / self.agents:8.0f} "
-            f"{self.valid / self.wall_s:8.2f} {ratio}"
+            f"{self.valid_per_s:8.2f} {ratio}"
         )
 
 
 HEADER = (
     f"{'agents':>6} {'setup':<6} {'k':>3} {'m':>3} {'wall_s':>8} {'first_s':>7} {'first%':>6} "
-    f"{'valid':>7} {'ptok/ag':>8} {'otok/ag':>7} {'pchr/ag':>8} {'valid/s':>8} {'vs naive':>7}"
+    f"{'valid':>7} {'ptok/ag':>8} {'otok/ag':>7} {'pchr/ag':>8} {'valid/s':>8} {'valid/s vs naive':>7}"
 )
 
 
@@ -298,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warm, fresh = pool[:WARM_UP_AGENTS], _Rotation(pool[WARM_UP_AGENTS:])
         squads, members = squad_snapshots(world)
         for count in args.agents:
-            baseline = None
+            naive: Row | None = None
             for setup in args.setups:
                 if (setup == "naive" and count > args.skip_naive_above) or (setup == "lead" and count < 2):
                     continue
@@ -310,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     row = run_wave(make_client, squads[:count], setup, k, m)
                     rows.append(row)
                     carried = sum(members[:count])
-                    print(row.line(baseline), f"  ({carried} agents in {count} squads)", flush=True)
+                    print(row.line(naive), f"  ({carried} agents in {count} squads)", flush=True)
                     squad_rates.append((count, row, carried))
                     continue
                 if setup in ("naive", "solo"):
@@ -321,14 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # agents no earlier row has sent (a server also caches a prompt's agent lines).
                 run_wave(make_client, warm[: max(m, 1)], "lines" if setup in ("lead", "solo") else setup, 1, m)
                 row = run_wave(make_client, fresh.take(count), setup, k, m)
-                baseline = row.wall_s if setup == "naive" else baseline
+                naive = row if setup == "naive" else naive
                 rows.append(row)
-                print(row.line(baseline), flush=True)
+                print(row.line(naive), flush=True)
     finally:
         if server is not None:
             server.stop()
     at10 = [r for r in rows if r.agents == 10]
-    naive10 = [r.wall_s for r in at10 if r.setup == "naive"]
+    naive10 = [r for r in at10 if r.setup == "naive"]
     solo10 = [r.wall_s for r in at10 if r.setup == "solo"]
     batched10 = [r for r in at10 if r.setup not in ("naive", "solo", "squads")]
     tickmind_rows = [r for r in rows if r.setup != "naive"]
@@ -338,8 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         best = min(batched10, key=lambda r: r.wall_s)
         if solo10:
             print(f"batching_speedup@10: {solo10[0] / best.wall_s:.2f} (one by one / {best.setup}: same prompt and wire)")
-        if naive10:
-            print(f"end_to_end_speedup@10: {naive10[0] / best.wall_s:.2f} (naive / {best.setup})")
+        if naive10 and naive10[0].valid:
+            print(f"end_to_end_speedup@10: {best.valid_per_s / naive10[0].valid_per_s:.2f} ({best.setup} / naive, valid plans per second)")
+        elif naive10:
+            print(f"end_to_end_speedup@10: none (the naive baseline planned none of its {naive10[0].agents} agents validly)")
         print(f"agents_per_s@10: {best.valid / best.wall_s:.2f} ({best.setup}, valid plans per second)")
     for count, row, carried in squad_rates:
         if count == 10:
