@@ -10,7 +10,6 @@ environment, as a user sets it.
 from __future__ import annotations
 
 import threading
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -68,7 +67,6 @@ def test_the_api_key_is_sent_as_a_bearer_token_and_written_nowhere(
     scraper = MetricsScraper()
     monkeypatch.setattr(ai.RunMetrics, "serve_metrics", scraper.wrap(ai.RunMetrics.serve_metrics))
     out = tmp_path / "run"
-    started = time.perf_counter()
     with chaos_server.ChaosServer() as server:
         try:
             code = main([
@@ -80,7 +78,6 @@ def test_the_api_key_is_sent_as_a_bearer_token_and_written_nowhere(
         seen = server.authorizations
     console = capsys.readouterr()
     assert code == 0, console.err
-    assert time.perf_counter() - started < 60
 
     assert seen == {f"Bearer {SECRET}": server.requests} and server.requests > 0, "every request, bearer only"
     assert scraper.addresses and all(host == "127.0.0.1" for host, _ in scraper.addresses), "loopback only"
