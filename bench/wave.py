@@ -23,7 +23,8 @@ none); requests; agents per wall second; memory the tick added at its peak, from
 ``tracemalloc`` (Python allocations, a second identical run, since tracing slows it) and from
 the process's resident set sampled every 5 ms (the whole process, world included: the
 allocator reuses what the build freed, so a difference of resident sets says little); and
-the model row's traced peak as a ratio of the heuristic row's. What every agent keeps after the wave (its
+the model row's traced peak as a ratio of the heuristic row's ("-" when the heuristic covered
+some of its agents). What every agent keeps after the wave (its
 Plan, journal entries written to disk) is inside these numbers; the point is that the per-agent
 figure stays flat from 1,000 to 10,000 agents and the extra over the heuristic wave is a
 constant per agent (a snapshot and its share of one request), not the whole wave's prompts.
@@ -69,7 +70,10 @@ class Row:
     rss_peak: int  # bytes: the whole process's resident set at its peak during the tick
 
     def line(self, baseline: Row | None) -> str:
-        ratio = f"{self.traced_peak / baseline.traced_peak:6.2f}x" if baseline and baseline.traced_peak else "     -"
+        # Against the heuristic wave only when the model planned every agent: a wave the
+        # heuristic partly covered holds less of the model's side than it claims to measure.
+        whole = self.setup == "heuristic" or self.model_plans == self.agents
+        ratio = f"{self.traced_peak / baseline.traced_peak:6.2f}x" if whole and baseline and baseline.traced_peak else "     -"
         queue = "-" if self.setup == "heuristic" else str(self.max_pending)
         return (
             f"{self.agents:>7,} {self.setup:<10} {queue:>6} {self.wall_s:8.2f} {self.model_plans:>8,} {self.requests:>7,} "
