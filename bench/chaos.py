@@ -13,8 +13,9 @@ requests in flight) against tests/chaos_server.py with one fault mix:
 ``--rate`` is the share of requests that get a fault. The per-request timeout is 1 s
 (``--llm-timeout``). Columns: wall seconds,
 plans applied per wall second (all tiers, then model tiers only), the tier mix, requests
-the server saw and faults it injected, and plans/s as a ratio of the clean row of the same
-mode.
+the server saw and faults it injected, and model plans/s as a ratio of the clean row of the
+same mode. Each row is one run, after one untimed clean run that loads what a first arena
+run loads.
 
     .venv/bin/python bench/chaos.py [--ticks 300] [--rate 0.3] [--modes lockstep realtime] [--backend openai]
 """
@@ -68,12 +69,19 @@ class Row:
         total = sum(self.tiers.values())
         return (self.tiers["llm"] + self.tiers["simple_llm"]) / total if total else 0.0
 
+    @property
+    def model_per_s(self) -> float:
+        return self.plans_per_s * self.model_share
+
     def line(self, clean: Row | None) -> str:
-        ratio = f"{self.plans_per_s / clean.plans_per_s:6.2f}x" if clean else "      -"
+        """The row; its last column is its model plans per second over the clean row's (the
+        fallback tiers' plans are what faults cost, not what they are compared on), blank
+        where the clean row's model planned nothing."""
+        ratio = f"{self.model_per_s / clean.model_per_s:6.2f}x" if clean is not None and clean.model_per_s else "      -"
         mix = " ".join(f"{self.tiers[t]:>5}" for t in ("llm", "simple_llm", "heuristic", "emergency"))
         return (
             f"{self.mode:<9} {self.mix:<10} {self.wall_s:7.2f} {self.plans_per_s:8.1f} "
-            f"{self.plans_per_s * self.model_share:8.1f} {mix} {self.requests:>5} {self.faults:>5} {ratio}"
+            f"{self.model_per_s:8.1f} {mix} {self.requests:>5} {self.faults:>5} {ratio}"
         )
 
 
@@ -116,6 +124,7 @@ def main_bench(argv: list[str] | None = None) -> None:
     print(f"## chaos: 100 agents, {args.ticks} ticks, {args.backend}, fault rate {args.rate:g}, timeout {TIMEOUT_S:g} s")
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
+        run(args.modes[0], "clean", args, Path(tmp) / "warm-up")  # imports, plugins: paid by no row
         for mode in args.modes:
             clean: Row | None = None
             for mix in MIXES:
