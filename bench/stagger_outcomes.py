@@ -5,7 +5,10 @@ and a first sight of an enemy).
 
 Issue #18 accepts staggered perception as long as it does not change outcomes materially:
 each configuration's red win rate with a Wilson 95% interval, draws, mean ticks and
-survivors, and ms per tick (unrecorded games, a process per game on ``--workers``).
+survivors, and ms per tick (unrecorded games, a process per game on ``--workers``). The ms
+per tick are indicative only: whole games of different lengths and crowds, with games
+running side by side on the cores; the cost of staggering is measured by ``bench/tick.py
+--parts every`` (the same states, one world at a time).
 
     .venv/bin/python bench/stagger_outcomes.py --agents 1000 --seeds 0..5 --every 4
 
