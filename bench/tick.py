@@ -15,9 +15,11 @@ arena      The full arena tick (heuristic controller, no model) at 100 / 1,000 /
 every      ``perception_every=4`` against 1, at 1,000 and 10,000 agents.
 naive      Perception, steering and the physics sync written the way a first version would:
            per-entity esper loops, an O(n^2) Python neighbour search, a pure-Python segment
-           test against every wall per pair, one pymunk call per body; timed on the arena's
-           states of the timed window (one pass after each timed repeat), against the tickmind
-           systems it replaces.
+           test against every wall per candidate, nearest first until the k nearest visible
+           of each kind are found (perception's own answer: each pass is checked against the
+           perception system run on the same state, and a differing answer gets no ratio),
+           one pymunk call per body; timed on the arena's states of the timed window (one
+           pass after each timed repeat), against the tickmind systems it replaces.
            Above 1,000 agents the O(n^2) parts run for a sample of perceivers/movers against
            everyone and are scaled up (the table says so).
 
@@ -286,7 +288,11 @@ def use_esper(world: World) -> None:
 
 def segment_clear(boxes: list[tuple[float, float, float, float]], ax: float, ay: float, bx: float, by: float) -> bool:
     """Pure-Python Liang-Barsky against every box, bounding boxes compared first: True when
-    no box interior lies on the segment (the per-pair test a first version would write)."""
+    no box interior lies on the segment (the per-pair test a first version would write). The
+    segment runs from its lexicographically smaller end, as ``nav.BoxSight`` orients it, so
+    both give the same answer to the bit."""
+    if bx < ax or (bx == ax and by < ay):
+        ax, ay, bx, by = bx, by, ax, ay
     lo_x, hi_x = (ax, bx) if ax < bx else (bx, ax)
     lo_y, hi_y = (ay, by) if ay < by else (by, ay)
     dx, dy = bx - ax, by - ay
@@ -312,9 +318,13 @@ def segment_clear(boxes: list[tuple[float, float, float, float]], ax: float, ay:
 Sightings = dict[int, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]]
 
 
-def naive_perception(world: World, boxes: list[tuple[float, float, float, float]], stride: int) -> tuple[Sightings, int]:
-    """Every ``stride``-th perceiver against every agent and object: range, then line of sight
-    per pair; lists sorted like ``Perception``. Returns them and how many perceivers ran."""
+def naive_perception(
+    world: World, boxes: list[tuple[float, float, float, float]], stride: int, cap: int
+) -> tuple[Sightings, int]:
+    """Every ``stride``-th perceiver, as a first version would: every agent and object in
+    range, sorted nearest first (ties by id), then line of sight per candidate until ``cap``
+    of each kind are visible; lists as ``Perception`` has them with ``max_listed=cap``.
+    Returns them and how many perceivers ran."""
     use_esper(world)
     agents = list(esper.get_components(Position, Faction))
     objects = list(esper.get_components(Position, Perceivable))
@@ -322,30 +332,44 @@ def naive_perception(world: World, boxes: list[tuple[float, float, float, float]
     out: Sightings = {}
     for entity, (pos, faction, senses) in perceivers:
         x, y, r2, team = pos.x, pos.y, senses.range * senses.range, faction.team
-        enemies: list[tuple[float, int]] = []
-        allies: list[tuple[float, int]] = []
-        seen: list[tuple[float, int]] = []
+        enemies: list[tuple[float, int, float, float]] = []
+        allies: list[tuple[float, int, float, float]] = []
+        things: list[tuple[float, int, float, float]] = []
         for other, (p, f) in agents:
-            if other == entity:
-                continue
             dx, dy = p.x - x, p.y - y
             d2 = dx * dx + dy * dy
-            if d2 <= r2 and segment_clear(boxes, x, y, p.x, p.y):
-                (allies if f.team == team else enemies).append((d2, other))
+            if other != entity and d2 <= r2:
+                (allies if f.team == team else enemies).append((d2, other, p.x, p.y))
         for other, (p, marker) in objects:
             dx, dy = p.x - x, p.y - y
             d2 = dx * dx + dy * dy
             if d2 <= r2:
                 d = math.sqrt(d2)
-                k = 1.0 - min(1.0, marker.radius / d) if d > 0.0 else 0.0  # stop at its near side
-                if segment_clear(boxes, x, y, x + dx * k, y + dy * k):
-                    seen.append((d2, other))
-        enemies.sort()
-        allies.sort()
-        seen.sort()
-        visible = tuple(sorted(e for _, e in enemies + allies))
-        out[entity] = (visible, tuple(e for _, e in enemies), tuple(e for _, e in allies), tuple(e for _, e in seen))
+                pull = min(1.0, marker.radius / d) if d > 0.0 else 1.0  # stop at its near side
+                things.append((d2, other, p.x + (x - p.x) * pull, p.y + (y - p.y) * pull))
+
+        def nearest_visible(candidates: list[tuple[float, int, float, float]]) -> tuple[int, ...]:
+            seen: list[int] = []
+            for _, other, ex, ey in sorted(candidates):
+                if len(seen) == cap:
+                    break
+                if segment_clear(boxes, x, y, ex, ey):
+                    seen.append(other)
+            return tuple(seen)
+
+        listed_enemies, listed_allies = nearest_visible(enemies), nearest_visible(allies)
+        visible = tuple(sorted(listed_enemies + listed_allies))
+        out[entity] = (visible, listed_enemies, listed_allies, nearest_visible(things))
     return out, len(perceivers)
+
+
+def perceived_now(world: World) -> dict[int, tuple[tuple[int, ...], ...]]:
+    """Run the world's perception system once on the state as it stands and return its lists:
+    the answers the naive pass must give."""
+    spec = next(s for s in world.schedule.systems() if s.name == "perception")
+    spec.ctx.tick = world.tick
+    spec.fn(world, spec.ctx)
+    return {e: (p.visible, p.enemies, p.allies, p.objects) for e, p in world.get_component(Perception)}
 
 
 def naive_steering(world: World, cfg: NavConfig, stride: int) -> int:
@@ -411,6 +435,7 @@ class NaiveRow:
     naive_ms: float
     ours_ms: float
     note: str = ""
+    comparable: bool = True  #: False: the naive answers differed, so no ratio
 
 
 class NaiveProbe:
@@ -426,6 +451,7 @@ class NaiveProbe:
         self.sample = sample
         self.samples: list[tuple[float, float, float]] = []
         self.work: tuple[str, str, str] = ("", "", "")
+        self.checked = self.differ = 0  #: naive perceptions compared with the system's, and how many differed
 
     def __call__(self, world: World) -> None:
         boxes = [(w.x0, w.y0, w.x1, w.y1) for _, w in world.get_component(Wall)]
@@ -436,9 +462,13 @@ class NaiveProbe:
         movers = len(world.get_components(NavGoal, NavPath))
         p_stride = max(1, math.ceil(perceivers / self.sample)) if self.sampled else 1
         m_stride = max(1, math.ceil(movers / self.sample)) if self.sampled else 1
+        cap = next(s.fn for s in world.schedule.systems() if s.name == "perception").max_listed
         t0 = time.perf_counter()
-        _, p_ran = naive_perception(world, boxes, p_stride)
+        naive_seen, p_ran = naive_perception(world, boxes, p_stride, cap)
         t1 = time.perf_counter()
+        expected = perceived_now(world)  # untimed; the same state, since nothing moved yet
+        self.differ += sum(seen != expected.get(entity) for entity, seen in naive_seen.items())
+        self.checked += len(naive_seen)
         m_ran = naive_steering(world, cfg, m_stride)
         t2 = time.perf_counter()
         naive_physics(world, bridge, bodies)
@@ -457,12 +487,14 @@ class NaiveProbe:
     def rows(self, run: ArenaRun) -> list[NaiveRow]:
         perc, steer, phys = (statistics.median(s[i] for s in self.samples) for i in range(3))
         ours = run.systems
+        agree = f"; {self.differ} of {self.checked} differ from Perception" if self.differ else f"; all {self.checked} match Perception"
         rows = [
-            NaiveRow("perception", perc, ours["perception"], self.work[0]),
+            NaiveRow("perception", perc, ours["perception"], self.work[0] + agree, comparable=not self.differ),
             NaiveRow("nav / steering", steer, ours["nav"], self.work[1]),
             NaiveRow("physics sync + step", phys, ours["physics.step"], self.work[2]),
         ]
-        rows.append(NaiveRow("total of these", sum(r.naive_ms for r in rows), sum(r.ours_ms for r in rows)))
+        naive_ms, ours_ms = sum(r.naive_ms for r in rows), sum(r.ours_ms for r in rows)
+        rows.append(NaiveRow("total of these", naive_ms, ours_ms, comparable=all(r.comparable for r in rows)))
         return rows
 
 
@@ -473,11 +505,12 @@ def print_naive(results: list[tuple[int, list[NaiveRow]]]) -> None:
         for row in rows:
             print(
                 f"{n:>7,} {row.system:22} {row.naive_ms:>11.2f} {row.ours_ms:>12.3f} "
-                f"{row.naive_ms / row.ours_ms:>15.1f}  {row.note}"
+                f"{(f'{row.naive_ms / row.ours_ms:.1f}' if row.comparable else '-'):>15}  {row.note}"
             )
     print(
         "naive 'nav / steering' does no path planning (tickmind's 'nav' includes replanning for "
-        "changed goals); naive line of sight is a pure-Python segment test per directed pair"
+        "changed goals); naive perception tests line of sight in pure Python, nearest first, until it "
+        "has the k nearest visible of each kind, and its lists are checked against the perception system's"
     )
 
 
