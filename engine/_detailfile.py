@@ -40,7 +40,6 @@ __all__ = ["DetailWriter", "detail_at", "detail_ends", "empty_detail_file"]
 
 _MAGIC_V1 = b"TMHD1\n"
 _MAGIC_V2 = b"TMHD2\n"
-_MAGICS = (_MAGIC_V2, _MAGIC_V1)
 _HEAD_V1 = struct.Struct("<II")  # tick, count
 _HEAD_V2 = struct.Struct("<III")  # tick, gone, set
 
