@@ -46,6 +46,7 @@ from _windows import BUDGET_MS, Window, window_for
 
 from ai import Faction, Perceivable, Perception, Senses
 from engine import DesiredVelocity, Position, TickContext, Velocity, World, component
+from engine._schedule import SystemSpec
 from examples.arena import ArenaOutcome, ArenaScore, build_arena
 from nav import NavConfig, NavGoal, NavPath
 from physics import Body, PhysicsBridge, Wall
@@ -363,10 +364,15 @@ def naive_perception(
     return out, len(perceivers)
 
 
+def perception_spec(world: World) -> SystemSpec:
+    """The world's perception system as scheduled (``fn`` holds its ``max_listed``)."""
+    return next(s for s in world.schedule.systems() if s.name == "perception")
+
+
 def perceived_now(world: World) -> dict[int, tuple[tuple[int, ...], ...]]:
     """Run the world's perception system once on the state as it stands and return its lists:
     the answers the naive pass must give."""
-    spec = next(s for s in world.schedule.systems() if s.name == "perception")
+    spec = perception_spec(world)
     spec.ctx.tick = world.tick
     spec.fn(world, spec.ctx)
     return {e: (p.visible, p.enemies, p.allies, p.objects) for e, p in world.get_component(Perception)}
@@ -462,21 +468,22 @@ class NaiveProbe:
         movers = len(world.get_components(NavGoal, NavPath))
         p_stride = max(1, math.ceil(perceivers / self.sample)) if self.sampled else 1
         m_stride = max(1, math.ceil(movers / self.sample)) if self.sampled else 1
-        cap = next(s.fn for s in world.schedule.systems() if s.name == "perception").max_listed
+        cap = perception_spec(world).fn.max_listed
         t0 = time.perf_counter()
         naive_seen, p_ran = naive_perception(world, boxes, p_stride, cap)
         t1 = time.perf_counter()
         expected = perceived_now(world)  # untimed; the same state, since nothing moved yet
         self.differ += sum(seen != expected.get(entity) for entity, seen in naive_seen.items())
         self.checked += len(naive_seen)
-        m_ran = naive_steering(world, cfg, m_stride)
         t2 = time.perf_counter()
-        naive_physics(world, bridge, bodies)
+        m_ran = naive_steering(world, cfg, m_stride)
         t3 = time.perf_counter()
+        naive_physics(world, bridge, bodies)
+        t4 = time.perf_counter()
         self.samples.append((
             (t1 - t0) * 1e3 * perceivers / max(p_ran, 1),
-            (t2 - t1) * 1e3 * movers / max(m_ran, 1),
-            (t3 - t2) * 1e3,
+            (t3 - t2) * 1e3 * movers / max(m_ran, 1),
+            (t4 - t3) * 1e3,
         ))
         self.work = (  # what the last pass covered
             f"{perceivers:,} perceivers" + (f"; {p_ran} timed, x{p_stride}" if p_stride > 1 else ""),
