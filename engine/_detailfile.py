@@ -3,11 +3,11 @@
 
 Two formats, told apart by the magic:
 
-* ``TMHD1``: each record holds every entry of its tick: ``<II`` tick and count, then the keys (``<u8``) and the digests (``<u4``).
+* ``TMHD1``: each record holds every entry of its tick: ``<II`` tick and count, then the
+  keys (``<u8``) and the digests (``<u4``).
 * ``TMHD2`` (what a new file is written in): each record holds what changed since the record
-  before it:
-  ``<III`` tick, gone count, set count; the keys gone; the keys set (new or with a new
-  digest); their digests. The first record of a file sets every entry.
+  before it: ``<III`` tick, gone count, set count; the keys gone; the keys set (new or with
+  a new digest); their digests. The first record of a file sets every entry.
 
 Both are read; a file is continued in its own format.
 
@@ -15,8 +15,7 @@ Why deltas: a tick's detail is 12 bytes per (entity, component), and from one ti
 next most of them do not change (a team, a weapon, a standing agent's position). In full
 records the arena's 100-agent README run takes 14 MB of detail beside a 74 kB journal, and
 a 1,000-agent run of 3,000 ticks about 470 MB; deltas are a quarter to a third of that
-(bench/detail_size.py).
-The file is read only on a divergence, where rebuilding a tick's entries from the start is
+(bench/detail_size.py). The file is read only on a divergence, where rebuilding a tick's entries from the start is
 cheap next to the replay that found it.
 
 Both formats are append-only with a partial tail (a crash) ignored by the readers. A file
@@ -103,11 +102,11 @@ def _delta(last: Entries | None, keys: np.ndarray, digests: np.ndarray) -> tuple
     ordered = last_keys[order]
     at = np.minimum(np.searchsorted(ordered, keys), len(ordered) - 1)
     changed = (ordered[at] != keys) | (last_digests[order[at]] != digests)
-    return np.sort(last_keys[~np.isin(last_keys, keys)]), np.flatnonzero(changed)
+    return np.setdiff1d(last_keys, keys, assume_unique=True), np.flatnonzero(changed)
 
 
 def detail_at(path: Path, tick: int) -> dict[int, int] | None:
-    """The {key: crc} entries recorded for ``tick``, or None when the file ends before it."""
+    """The {key: digest} entries recorded for ``tick``, or None when the file ends before it."""
     data = path.read_bytes()
     version, pos = _version(path, data)
     return next((state for at, state in _states(path, data, pos, version) if at == tick), None)

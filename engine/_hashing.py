@@ -1,9 +1,9 @@
 """The per-tick state hash: every registered component, encoded canonically, in one root.
 
 One digest over the whole state identifies the tick; a 32-bit digest per (entity, component
-type) lets verify name what diverged. Which classes are hashed is :mod:`engine._components`, how a
-value becomes bytes is :mod:`engine._encoding`, and what is remembered between ticks is
-:mod:`engine._memo`.
+type) lets verify name what diverged. Which classes are hashed is :mod:`engine._components`,
+how a value becomes bytes is :mod:`engine._encoding`, and what is remembered between ticks
+is :mod:`engine._memo`.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ class HashRecord:
     """The state hash of one tick.
 
     ``root`` identifies the whole state. ``keys``/``digests`` are the detail: one 32-bit digest
-    per (entity, component type) (``_row_digests``), key = entity << 32 | type_id (entity 0 stands for world-level
-    hash sources such as the physics space), so verify can name what diverged.
+    per (entity, component type) (``_row_digests``), key = entity << 32 | type_id (entity 0
+    stands for world-level hash sources such as the physics space), so verify can name what
+    diverged.
     """
 
     tick: int

@@ -2,8 +2,8 @@
 non-scalar fields keeps its own, until that field is assigned.
 
 Why: without it a recorded tick would re-encode every component, and most of them do not
-change from one tick to the next (a plan's index, a path, a perception between refreshes). Encoding is per-value
-Python work; a cached ``bytes`` is one attribute read. And a component that did change
+change from one tick to the next (a plan's index, a path, a perception between refreshes).
+Encoding is per-value Python work; a cached ``bytes`` is one attribute read. And a component that did change
 usually changed in a number only (a perception's ``tick``, a plan's ``index``, a path's
 ``index``): its tuples of ids, steps or waypoints keep their bytes, so re-encoding it is one
 ``pack`` of its numbers joined with the bytes its other fields kept. The root is fed the

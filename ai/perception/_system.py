@@ -52,8 +52,8 @@ def install_perception(
     ``GridMap.line_of_sight_many`` fits); None means an open field. Without ``max_listed``
     it is called once per tick, with every candidate pair at once (rules in
     ``ai/perception/_kernel.py``); with it, on worlds of more than 12 * max_listed points, a
-    few times per tick with the nearest candidates only (``ai/perception/_nearest.py``). Either way
-    each unordered pair is asked at most once per tick.
+    few times per tick with the nearest candidates only (``ai/perception/_nearest.py``).
+    Either way each unordered pair is asked at most once per tick.
 
     ``every=k`` staggers the work: at tick ``t`` only perceivers whose entity id satisfies
     ``id % k == t % k`` are refreshed, plus any perceiver that has no ``Perception`` yet (a
