@@ -6,15 +6,18 @@ run code: a journal naming ``subprocess:run``, or a file it shipped beside itsel
 before anything is called or imported from a path. What may run:
 
 - a function decorated with :func:`factory` in an importable module (the arena, the
-  examples, your package): importing an installed module runs only code you installed, and
-  the decoration is checked before the function is called;
+  examples, your package). A module not yet loaded is read first without running it
+  (:mod:`engine._declared`): its source must declare the function, so a journal naming an
+  installed module that was never meant to be a factory does not get its top level run;
+  the decoration itself is checked again before the function is called;
 - a name listed in the ``tickmind.factories`` entry points of an installed package;
 - a ``file.py:function`` path only when the user says so: ``trust=True`` (``--trust``), or
   the file given on the command line (``--factory``);
 - a module or ``.py`` file directly in the current directory, as Python's own
   ``sys.path[0]`` is: code you work with, which ``python -m`` or an import would run too. It
-  never counts when it lies inside the run directory being rebuilt: that is the part of a
-  shared run its sender controls. A file this process already runs (a script's
+  never counts when it lies inside the run directory being rebuilt, or in the same folder
+  of the current directory as the run (``bundle/sim.py`` beside ``bundle/run``): that is
+  what a shared run's sender controls. A file this process already runs (a script's
   ``__main__``) is used as it is loaded.
 
 A declared function is still required in every case: ``trust`` lets a file run, it does not
@@ -31,6 +34,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ._declared import declares_factory, spec_without_running
 from ._errors import RunDirError, TickmindError
 
 __all__ = ["ENTRY_POINT_GROUP", "factory", "is_declared", "load_factory"]
@@ -79,7 +83,7 @@ def load_factory(path: str, *, trust: bool = False, run_dir: Path | None = None)
                 )
             module = _exec_file(file, path)
     else:
-        module = _import_module(target, path, trust=trust, run_dir=run_dir)
+        module = _import_module(target, qualname, path, trust=trust, run_dir=run_dir)
     obj: Any = module
     try:
         for part in qualname.split("."):
@@ -122,22 +126,29 @@ def _exec_file(file: Path, path: str) -> Any:
     return module
 
 
-def _import_module(name: str, path: str, *, trust: bool, run_dir: Path | None) -> Any:
+def _import_module(name: str, qualname: str, path: str, *, trust: bool, run_dir: Path | None) -> Any:
     """Import ``name``: installed, or (as the user running ``tickmind`` in their project
-    expects) from the current directory, never from inside ``run_dir`` unless trusted."""
+    expects) from the current directory, never from inside ``run_dir`` or beside it unless
+    trusted. An installed module not yet imported is first read without running it: it must
+    declare the factory (``engine._declared``)."""
     top = name.partition(".")[0]
-    here = Path.cwd()
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        spec = None
+    here = Path.cwd().resolve()
+    spec = spec_without_running(top)
     from_cwd = spec is None and ((here / f"{top}.py").exists() or (here / top).is_dir())
-    origin = Path(spec.origin).resolve() if spec is not None and spec.origin else (here / top).resolve()
-    if (from_cwd or spec is not None) and run_dir is not None and not trust and _inside(origin, run_dir):
-        raise RunDirError(
-            f"the run's factory {path} would be imported from {origin}, inside the run directory: a run's "
-            "own files are not run without --trust (trust=True)"
-        )
+    search = [str(here)] if from_cwd else None
+    found = spec_without_running(name, search) or (spec_without_running(top, search) if from_cwd else spec)
+    origin = Path(found.origin).resolve() if found is not None and found.origin else (here / top).resolve()
+    if run_dir is not None and not trust:
+        _refuse_the_senders_code(origin, here, run_dir, path)
+    if not (trust or name in sys.modules or _inside(origin, here) or path.replace(" ", "") in _entry_point_names()):
+        declared = declares_factory(name, qualname.partition(".")[0])
+        if declared is not True:
+            where = f"{declared} does not define {qualname} under @engine.factory" if declared else f"no Python source declares {qualname}"
+            raise RunDirError(
+                f"the run's factory {path} is not a declared factory, so tickmind will not import or call it: "
+                f"{where} (read without running it); a factory is declared with @engine.factory (or a "
+                "tickmind.factories entry point), and --trust (trust=True) imports the module anyway"
+            )
     try:
         if from_cwd:
             sys.path.insert(0, str(here))
@@ -148,6 +159,25 @@ def _import_module(name: str, path: str, *, trust: bool, run_dir: Path | None) -
             "with --factory FILE.py:FUNCTION)"
         )
         raise RunDirError(f"cannot import the run's factory {path!r}: {exc}{hint}") from exc
+
+
+def _refuse_the_senders_code(origin: Path, here: Path, run_dir: Path, path: str) -> None:
+    """Code inside the run directory, or in the same folder of the current directory as the
+    run (``bundle/sim.py`` beside ``bundle/run``), came with the run: its sender's, not yours."""
+    run = run_dir.resolve()
+    if _inside(origin, run):
+        raise RunDirError(
+            f"the run's factory {path} would be imported from {origin}, inside the run directory: a run's "
+            "own files are not run without --trust (trust=True)"
+        )
+    if _inside(origin, here) and _inside(run, here):
+        code_top, run_top = origin.relative_to(here).parts[0], run.relative_to(here).parts[0]
+        if code_top == run_top and (here / code_top).is_dir():
+            raise RunDirError(
+                f"the run's factory {path} would be imported from {origin}, which came in one folder with the run "
+                f"({here / run_top}): a shared run's code is not run without --trust (trust=True), or name your "
+                "own copy with --factory FILE.py:FUNCTION"
+            )
 
 
 def _inside(path: Path, folder: Path) -> bool:

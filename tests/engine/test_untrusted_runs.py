@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine import RunDirError, TickmindError, World, __version__, _journal, factory, printable, start_run, verify
+from examples.arena import build_arena  # imported with the module: its actions stay registered across tests
 
 ROOT = Path(__file__).resolve().parents[2]
 BEFORE = Path(__file__).parent / "data" / "recorded-at-245f1e2"
@@ -43,8 +44,6 @@ def with_factory(run: Path, name: str) -> Path:
 @pytest.fixture
 def arena_run(tmp_path: Path) -> Path:
     """A small heuristic arena run of this release, as someone might send one."""
-    from examples.arena import build_arena
-
     run = tmp_path / "shared-run"
     with start_run(build_arena, {"planner": "heuristic", "agents": 6}, seed=2, out=run) as recording:
         recording.world.run(40)
@@ -90,6 +89,46 @@ def test_a_file_that_came_inside_the_run_never_runs_even_from_there(arena_run: P
         line = one_error_line(tickmind("verify", ".", cwd=arena_run))
         assert "--trust" in line, line
     assert not (arena_run / "pwned").exists()
+
+
+def test_code_that_came_in_one_folder_with_the_run_needs_trust(tmp_path: Path, arena_run: Path) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    run = shutil.move(str(arena_run), bundle / "run")
+    (bundle / "sim.py").write_text(PAYLOAD)
+    with_factory(Path(run), "bundle.sim:build")
+    line = one_error_line(tickmind("verify", "bundle/run", cwd=tmp_path))
+    assert "came in one folder with the run" in line and "--trust" in line, line
+    assert not (bundle / "pwned").exists(), "the sender's code ran without --trust"
+    trusted = tickmind("verify", "bundle/run", "--trust", cwd=tmp_path)
+    assert (bundle / "pwned").read_text() == "the payload ran" and "payload says hello" in trusted.stdout
+
+
+def test_an_installed_module_is_read_before_it_is_imported(tmp_path: Path, arena_run: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "noisy.py").write_text(
+        "from pathlib import Path\nPath(__file__).with_name('imported').write_text('top level ran')\nprint('noisy says hello')\n"
+        "def build(config, seed):\n    return None\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(site)])}
+
+    def verify_from(cwd: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "tickmind", "verify", str(arena_run), *flags]
+        return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+
+    elsewhere = tmp_path / "work"
+    elsewhere.mkdir()
+    for name in ("noisy:build", "this:x"):
+        with_factory(arena_run, name)
+        done = verify_from(elsewhere)
+        line = one_error_line(done)
+        assert f"the run's factory {name} is not a declared factory" in line and "read without running it" in line, line
+        assert done.stdout == "", "an installed module's top level ran before it was refused"
+    assert not (site / "imported").exists()
+    # A declared factory re-exported by its package is found the same way, and runs.
+    with_factory(arena_run, "examples.arena:build_arena")
+    assert "replay bit for bit" in verify_from(elsewhere).stdout
 
 
 def test_your_own_file_in_the_current_directory_runs_and_factory_names_one(tmp_path: Path) -> None:
