@@ -77,3 +77,4 @@ class PendingInput:
     tick: int = field(compare=False)
     input: Input = field(compare=False)
     meta: dict[str, Any] | None = field(compare=False, default=None)
+    source: str | None = field(compare=False, default=None)  #: ``journal:line`` of a replayed input

@@ -54,7 +54,7 @@ def replay_records(
         except InputError as exc:
             world.close()
             raise JournalCorruptError(f"{where}{lineno}: {exc}") from exc
-        world._enqueue(PendingInput(rec.entity, rec.seq, rec.t, inp, rec.meta))
+        world._enqueue(PendingInput(rec.entity, rec.seq, rec.t, inp, rec.meta, f"{where}{lineno}"))
     return world
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._columns import Columns, ColumnStore, is_columnar
 from ._components import ComponentInfo, component_info, registered_components
-from ._errors import ComponentError, InputError, PastTickError, TickmindError, UnhashedComponentWarning
+from ._errors import ComponentError, InputError, PastTickError, RunDirError, TickmindError, UnhashedComponentWarning
 from ._esper_context import entity_table
 from ._hashing import HashRecord, hash_state, pair_entities
 from ._inputs import Input, PendingInput
@@ -422,7 +422,15 @@ class World:
             return
         due.sort()
         for pending in due:
-            pending.input.apply(self)
+            try:
+                pending.input.apply(self)
+            except TickmindError as exc:
+                if pending.source is None:
+                    raise
+                raise RunDirError(
+                    f"{pending.source}: the {pending.input.kind} input for entity {pending.entity} cannot be "
+                    f"applied at tick {self.tick} on replay: {exc}"
+                ) from exc
             for listener in self._applied_listeners:
                 listener(pending)
 

@@ -2,10 +2,14 @@
 
 The factory is this folder's file, named by path: the tests trust it (``trust=True``)."""
 
+import json
 from pathlib import Path
 
-from engine import World, read_journal, replay_world, start_run, verify
+import pytest
+
+from engine import RunDirError, World, read_journal, replay_world, start_run, verify
 from engine._hashfile import read_hashes
+from engine._inputs import decode_input
 from engine._resume import resume_run
 
 FACTORY = f"{Path(__file__).parent / 'scheduled_world.py'}:build"
@@ -45,3 +49,18 @@ def test_a_resumed_run_with_factory_inputs_equals_an_uninterrupted_one(tmp_path:
     assert [(r.t, r.seq) for r in journal] == [(35, 2)], "a live submit numbers after the factory's two"
     assert verify(tmp_path / "part", trust=True).ok
     assert read_hashes(tmp_path / "whole" / "hashes.tsv")[:35] == read_hashes(tmp_path / "part" / "hashes.tsv")[:35]
+
+
+
+def test_a_journaled_input_that_cannot_apply_on_replay_names_its_line_and_tick(tmp_path: Path) -> None:
+    with start_run(FACTORY, {"bumps_at": []}, 0, tmp_path / "run") as run:
+        run.world.submit(decode_input("tests.scheduled.bump", {"entity": 1, "by": 2}), apply_tick=3)
+        run.world.run(10)
+    journal = tmp_path / "run" / "journal.jsonl"
+    header, record = journal.read_text().splitlines()
+    edited = json.loads(record)
+    edited["entity"] = edited["data"]["entity"] = 99  # an entity the world never had
+    journal.write_text(header + "\n" + json.dumps(edited) + "\n")
+    expected = "journal.jsonl:2: the tests.scheduled.bump input for entity 99 cannot be applied at tick 3 on replay: entity 99 has no Tally"
+    with pytest.raises(RunDirError, match=expected):
+        verify(tmp_path / "run", trust=True)
