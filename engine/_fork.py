@@ -18,7 +18,7 @@ state *and* its commitments, as a resumed run does.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from ._journal import ForkOrigin, JournalWriter
 from ._resume import catch_up, records_before
 from ._run import Run, plain_config, recorded_factory_path
 from ._rundir import HASHES, JOURNAL, check_run_dir, open_journal, prepare_run_dir
+from ._world import World
 
 __all__ = ["fork_run"]
 
@@ -43,6 +44,7 @@ def fork_run(
     allow_version_mismatch: bool = False,
     trust: bool = False,
     factory: str | None = None,
+    observe: Callable[[World], None] | None = None,
 ) -> Run:
     """The run recorded in ``parent``, replayed through its first ``at`` ticks (every hash
     checked) and recording live into ``out`` from tick ``at``.
@@ -51,6 +53,8 @@ def fork_run(
     replay the parent's prefix, so it may change how agents decide, not what the world is.
     ``trust`` and ``factory`` say which code may rebuild the world, as in
     :func:`engine.verify`; a ``factory`` given is also the one the fork's header names.
+    ``observe(world)`` is called after every replayed tick of the prefix (as in
+    :func:`engine.resume_run`), so a watcher's figures cover the fork's whole run.
     ``run.world.run(n)`` then continues; close the run (or use ``with``) to finish it.
     """
     parent, out = Path(parent), Path(out)
@@ -78,7 +82,7 @@ def fork_run(
     records = journal.records[: records_before(journal, at)]
     world, last_seq = catch_up(
         parent, dataclasses.replace(journal, header=header), records, roots[:at], "fork",
-        trust=trust, factory=factory,
+        trust=trust, factory=factory, observe=observe,
     )  # fmt: skip
     try:
         prepare_run_dir(out, force)

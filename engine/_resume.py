@@ -16,6 +16,7 @@ off before the run continues.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ._detailfile import detail_ends
@@ -38,9 +39,12 @@ def resume_run(
     allow_version_mismatch: bool = False,
     trust: bool = False,
     factory: str | None = None,
+    observe: Callable[[World], None] | None = None,
 ) -> Run:
     """Reopen the run in ``run_dir`` caught up to its last complete tick, recording again
     (``trust``, ``factory``: which code may rebuild it, as in :func:`engine.verify`).
+    ``observe(world)`` is called after every replayed tick, as a watcher of the live run
+    would be, so its figures cover the whole run and not only what is played from here.
 
     ``run.world.run(n)`` then continues it; its hashes are those an uninterrupted run would
     have had. A model-planned world gets its executor attached here, after the catch-up and
@@ -58,7 +62,9 @@ def resume_run(
     records = journal.records[:keep]
     _refuse_lost_hashes(run_dir, journal, ticks)
 
-    world, last_seq = catch_up(run_dir, journal, records, roots[:ticks], "resume", trust=trust, factory=factory)
+    world, last_seq = catch_up(
+        run_dir, journal, records, roots[:ticks], "resume", trust=trust, factory=factory, observe=observe
+    )  # fmt: skip
 
     warnings = list(journal.warnings)
     if keep < len(journal.records):
@@ -89,6 +95,7 @@ def catch_up(
     *,
     trust: bool,
     factory: str | None,
+    observe: Callable[[World], None] | None = None,
 ) -> tuple[World, int]:
     """The world rebuilt from ``journal``'s header and replayed through ``len(roots)`` ticks
     with ``records`` queued, each tick's hash checked against ``roots`` (the run in
@@ -96,6 +103,7 @@ def catch_up(
 
     A tick that does not match is refused as ``cannot {doing} {run_dir}``, naming the tick
     and what diverged: extending a run that no longer replays would record a lie.
+    ``observe(world)`` follows every tick that matched.
     """
     world = replay_records(journal, records, trust=trust, factory=factory)
     for tick, root in enumerate(roots):
@@ -108,6 +116,8 @@ def catch_up(
                 f"cannot {doing} {run_dir}: its replay diverges at tick {tick} ({shown}); "
                 f"`tickmind verify {run_dir}` shows the whole diff"
             )
+        if observe is not None:
+            observe(world)
     world.replaying = False
     # Live submits continue the numbering the recorded run used, after the journal's inputs
     # and those the factory queued again when it rebuilt the world.

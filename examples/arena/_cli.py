@@ -143,15 +143,16 @@ def _run(args: argparse.Namespace) -> int:
     else:
         config, seed = _config(args), args.seed or 0
     scenario = arena_scenario(config)  # a bad scenario fails here, before any run file is written
+    share = PlanShare(by_team=True)  # the resumed part's ticks are observed as they replay
     with contextlib.ExitStack() as model_scope:
         model = _models(args, config, seed, scenario, model_scope)
         if recorded is not None:
-            run = _reopened(args.out, args.durable)
+            run = _reopened(args.out, args.durable, share)
             tally = PlanTally.from_journal(recorded[1], run.world.tick)
         else:
             run = start_run(build_arena, config, seed, args.out, force=args.force, durable=args.durable)
             tally = PlanTally()
-        status = _play(args, run, tally, model, scenario, seed)
+        status = _play(args, run, tally, share, model, scenario, seed)
     return status
 
 
@@ -163,13 +164,14 @@ def fork_arena(args: argparse.Namespace, header: JournalHeader) -> int:
     scenario = arena_scenario(config)
     with contextlib.ExitStack() as model_scope:
         model = _models(args, config, header.seed, scenario, model_scope)
+        share = PlanShare(by_team=True)  # the prefix's ticks too, so it covers what the tally counts
         run = fork_run(
             args.run_dir, args.at, args.out, config=config, force=args.force, durable=args.durable,
-            allow_version_mismatch=args.allow_version_mismatch, **trust_options(args),
+            allow_version_mismatch=args.allow_version_mismatch, observe=share.observe, **trust_options(args),
         )  # fmt: skip
         print(f"forked {args.run_dir} at tick {args.at} (replayed and checked {args.at} ticks) into {args.out}", flush=True)
         tally = PlanTally.from_journal(read_journal(args.out).records, args.at)
-        return _play(args, run, tally, model, scenario, header.seed)
+        return _play(args, run, tally, share, model, scenario, header.seed)
 
 
 #: The planning flags a fork inherits from its parent's config when they are not given
@@ -276,8 +278,11 @@ class _Model:
         _write_metrics(self.metrics, self.run_dir, self.config, seed)
 
 
-def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | None, scenario: Any, seed: int) -> int:
-    """Run the arena until a winner or the tick limit, then write and print its summary."""
+def _play(
+    args: argparse.Namespace, run: Run, tally: PlanTally, share: PlanShare, model: _Model | None, scenario: Any, seed: int
+) -> int:
+    """Run the arena until a winner or the tick limit, then write and print its summary;
+    ``tally`` and ``share`` hold what the run's earlier ticks (resumed, forked) counted."""
     # --ticks: the ticks to run now (a new run starts at tick 0), else up to the time limit.
     limit = run.world.tick + args.ticks if args.ticks is not None else scenario.sim.max_ticks
     world = run.world
@@ -289,7 +294,6 @@ def _play(args: argparse.Namespace, run: Run, tally: PlanTally, model: _Model | 
     failing = True  # until the loop ends normally: then a summary that cannot be written is the error
     connection: ModelConnection | None = None
     connections: list[ModelConnection] = []
-    share = PlanShare(by_team=True)
     try:
         with run:
             pace: _Pace | None = None
@@ -430,9 +434,10 @@ def _arena_journal(args: argparse.Namespace) -> tuple[JournalHeader, list[Journa
     return journal.header, list(journal.records)
 
 
-def _reopened(run_dir: Path, durable: bool) -> Run:
-    """The stopped run caught up to its last complete tick (see :func:`engine.resume_run`)."""
-    run = resume_run(run_dir, durable=durable)
+def _reopened(run_dir: Path, durable: bool, share: PlanShare) -> Run:
+    """The stopped run caught up to its last complete tick (see :func:`engine.resume_run`),
+    ``share`` observing every replayed tick."""
+    run = resume_run(run_dir, durable=durable, observe=share.observe)
     for warning in run.warnings:
         print(f"warning: {warning}", flush=True)
     tick = run.world.tick

@@ -43,7 +43,9 @@ added in later versions without bumping the version — existing keys keep their
     agent_ticks_by_tier      {tier: agent-ticks}: at the end of each tick, each planned agent
                              counted under the tier of the plan it follows while that plan runs
                              and is at most 10 simulated seconds old, else under "stale"
-                             (ai.PlanShare); null when not observed. After a resume, since it.
+                             (ai.PlanShare); null when not observed. A resumed or forked run's
+                             replayed ticks are observed too, so it covers the whole run, as
+                             plans_per_tier does.
     model_share              agent-ticks under llm, simple_llm or cache plans / all agent-ticks, or null
     group_plans              model or cached plans made for a squad of several agents (each
                              member's share is also counted in plans_per_tier), or null
@@ -326,7 +328,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("shots / hits", f"{summary['shots']} / {summary['hits']}"),
         ("plans per tier", ", ".join(f"{tier} {n}" for tier, n in summary["plans_per_tier"].items() if n) or "none"),
     ]
-    if summary.get("model_share") is not None and summary.get("model_server") is not None:
+    if summary.get("model_share") is not None and (summary.get("model_server") is not None or summary["model_share"] > 0):
         rows.append(("model share", f"{100 * summary['model_share']:.1f}% of agent-ticks followed a model plan"))
     if summary["valid_plan_rate"] is not None:
         rows.append(("valid-plan rate", f"{100 * summary['valid_plan_rate']:.1f}%"))

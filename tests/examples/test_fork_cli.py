@@ -75,3 +75,19 @@ def test_fork_mistakes_are_one_line_errors_and_write_nothing(tmp_path: Path, cap
     err = capsys.readouterr().err
     assert said.format(parent=parent) in err and err.count("\n") == 1, err
     assert not fork.exists()
+
+
+def test_a_forks_summary_counts_plans_and_model_share_over_the_same_ticks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parent, fork = tmp_path / "parent", tmp_path / "fork"
+    with chaos.ChaosServer() as server:
+        argv = ["arena", "--planner", "llm", "--llm", server.openai_url, "--mode", "lockstep", "--agents", "10",
+                "--ticks", "150", "--out", str(parent), "--quiet"]  # fmt: skip
+        assert main(argv) == 0
+    parent_summary = json.loads((parent / "summary.json").read_text())
+    assert main(["fork", str(parent), "--at", "100", "--out", str(fork), "--planner", "heuristic", "--ticks", "50", "--quiet"]) == 0
+    summary = json.loads((fork / "summary.json").read_text())
+    observed = sum(summary["agent_ticks_by_tier"].values())
+    assert observed >= sum(parent_summary["agent_ticks_by_tier"].values()) * 0.9, "the prefix's ticks are observed too"
+    assert summary["agent_ticks_by_tier"]["llm"] > 0 and summary["plans_per_tier"]["llm"] > 0, summary
+    assert summary["model_share"] > 0.5, "the model's plans drove the prefix (and run on after the fork)"
+    assert "model share" in capsys.readouterr().out.split("forked")[-1], "the fork's table reports the share of its model-planned prefix"
