@@ -69,8 +69,8 @@ def _rebuild(header: JournalHeader, where: str, *, trust: bool, factory: str | N
             build = load_factory(factory, trust=True)
         else:
             build = load_factory(header.factory, trust=trust, run_dir=run_dir)
-    except RunDirError as exc:
-        raise RunDirError(f"{where}: {exc}") from exc
+    except RunDirError as exc:  # the factory you named is your flag's, not the journal's
+        raise RunDirError(f"--factory {factory}: {exc}" if factory is not None else f"{where}: {exc}") from exc
     try:
         world = build(header.config, header.seed)
     except Exception as exc:  # user code on journaled data: name the line, keep the cause

@@ -54,7 +54,7 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, [_problem(err) for err in exc.errors()]) from None
+        raise ScenarioError(source, [_problem(err) for err in _causes(exc.errors())]) from None
     except RecursionError:
         raise ScenarioError(source, [Problem("", "data nested too deeply")]) from None
     scenario._source = source
@@ -106,6 +106,17 @@ _REASONS = {
     "dict_type": "must be a table (an object in JSON)",
     "model_attributes_type": "must be a table (an object in JSON)",
 }
+
+
+def _causes(errors: list[Any]) -> list[Any]:
+    """The errors less a list's "too short" that only counts the entries left after its
+    invalid ones were reported (two bad spawns are two problems, not also "no spawns")."""
+    locs = [tuple(err["loc"]) for err in errors]
+
+    def within(loc: tuple[Any, ...]) -> bool:
+        return any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
+
+    return [err for err, loc in zip(errors, locs, strict=True) if not (err["type"] == "too_short" and within(loc))]
 
 
 def _problem(err: Any) -> Problem:

@@ -150,6 +150,7 @@ def test_your_own_file_in_the_current_directory_runs_and_factory_names_one(tmp_p
     assert tickmind("verify", str(run), "--factory", f"{tmp_path / 'my_sim.py'}:build").returncode == 0
     line = one_error_line(tickmind("verify", str(run), "--factory", f"{tmp_path / 'my_sim.py'}:undeclared"))
     assert "not a declared factory" in line, "trusting a file does not make any function in it a factory"
+    assert line.startswith(f"tickmind: error: --factory {tmp_path / 'my_sim.py'}:undeclared: "), "the flag is at fault, not the journal"
 
 
 def test_recording_an_undeclared_factory_is_refused_with_the_fix(tmp_path: Path) -> None:

@@ -134,6 +134,11 @@ def test_parse_scenario_words_type_errors_for_users() -> None:
         parse_scenario(tomllib.loads(BASE) | {"map": {"height": 3.0}}, "json-api")
     with pytest.raises(ScenarioError, match=r"^<scenario>: spawns: needs at least 1 entry, got 0$"):
         parse_scenario(tomllib.loads(BASE) | {"spawns": []})  # not pydantic's "Tuple should have..."
+    spawns = tomllib.loads(BASE)["spawns"]
+    bad = [{**zone, "count": -4} for zone in spawns]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(tomllib.loads(BASE) | {"spawns": bad})
+    assert [p.path for p in caught.value.problems] == [f"spawns[{i}].count" for i in range(len(bad))], "bad entries are not also 'no entries'"
 
 
 def test_cross_field_rules_are_reported_under_their_own_paths() -> None:
