@@ -7,11 +7,12 @@ from pathlib import Path
 from ._errors import RunDirError
 from ._journal import JOURNAL_NAME, JournalReader, read_journal
 
-__all__ = ["DETAIL", "HASHES", "JOURNAL", "check_run_dir", "open_journal", "prepare_run_dir"]
+__all__ = ["DETAIL", "HASHES", "JOURNAL", "RUN_FILES", "check_run_dir", "open_journal", "prepare_run_dir"]
 
 JOURNAL = JOURNAL_NAME
 HASHES = "hashes.tsv"
 DETAIL = "hashes.detail"
+RUN_FILES = (JOURNAL, HASHES, DETAIL)  #: what the engine itself writes into a run directory
 
 
 def check_run_dir(run_dir: Path, force: bool) -> None:

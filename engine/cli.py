@@ -24,6 +24,7 @@ from ._errors import TickmindError
 from ._journal import journal_factory
 from ._playback import play_back
 from ._resume import resume_run
+from ._rundir import RUN_FILES
 from ._text import printable
 from ._verify import verify
 from ._version import __version__
@@ -226,6 +227,10 @@ def _resume(args: argparse.Namespace) -> int:
         run.world.run(args.ticks)
     print(f"recorded ticks {start}-{start + args.ticks - 1} into {args.run_dir}; "
           f"verify with: tickmind verify {args.run_dir}")
+    others = sorted(p.name for p in Path(args.run_dir).iterdir() if p.name not in RUN_FILES)
+    if others:
+        print(f"note: this resume does not update what the game's own command wrote beside the journal "
+              f"({', '.join(others)}); the game's resume rewrites it (for the arena: tickmind arena --resume --out {args.run_dir})")
     return EXIT_OK
 
 

@@ -122,3 +122,14 @@ def test_replay_until_0_and_a_journal_that_is_a_directory_are_described_as_they_
     (tmp_path / "odd" / "journal.jsonl").mkdir(parents=True)
     done = tickmind("verify", str(tmp_path / "odd"))
     assert done.returncode == 2 and "is not a tickmind run (its journal.jsonl is not a file)" in done.stderr
+
+
+def test_resume_says_it_leaves_the_games_own_files_as_they_were(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["demo", "--ticks", "20", "--out", str(run)]) == 0
+    assert main(["resume", str(run), "--ticks", "5"]) == 0
+    assert "note:" not in capsys.readouterr().out, "the demo writes only the engine's files"
+    (run / "summary.json").write_text("{}")  # as the arena's own command writes one
+    assert main(["resume", str(run), "--ticks", "5"]) == 0
+    note = capsys.readouterr().out.splitlines()[-1]
+    assert note.startswith("note: this resume does not update") and "(summary.json)" in note, note
