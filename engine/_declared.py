@@ -4,9 +4,13 @@ Why: a journal names ``module:function``, and importing a module runs its top le
 installed module the user never meant as a factory (``this`` prints a poem, ``antigravity``
 opens a browser) must be refused before it is imported, not after. So the module is found
 the way ``import`` finds it, without executing it or its parent packages, and its source is
-parsed: the function must be defined there under ``@factory`` (``@engine.factory``, or any
-name ``factory`` is imported as), or re-exported there from a module that does, which is
-followed the same way.
+parsed: the function must be defined there under ``factory`` imported from ``engine`` (as
+``@factory``, an alias, or ``@engine.factory``), or re-exported there from a module that
+does, which is followed the same way. Only the standard finders and setuptools'
+editable-install ones are asked where a module is: others may import code to answer.
+
+What this does not vet: the parent packages of a module that does declare a factory run
+when it is imported. Such a package was written for tickmind and installed by the user.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ def _find(fullname: str, locations: list[str] | None, *, top: bool) -> ModuleSpe
     if top and locations is not None:
         return importlib.machinery.PathFinder.find_spec(fullname, locations)
     for finder in sys.meta_path:
+        if not _finds_without_running(finder):
+            continue
         find = getattr(finder, "find_spec", None)
         if find is None:
             continue
@@ -56,6 +62,14 @@ def _find(fullname: str, locations: list[str] | None, *, top: bool) -> ModuleSpe
         if spec is not None:
             return spec
     return None
+
+
+def _finds_without_running(finder: object) -> bool:
+    """The standard finders, and setuptools' editable-install ones (a table lookup); not
+    others, which may import code to answer (setuptools' distutils shim does)."""
+    kind = finder if isinstance(finder, type) else type(finder)
+    standard = (importlib.machinery.BuiltinImporter, importlib.machinery.FrozenImporter, importlib.machinery.PathFinder)
+    return kind in standard or kind.__module__.startswith("__editable__")
 
 
 def declares_factory(module: str, function: str, search: list[str] | None = None) -> Path | bool:
@@ -75,12 +89,12 @@ def _declares(module: str, function: str, search: list[str] | None, depth: int) 
     except (OSError, SyntaxError, ValueError):
         return file
     package = module if spec.submodule_search_locations is not None else module.rpartition(".")[0]
-    aliases = _factory_aliases(tree)
+    aliases, modules = _factory_names(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
-            if any(_is_factory(d, aliases) for d in node.decorator_list):
+            if any(_is_factory(d, aliases, modules) for d in node.decorator_list):
                 return True
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _is_factory(node.value.func, aliases):
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _is_factory(node.value.func, aliases, modules):
             if any(isinstance(t, ast.Name) and t.id == function for t in node.targets):
                 return True
         elif isinstance(node, ast.ImportFrom) and depth > 0:
@@ -92,19 +106,25 @@ def _declares(module: str, function: str, search: list[str] | None, depth: int) 
     return file
 
 
-def _factory_aliases(tree: ast.Module) -> set[str]:
-    """The names ``factory`` is imported as in this module (``factory`` by default)."""
-    names = {"factory"}
+_ENGINE = ("engine", "engine._factories", "tickmind")  #: where ``factory`` is imported from
+
+
+def _factory_names(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """(names ``engine.factory`` is imported as, names ``engine`` itself is imported as)."""
+    aliases: set[str] = set()
+    modules: set[str] = set()
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom):
-            names.update(a.asname for a in node.names if a.name == "factory" and a.asname)
-    return names
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in _ENGINE:
+            aliases.update(a.asname or a.name for a in node.names if a.name == "factory")
+        elif isinstance(node, ast.Import):
+            modules.update(a.asname or a.name for a in node.names if a.name in _ENGINE)
+    return aliases, modules
 
 
-def _is_factory(expr: ast.expr, aliases: set[str]) -> bool:
+def _is_factory(expr: ast.expr, aliases: set[str], modules: set[str]) -> bool:
     if isinstance(expr, ast.Name):
         return expr.id in aliases
-    return isinstance(expr, ast.Attribute) and expr.attr == "factory"
+    return isinstance(expr, ast.Attribute) and expr.attr == "factory" and ast.unparse(expr.value) in modules
 
 
 def _absolute(node: ast.ImportFrom, package: str) -> str | None:
@@ -112,7 +132,7 @@ def _absolute(node: ast.ImportFrom, package: str) -> str | None:
     if node.level == 0:
         return node.module
     parts = package.split(".") if package else []
-    if node.level - 1 > len(parts):
+    if node.level > len(parts):  # above the top-level package: Python refuses it too
         return None
     base = parts[: len(parts) - (node.level - 1)]
     return ".".join([*base, node.module] if node.module else base) or None

@@ -69,7 +69,8 @@ def load_factory(path: str, *, trust: bool = False, run_dir: Path | None = None)
     never imported without it.
     """
     target, _, qualname = path.rpartition(":")
-    if not target or not qualname:
+    names = qualname.split(".") + ([] if target.endswith(".py") else target.split("."))
+    if not target or not qualname or not all(part.isidentifier() for part in names):
         raise RunDirError(f"factory {path!r} is not of the form module:function")
     if target.endswith(".py"):
         file = Path(target).resolve()
@@ -133,14 +134,16 @@ def _import_module(name: str, qualname: str, path: str, *, trust: bool, run_dir:
     declare the factory (``engine._declared``)."""
     top = name.partition(".")[0]
     here = Path.cwd().resolve()
+    loaded = name in sys.modules  # before any lookup: importing it again runs nothing
     spec = spec_without_running(top)
     from_cwd = spec is None and ((here / f"{top}.py").exists() or (here / top).is_dir())
     search = [str(here)] if from_cwd else None
     found = spec_without_running(name, search) or (spec_without_running(top, search) if from_cwd else spec)
-    origin = Path(found.origin).resolve() if found is not None and found.origin else (here / top).resolve()
+    origin = Path(found.origin).absolute() if found is not None and found.origin else here / top  # as found
+    yours = any(p == here / f"{top}.py" or _inside(p, here / top) for p in (origin, origin.resolve()))  # found here
     if run_dir is not None and not trust:
-        _refuse_the_senders_code(origin, here, run_dir, path)
-    if not (trust or name in sys.modules or _inside(origin, here) or path.replace(" ", "") in _entry_point_names()):
+        _refuse_the_senders_code(origin, here if yours else None, run_dir, path)
+    if not (trust or loaded or yours or path.replace(" ", "") in _entry_point_names()):
         declared = declares_factory(name, qualname.partition(".")[0])
         if declared is not True:
             where = f"{declared} does not define {qualname} under @engine.factory" if declared else f"no Python source declares {qualname}"
@@ -161,23 +164,37 @@ def _import_module(name: str, qualname: str, path: str, *, trust: bool, run_dir:
         raise RunDirError(f"cannot import the run's factory {path!r}: {exc}{hint}") from exc
 
 
-def _refuse_the_senders_code(origin: Path, here: Path, run_dir: Path, path: str) -> None:
-    """Code inside the run directory, or in the same folder of the current directory as the
-    run (``bundle/sim.py`` beside ``bundle/run``), came with the run: its sender's, not yours."""
+def _refuse_the_senders_code(origin: Path, here: Path | None, run_dir: Path, path: str) -> None:
+    """Code inside the run directory, or found in the current directory ``here`` (None: it
+    was not) in the same folder as the run (``bundle/sim.py`` beside ``bundle/run``), came
+    with the run: its sender's, not yours."""
     run = run_dir.resolve()
-    if _inside(origin, run):
+    if any(_inside(o, r) for o in (origin, origin.resolve()) for r in (run, run_dir.absolute())):
         raise RunDirError(
             f"the run's factory {path} would be imported from {origin}, inside the run directory: a run's "
             "own files are not run without --trust (trust=True)"
         )
-    if _inside(origin, here) and _inside(run, here):
-        code_top, run_top = origin.relative_to(here).parts[0], run.relative_to(here).parts[0]
-        if code_top == run_top and (here / code_top).is_dir():
-            raise RunDirError(
-                f"the run's factory {path} would be imported from {origin}, which came in one folder with the run "
-                f"({here / run_top}): a shared run's code is not run without --trust (trust=True), or name your "
-                "own copy with --factory FILE.py:FUNCTION"
-            )
+    if here is None:
+        return
+    # Both the paths as given and as resolved: a symlink must not carry either out of the folder.
+    shared = _tops(here, origin) & _tops(here, run_dir.absolute(), run)
+    folder = next((top for top in sorted(shared) if (here / top).is_dir()), None)
+    if folder is not None:
+        raise RunDirError(
+            f"the run's factory {path} would be imported from {origin}, which came in one folder with the run "
+            f"({here / folder}): a shared run's code is not run without --trust (trust=True), or name your "
+            "own copy with --factory FILE.py:FUNCTION"
+        )
+
+
+def _tops(here: Path, *paths: Path) -> set[str]:
+    """The entries of ``here`` that hold each of ``paths`` (absolute), as given or resolved."""
+    out = set()
+    for path in paths:
+        for each in (path, path.resolve()):
+            if _inside(each, here) and each != here:
+                out.add(each.relative_to(here).parts[0])
+    return out
 
 
 def _inside(path: Path, folder: Path) -> bool:

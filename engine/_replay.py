@@ -71,16 +71,16 @@ def _rebuild(header: JournalHeader, where: str, *, trust: bool, factory: str | N
             build = load_factory(header.factory, trust=trust, run_dir=run_dir)
     except RunDirError as exc:  # the factory you named is your flag's, not the journal's
         raise RunDirError(f"--factory {factory}: {exc}" if factory is not None else f"{where}: {exc}") from exc
+    named = f"the factory {factory}" if factory is not None else f"the run's factory {header.factory}"  # the one that ran
     try:
         world = build(header.config, header.seed)
     except Exception as exc:  # user code on journaled data: name the line, keep the cause
         why = str(exc) if isinstance(exc, TickmindError) else f"{type(exc).__name__}: {exc}"
         raise RunDirError(
-            f"{where}: the run's factory {header.factory} cannot rebuild the world from this header: "
-            + " ".join(why.split())
+            f"{where}: {named} cannot rebuild the world from this header: " + " ".join(why.split())
         ) from exc
     if not isinstance(world, World):
-        raise RunDirError(f"{where}: factory {header.factory} returned {type(world).__name__}, not an engine.World")
+        raise RunDirError(f"{where}: {named} returned {type(world).__name__}, not an engine.World")
     if world.dt != header.dt:
         world.close()
         raise RunDirError(f"{where}: factory built a world with dt={world.dt}, the run used {header.dt}")

@@ -229,8 +229,8 @@ def _resume(args: argparse.Namespace) -> int:
           f"verify with: tickmind verify {args.run_dir}")
     others = sorted(p.name for p in Path(args.run_dir).iterdir() if p.name not in RUN_FILES)
     if others:
-        print(f"note: this resume does not update what the game's own command wrote beside the journal "
-              f"({', '.join(others)}); the game's resume rewrites it (for the arena: tickmind arena --resume --out {args.run_dir})")
+        print(f"note: this resume leaves what the game's own command wrote beside the journal as it was "
+              f"({printable(', '.join(others))}): it still describes the run before these ticks")
     return EXIT_OK
 
 

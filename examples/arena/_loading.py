@@ -116,7 +116,12 @@ def _causes(errors: list[Any]) -> list[Any]:
     def within(loc: tuple[Any, ...]) -> bool:
         return any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
 
-    return [err for err, loc in zip(errors, locs, strict=True) if not (err["type"] == "too_short" and within(loc))]
+    def consequence(err: Any, loc: tuple[Any, ...]) -> bool:
+        given = err.get("input")
+        least = err.get("ctx", {}).get("min_length", 1)
+        return err["type"] == "too_short" and within(loc) and isinstance(given, list | tuple) and len(given) >= least
+
+    return [err for err, loc in zip(errors, locs, strict=True) if not consequence(err, loc)]
 
 
 def _problem(err: Any) -> Problem:

@@ -132,4 +132,4 @@ def test_resume_says_it_leaves_the_games_own_files_as_they_were(tmp_path: Path, 
     (run / "summary.json").write_text("{}")  # as the arena's own command writes one
     assert main(["resume", str(run), "--ticks", "5"]) == 0
     note = capsys.readouterr().out.splitlines()[-1]
-    assert note.startswith("note: this resume does not update") and "(summary.json)" in note, note
+    assert note.startswith("note: this resume leaves what the game's own command wrote") and "(summary.json)" in note, note

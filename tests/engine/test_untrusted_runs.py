@@ -100,8 +100,14 @@ def test_code_that_came_in_one_folder_with_the_run_needs_trust(tmp_path: Path, a
     line = one_error_line(tickmind("verify", "bundle/run", cwd=tmp_path))
     assert "came in one folder with the run" in line and "--trust" in line, line
     assert not (bundle / "pwned").exists(), "the sender's code ran without --trust"
+    (bundle / "run").rename(tmp_path / ".data")
+    (bundle / "run").symlink_to(tmp_path / ".data")  # a link must not take the run out of the bundle
+    assert "came in one folder with the run" in one_error_line(tickmind("verify", "bundle/run", cwd=tmp_path))
+    assert not (bundle / "pwned").exists(), "the sender's code ran without --trust"
     trusted = tickmind("verify", "bundle/run", "--trust", cwd=tmp_path)
     assert (bundle / "pwned").read_text() == "the payload ran" and "payload says hello" in trusted.stdout
+    with_factory(Path(run), ".sim:build")
+    assert "is not of the form module:function" in one_error_line(tickmind("verify", "bundle/run", cwd=tmp_path))
 
 
 def test_an_installed_module_is_read_before_it_is_imported(tmp_path: Path, arena_run: Path) -> None:
@@ -119,12 +125,13 @@ def test_an_installed_module_is_read_before_it_is_imported(tmp_path: Path, arena
 
     elsewhere = tmp_path / "work"
     elsewhere.mkdir()
-    for name in ("noisy:build", "this:x"):
+    for name in ("noisy:build", "this:x", "distutils:x"):  # distutils: setuptools' finder would import its own
         with_factory(arena_run, name)
-        done = verify_from(elsewhere)
-        line = one_error_line(done)
-        assert f"the run's factory {name} is not a declared factory" in line and "read without running it" in line, line
-        assert done.stdout == "", "an installed module's top level ran before it was refused"
+        for cwd in (elsewhere, tmp_path):  # tmp_path holds site/: installed there is not "yours"
+            done = verify_from(cwd)
+            line = one_error_line(done)
+            assert f"the run's factory {name} is not a declared factory" in line and "read without running it" in line, line
+            assert done.stdout == "", "an installed module's top level ran before it was refused"
     assert not (site / "imported").exists()
     # A declared factory re-exported by its package is found the same way, and runs.
     with_factory(arena_run, "examples.arena:build_arena")
