@@ -117,7 +117,11 @@ def catch_up(
                 f"`tickmind verify {run_dir}` shows the whole diff"
             )
         if observe is not None:
-            observe(world)
+            try:
+                observe(world)
+            except BaseException:
+                world.close()
+                raise
     world.replaying = False
     for pending in (p for due in world._pending.values() for p in due):
         pending.source = None  # applied live from here: its failure is no journal line's
