@@ -72,14 +72,14 @@ def _finds_without_running(finder: object) -> bool:
     return kind in standard or kind.__module__.startswith("__editable__")
 
 
-def declares_factory(module: str, function: str, search: list[str] | None = None) -> Path | bool:
+def declares_factory(module: str, function: str, spec: ModuleSpec | None) -> Path | bool:
     """True when ``module``'s source defines (or re-exports) ``function`` under ``@factory``;
-    otherwise the source file read (or False when there was none to read)."""
-    return _declares(module, function, search, _REEXPORT_DEPTH)
+    otherwise the source file read (or False when there was none to read). ``spec`` is
+    ``spec_without_running(module)``, which the caller has found already."""
+    return _declares(module, function, spec, _REEXPORT_DEPTH)
 
 
-def _declares(module: str, function: str, search: list[str] | None, depth: int) -> Path | bool:
-    spec = spec_without_running(module, search)
+def _declares(module: str, function: str, spec: ModuleSpec | None, depth: int) -> Path | bool:
     origin = getattr(spec, "origin", None)
     if spec is None or not origin or not origin.endswith(".py"):
         return False
@@ -101,7 +101,7 @@ def _declares(module: str, function: str, search: list[str] | None, depth: int) 
             for alias in node.names:
                 if (alias.asname or alias.name) == function:
                     source = _absolute(node, package)
-                    if source is not None and _declares(source, alias.name, search, depth - 1) is True:
+                    if source is not None and _declares(source, alias.name, spec_without_running(source), depth - 1) is True:
                         return True
     return file
 

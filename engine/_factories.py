@@ -138,13 +138,14 @@ def _import_module(name: str, qualname: str, path: str, *, trust: bool, run_dir:
     spec = spec_without_running(top)
     from_cwd = spec is None and ((here / f"{top}.py").exists() or (here / top).is_dir())
     search = [str(here)] if from_cwd else None
-    found = spec_without_running(name, search) or (spec_without_running(top, search) if from_cwd else spec)
+    module_spec = spec_without_running(name, search)
+    found = module_spec or (spec_without_running(top, search) if from_cwd else spec)
     origin = Path(found.origin).absolute() if found is not None and found.origin else here / top  # as found
     yours = any(p == here / f"{top}.py" or _inside(p, here / top) for p in (origin, origin.resolve()))  # found here
     if run_dir is not None and not trust:
         _refuse_the_senders_code(origin, here if yours else None, run_dir, path)
     if not (trust or loaded or yours or path.replace(" ", "") in _entry_point_names()):
-        declared = declares_factory(name, qualname.partition(".")[0])
+        declared = declares_factory(name, qualname.partition(".")[0], module_spec)  # not yours: search was sys.path
         if declared is not True:
             where = f"{declared} does not define {qualname} under @engine.factory" if declared else f"no Python source declares {qualname}"
             raise RunDirError(
@@ -168,8 +169,7 @@ def _refuse_the_senders_code(origin: Path, here: Path | None, run_dir: Path, pat
     """Code inside the run directory, or found in the current directory ``here`` (None: it
     was not) in the same folder as the run (``bundle/sim.py`` beside ``bundle/run``), came
     with the run: its sender's, not yours."""
-    run = run_dir.resolve()
-    if any(_inside(o, r) for o in (origin, origin.resolve()) for r in (run, run_dir.absolute())):
+    if any(_inside(o, run_dir) for o in (origin, origin.resolve())):
         raise RunDirError(
             f"the run's factory {path} would be imported from {origin}, inside the run directory: a run's "
             "own files are not run without --trust (trust=True)"
@@ -177,7 +177,7 @@ def _refuse_the_senders_code(origin: Path, here: Path | None, run_dir: Path, pat
     if here is None:
         return
     # Both the paths as given and as resolved: a symlink must not carry either out of the folder.
-    shared = _tops(here, origin) & _tops(here, run_dir.absolute(), run)
+    shared = _tops(here, origin) & _tops(here, run_dir.absolute())
     folder = next((top for top in sorted(shared) if (here / top).is_dir()), None)
     if folder is not None:
         raise RunDirError(
@@ -187,14 +187,9 @@ def _refuse_the_senders_code(origin: Path, here: Path | None, run_dir: Path, pat
         )
 
 
-def _tops(here: Path, *paths: Path) -> set[str]:
-    """The entries of ``here`` that hold each of ``paths`` (absolute), as given or resolved."""
-    out = set()
-    for path in paths:
-        for each in (path, path.resolve()):
-            if _inside(each, here) and each != here:
-                out.add(each.relative_to(here).parts[0])
-    return out
+def _tops(here: Path, path: Path) -> set[str]:
+    """The entries of ``here`` that hold ``path`` (absolute), as given and as resolved."""
+    return {each.relative_to(here).parts[0] for each in (path, path.resolve()) if each != here and _inside(each, here)}
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -123,8 +123,6 @@ def catch_up(
                 world.close()
                 raise
     world.replaying = False
-    for pending in (p for due in world._pending.values() for p in due):
-        pending.source = None  # applied live from here: its failure is no journal line's
     # Live submits continue the numbering the recorded run used, after the journal's inputs
     # and those the factory queued again when it rebuilt the world.
     last_seq = max((r.seq for r in records), default=world._seq - 1)

@@ -425,7 +425,7 @@ class World:
             try:
                 pending.input.apply(self)
             except TickmindError as exc:
-                if pending.source is None:
+                if pending.source is None or not self.replaying:  # live (after a resume, too): no line's fault
                     raise
                 raise RunDirError(
                     f"{pending.source}: the {pending.input.kind} input for entity {pending.entity} cannot be "
