@@ -235,10 +235,12 @@ def _parse_header(path: Path, line: bytes, allow_version_mismatch: bool) -> Jour
             f"{path}:1: journal format version {obj.get('format_version')!r}; this tickmind "
             f"({__version__}) reads version {JOURNAL_VERSION}"
         )
-    if obj.get("tickmind") != __version__ and not allow_version_mismatch:
+    written = obj.get("tickmind")
+    if written != __version__ and not allow_version_mismatch:
+        release = written if isinstance(written, str) and written.isprintable() else repr(written)  # one line
         raise JournalVersionError(
-            f"{path}:1: written by tickmind {obj.get('tickmind')!r}, this is {__version__}: hashes are "
-            f"promised within one release (tickmind {obj.get('tickmind')} replays it; pass "
+            f"{path}:1: written by tickmind {written!r}, this is {__version__}: hashes are "
+            f"promised within one release (tickmind {release} replays it; pass "
             "--allow-version-mismatch to try anyway)"
         )
     try:

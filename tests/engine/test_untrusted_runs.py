@@ -184,6 +184,15 @@ def test_runs_of_the_previous_release_are_refused_in_one_line_and_verify_when_as
     assert done.returncode == 0 and "replay bit for bit" in done.stdout, done.stdout + done.stderr
 
 
+def test_a_version_with_control_characters_is_refused_in_one_line(arena_run: Path) -> None:
+    lines = (arena_run / "journal.jsonl").read_text().splitlines(keepends=True)
+    header = json.loads(lines[0])
+    header["tickmind"] = "\n0.1.0"
+    (arena_run / "journal.jsonl").write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    line = one_error_line(tickmind("verify", str(arena_run)))
+    assert "written by tickmind '\\n0.1.0'" in line and "(tickmind '\\n0.1.0' replays it" in line, line
+
+
 def test_an_over_long_line_is_refused_with_its_number(arena_run: Path) -> None:
     lines = (arena_run / "journal.jsonl").read_text().splitlines(keepends=True)
     record = json.loads(lines[2])
