@@ -1,29 +1,33 @@
-"""Column storage for hot all-scalar components: one array per field, indexed by entity id.
+"""Column storage for hot components: one array per field, indexed by entity id.
 
 Why: a component such as ``Position`` is written by physics for every body, read by
 perception and nav for every agent, and hashed, every tick. Held as one Python object per
 entity, each of those is a loop of attribute accesses; held as columns, each is one numpy
-gather or scatter, and the type's share of the state hash is one packed record array
-instead of a ``pack`` call per entity. The bytes are those ``pack`` gives, so the hash
-format does not change.
+gather or scatter, and the type's share of the state hash is one packed array instead of
+an encoder call per entity. The bytes are those the encoder gives, so the hash format does
+not change.
 
-How: ``@component(columns=True)`` on a class whose every field is a ``float`` or an ``int``
-replaces it with a subclass whose fields are properties. An instance not in a world keeps
-its values in its own slots, as a plain dataclass does. Added to a world, it becomes a view
-of its entity's row in that world's ``ColumnStore``; removed (or its entity deleted, or
-replaced by another instance), it takes its values back and is a plain object again. Rows
-are entity ids, so ascending-id order is the arrays' own order and needs no mapping. An
-instance lives in one row: adding one that already belongs to an entity is refused.
+How: ``@component(columns=True)`` on a class whose every field is a ``float``, an ``int`` or
+a ``tuple[int, ...]`` replaces it with a subclass whose fields are properties. An instance
+not in a world keeps its values in its own slots, as a plain dataclass does. Added to a
+world, it becomes a view of its entity's row in that world's ``ColumnStore``; removed (or
+its entity deleted, or replaced by another instance), it takes its values back and is a
+plain object again. Rows are entity ids, so ascending-id order is the arrays' own order and
+needs no mapping. An instance lives in one row: adding one that already belongs to an
+entity is refused. A ``tuple[int, ...]`` field is a padded table (``engine._int_lists``).
 
 Cost for per-entity code: a field read or write of a stored instance is a property call
-(about 0.1 us against 0.02 us for a slot), so systems that touch every entity should use
+(about 0.1 us against 0.02 us for a slot; a tuple field's first read after its row changed
+builds the tuple, about 1 us), so systems that touch every entity should use
 ``World.columns(cls)``. The arrays grow to the largest entity id that ever held the type
-(8 bytes per field per id).
+(8 bytes per field per id, and 8 per id per item of the longest list a tuple field held).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import struct
+import typing
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -31,34 +35,46 @@ from typing import Any
 import numpy as np
 
 from ._errors import ComponentError
+from ._int_lists import IntLists
 
 __all__ = ["ColumnStore", "Columns", "column_fields", "column_subclass", "is_columnar"]
 
 _TYPECODES: dict[Any, str] = {float: "d", int: "q"}
 _DTYPES = {"d": np.dtype("<f8"), "q": np.dtype("<i8")}
+INT_LIST = "L"  #: the code of a ``tuple[int, ...]`` field, held in an ``IntLists``
+#: What storing a value that does not fit its field raises (``struct`` for a tuple's items).
+_MISFITS = (TypeError, OverflowError, struct.error)
 STORE_SLOT = "_tickmind_store"
 ROW_SLOT = "_tickmind_row"
 _set = object.__setattr__
 
 
 def column_fields(cls: type) -> tuple[tuple[str, str], ...]:
-    """(field name, array typecode) of each field of ``cls``, a dataclass ``@component``
-    just made; refuses a class with a field that is not a float or an int."""
+    """(field name, array typecode or ``INT_LIST``) of each field of ``cls``, a dataclass
+    ``@component`` just made; refuses a field that is not a float, an int or a tuple of ints."""
     from ._encoding import _hashed_fields, _strip_annotated  # the hash's own reading of fields
 
     hashed = {name: _strip_annotated(tp) for name, tp in _hashed_fields(cls)}
     out = []
     for field in dataclasses.fields(cls):
-        code = _TYPECODES.get(hashed.get(field.name))
+        annotation = hashed.get(field.name)
+        code = INT_LIST if _is_int_tuple(annotation) else _TYPECODES.get(annotation)
         if code is None:
             raise ComponentError(
-                f"component {cls.__qualname__}: columns=True stores float and int fields only, "
+                f"component {cls.__qualname__}: columns=True stores float, int and tuple[int, ...] fields only, "
                 f"and field {field.name!r} is {field.type!r}; leave columns off for this class"
             )
         out.append((field.name, code))
     if not out:
         raise ComponentError(f"component {cls.__qualname__}: columns=True needs at least one field")
     return tuple(out)
+
+
+def _is_int_tuple(annotation: Any) -> bool:
+    from ._encoding import _strip_annotated
+
+    args = typing.get_args(annotation)
+    return typing.get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis and _strip_annotated(args[0]) is int
 
 
 def is_columnar(cls: type) -> bool:
@@ -70,31 +86,20 @@ def column_subclass(cls: type) -> type:
     under the same name, module and docs (``dataclasses`` sees the same fields)."""
     fields = column_fields(cls)
     base_init: Any = vars(cls)["__init__"]  # the dataclass's own
-    env: dict[str, Any] = {"_raise": _refused, "_base_init": base_init}
+    env: dict[str, Any] = {"_raise": _refused, "_base_init": base_init, "_misfits": _MISFITS}
     lines = [
         "def __init__(self, *args, **kwargs):",
         f"    self.{STORE_SLOT} = None",
         "    _base_init(self, *args, **kwargs)",
     ]
-    for i, (name, _) in enumerate(fields):
+    for i, (name, code) in enumerate(fields):
         member = cls.__dict__[name]  # the slot dataclass(slots=True) made: a detached value
         env[f"get{i}"], env[f"put{i}"] = member.__get__, member.__set__
-        lines += [
-            f"def read{i}(self):",
-            f"    store = self.{STORE_SLOT}",
-            "    if store is None:",
-            f"        return get{i}(self)",
-            f"    return store.arrays[{i}][self.{ROW_SLOT}]",
-            f"def write{i}(self, value):",
-            f"    store = self.{STORE_SLOT}",
-            "    if store is None:",
-            f"        put{i}(self, value)",
-            "        return",
-            "    try:",
-            f"        store.arrays[{i}][self.{ROW_SLOT}] = value",
-            "    except (TypeError, OverflowError) as exc:",
-            f"        _raise(store, self.{ROW_SLOT}, {i}, value, exc)",
-        ]
+        row = f"self.{ROW_SLOT}"
+        if code == INT_LIST:
+            lines += _field_property(i, f"store.lists[{i}].get({row})", f"store.lists[{i}].put({row}, value)")
+        else:
+            lines += _field_property(i, f"store.arrays[{i}][{row}]", f"store.arrays[{i}][{row}] = value")
     exec("\n".join(lines) + "\n", env)  # noqa: S102 - only field indices, no user text
     names = tuple(name for name, _ in fields)
 
@@ -116,9 +121,33 @@ def column_subclass(cls: type) -> type:
     return type(cls.__name__, (cls,), namespace)
 
 
+def _field_property(i: int, read: str, write: str) -> list[str]:
+    """Source of ``read{i}``/``write{i}``: the instance's own slot while it is in no world,
+    else ``read``/``write`` (statements over ``store``) on its row."""
+    return [
+        f"def read{i}(self):",
+        f"    store = self.{STORE_SLOT}",
+        "    if store is None:",
+        f"        return get{i}(self)",
+        f"    return {read}",
+        f"def write{i}(self, value):",
+        f"    store = self.{STORE_SLOT}",
+        "    if store is None:",
+        f"        put{i}(self, value)",
+        "        return",
+        "    try:",
+        f"        {write}",
+        "    except _misfits as exc:",
+        f"        _raise(store, self.{ROW_SLOT}, {i}, value, exc)",
+    ]
+
+
+_KIND_NAMES = {"d": "a float", "q": "an int (64-bit)", INT_LIST: "a tuple of ints (64-bit)"}
+
+
 def _refused(store: ColumnStore, row: int, i: int, value: Any, exc: Exception) -> None:
     name, code = store.fields[i]
-    kind = "a float" if code == "d" else "an int (64-bit)"
+    kind = _KIND_NAMES[code]
     raise ComponentError(
         f"entity {row} component {store.cls.__qualname__}: field {name!r} takes {kind}, "
         f"got {value!r} ({exc})"
@@ -128,17 +157,22 @@ def _refused(store: ColumnStore, row: int, i: int, value: Any, exc: Exception) -
 class ColumnStore:
     """One world's columns of one column component class.
 
-    ``arrays[i]`` holds field ``i`` of every stored instance at its entity id. Growing
-    replaces an array (a copy) instead of resizing it, so a numpy view taken earlier keeps
-    its old buffer rather than failing; ``Columns`` never hands such a view out.
+    ``arrays[i]`` holds scalar field ``i`` of every stored instance at its entity id, and
+    ``lists[i]`` tuple field ``i`` (the other is None). Growing replaces an array (a copy)
+    instead of resizing it, so a numpy view taken earlier keeps its old buffer rather than
+    failing; ``Columns`` never hands such a view out.
     """
 
     def __init__(self, cls: type) -> None:
         self.cls = cls
         self.fields: tuple[tuple[str, str], ...] = cls.__dict__["__tickmind_columns__"]
-        self.arrays: list[array[Any]] = [array(code) for _, code in self.fields]
+        self.arrays: list[Any] = [  # array("d" or "q"), or None for a tuple field
+            None if code == INT_LIST else array(code) for _, code in self.fields
+        ]
+        self.lists: list[IntLists | None] = [IntLists() if code == INT_LIST else None for _, code in self.fields]
         self.present = np.zeros(0, dtype=np.bool_)
-        self.record = np.dtype([(name, _DTYPES[code]) for name, code in self.fields])  # packed, as pack
+        self._scalars_only = all(code != INT_LIST for _, code in self.fields)
+        self.record = np.dtype([(name, _DTYPES[code]) for name, code in self.fields]) if self._scalars_only else None
         self._index = {name: i for i, (name, _) in enumerate(self.fields)}
         base = cls.__mro__[1]
         self._members = [base.__dict__[name] for name, _ in self.fields]
@@ -155,9 +189,13 @@ class ColumnStore:
         self._reserve(entity)
         for i, member in enumerate(self._members):
             value = member.__get__(instance)
+            lists = self.lists[i]
             try:
-                self.arrays[i][entity] = value
-            except (TypeError, OverflowError) as exc:
+                if lists is None:
+                    self.arrays[i][entity] = value
+                else:
+                    lists.put(entity, value)
+            except _MISFITS as exc:
                 _refused(self, entity, i, value, exc)
         self.present[entity] = True
         _set(instance, ROW_SLOT, entity)
@@ -169,7 +207,8 @@ class ColumnStore:
             return
         row = getattr(instance, ROW_SLOT)
         for i, member in enumerate(self._members):
-            member.__set__(instance, self.arrays[i][row])
+            lists = self.lists[i]
+            member.__set__(instance, self.arrays[i][row] if lists is None else lists.get(row))
         self.present[row] = False
         _set(instance, STORE_SLOT, None)
 
@@ -179,6 +218,10 @@ class ColumnStore:
             return
         grown = max(entity + 1, 2 * size, 64)
         for i, (_, code) in enumerate(self.fields):
+            lists = self.lists[i]
+            if lists is not None:
+                lists.reserve(grown)
+                continue
             wider = array(code, bytes(8 * grown))
             wider[:size] = self.arrays[i]
             self.arrays[i] = wider
@@ -186,27 +229,74 @@ class ColumnStore:
         present[:size] = self.present
         self.present = present
 
-    def view(self, name: str) -> np.ndarray:
-        """Field ``name`` of every row, as a numpy view of the current array (internal: valid
-        until the store grows)."""
+    def _field(self, name: str) -> int:
         try:
-            i = self._index[name]
+            return self._index[name]
         except KeyError:
             raise ComponentError(
                 f"component {self.cls.__qualname__} has no field {name!r}; its fields: "
                 f"{', '.join(self._index)}"
             ) from None
-        return np.frombuffer(self.arrays[i], dtype=_DTYPES[self.fields[i][1]])
 
-    def packed(self, entities: np.ndarray) -> bytes:
-        """The rows of ``entities`` as the hash encodes them: each row's fields packed
-        little-endian with no padding, rows joined."""
-        if len(self.fields) == 1:
-            return self.view(self.fields[0][0])[entities].tobytes()
-        rows = np.empty(len(entities), dtype=self.record)
-        for name, _ in self.fields:
-            rows[name] = self.view(name)[entities]
-        return rows.tobytes()
+    def view(self, name: str) -> np.ndarray:
+        """Scalar field ``name`` of every row, as a numpy view of the current array (internal:
+        valid until the store grows)."""
+        i = self._field(name)
+        column = self.arrays[i]
+        if column is None:
+            raise ComponentError(
+                f"field {name!r} of {self.cls.__qualname__} holds tuples of ints: read and write it "
+                "with Columns.get_lists and Columns.set_lists"
+            )
+        return np.frombuffer(column, dtype=_DTYPES[self.fields[i][1]])
+
+    def int_lists(self, name: str) -> IntLists:
+        """Tuple field ``name``'s table (internal)."""
+        lists = self.lists[self._field(name)]
+        if lists is None:
+            raise ComponentError(
+                f"field {name!r} of {self.cls.__qualname__} holds one number per entity: read and "
+                "write it with Columns.get and Columns.set"
+            )
+        return lists
+
+    def packed(self, entities: np.ndarray) -> tuple[bytes, np.ndarray | None]:
+        """The rows of ``entities`` as the hash encodes them, joined, and where each row
+        ends (None when every row has the same size: all fields scalar)."""
+        if self.record is not None:
+            if len(self.fields) == 1:
+                return self.view(self.fields[0][0])[entities].tobytes(), None
+            rows = np.empty(len(entities), dtype=self.record)
+            for name, _ in self.fields:
+                rows[name] = self.view(name)[entities]
+            return rows.tobytes(), None
+        return self._packed_words(entities)
+
+    def _packed_words(self, entities: np.ndarray) -> tuple[bytes, np.ndarray]:
+        """Rows with tuple fields: every part of an encoding is a whole number of 32-bit
+        words (8 per scalar, 4 per length, 8 per item), so each field becomes a block of
+        word columns with a mask of the words a row uses, and the masked matrix read in
+        row order is the rows' encodings joined."""
+        n = len(entities)
+        blocks: list[tuple[np.ndarray, np.ndarray | None]] = []
+        for i, (name, _) in enumerate(self.fields):
+            lists = self.lists[i]
+            if lists is None:
+                blocks.append((self.view(name)[entities].view(np.uint32).reshape(n, 2), None))
+            else:
+                blocks.append(lists.words(entities))
+        width = sum(words.shape[1] for words, _ in blocks)
+        matrix = np.empty((n, width), dtype=np.uint32)
+        used = np.ones((n, width), dtype=np.bool_)
+        at = 0
+        for words, mask in blocks:
+            end = at + words.shape[1]
+            matrix[:, at:end] = words
+            if mask is not None:
+                used[:, at:end] = mask
+            at = end
+        ends = np.cumsum(used.sum(axis=1, dtype=np.int64)) * 4
+        return matrix[used].tobytes(), ends
 
 
 class Columns:
@@ -259,6 +349,28 @@ class Columns:
         for k, name in enumerate(names):
             self._write(name, data[:, k], at)
 
+    def get_lists(self, name: str, entities: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """A ``tuple[int, ...]`` field for the entities, as (values, counts): every list
+        joined into one int64 array, and each entity's length (the first ``counts[0]``
+        values are the first entity's, and so on)."""
+        lists = self._store.int_lists(name)
+        return lists.read_many(self._rows(entities))
+
+    def set_lists(self, name: str, values: Any, counts: Any, entities: Any = None) -> None:
+        """Write a ``tuple[int, ...]`` field from (values, counts), as ``get_lists`` gives
+        them. Entities whose list does not change keep the tuple their readers were given."""
+        lists = self._store.int_lists(name)
+        at = self._rows(entities)
+        where = f"Columns.set_lists of {self._store.cls.__qualname__}.{name}"
+        items, lengths = _int_array(values, where, "values"), _int_array(counts, where, "counts")
+        if lengths.shape != at.shape:
+            raise ComponentError(f"{where}: {len(at)} entities but counts of shape {lengths.shape}")
+        if lengths.size and lengths.min() < 0:
+            raise ComponentError(f"{where}: counts are list lengths, got {int(lengths.min())}")
+        if int(lengths.sum()) != len(items):
+            raise ComponentError(f"{where}: counts add up to {int(lengths.sum())} but there are {len(items)} values")
+        lists.put_many(at, items, lengths)
+
     def _write(self, name: str, data: np.ndarray, at: np.ndarray) -> None:
         column = self._store.view(name)
         where = f"Columns.set of {self._store.cls.__qualname__}.{name}"
@@ -310,6 +422,21 @@ def _entity_array(entities: Any) -> np.ndarray:
             f"shape {at.shape} (first: {at.reshape(-1)[:3].tolist()})"
         )
     return at.astype(np.int64, copy=False)
+
+
+def _int_array(values: Any, where: str, what: str) -> np.ndarray:
+    """``values`` as a 1-d int64 array, or a refusal naming ``where`` and ``what``."""
+    try:
+        data = np.asarray(values)
+    except (ValueError, TypeError) as exc:
+        raise ComponentError(f"{where}: {what} are not an array of whole numbers ({exc})") from None
+    if data.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    problem = "" if data.ndim == 1 else f"takes a 1-d array, got shape {data.shape}"
+    problem = problem or _unfit(data, _DTYPES["q"])
+    if problem:
+        raise ComponentError(f"{where}: {what}: {problem}")
+    return data.astype(np.int64, copy=False)
 
 
 _KINDS = {

@@ -48,10 +48,10 @@ def component(cls: type[T] | None = None, *, name: str | None = None, columns: b
     holding a field other than a number or a bool comes back as a change-tracked subclass
     (``engine._tracked``): it keeps its encoding between ticks until a field is assigned.
 
-    ``columns=True`` (float and int fields only) stores the class's instances in a world as
-    numpy columns (``engine._columns``): whole systems read and write them with
-    ``World.columns(cls)``, and the hash packs them in one pass; a field access on one
-    instance costs a property call. The hash bytes are the same either way.
+    ``columns=True`` (``float``, ``int`` and ``tuple[int, ...]`` fields only) stores the
+    class's instances in a world as numpy columns (``engine._columns``): whole systems read
+    and write them with ``World.columns(cls)``, and the hash packs them in one pass; a field
+    access on one instance costs a property call. The hash bytes are the same either way.
     """
 
     def wrap(c: type[T]) -> type[T]:

@@ -75,7 +75,8 @@ def hash_state(
     ``entity_ids(info, pairs)``, if given, is the int64 array of ``pairs``' entities (a world
     keeps it while the query it came from is unchanged).
     ``packed(info, entities)``, if given, is a type's joined encoding for those entities
-    where the caller holds it without encoding each value (column storage), else None.
+    and where each row ends (None for rows of one size), where the caller holds it without
+    encoding each value (column storage), else None.
     """
     with memo_turn(memo):
         return _hash_state(tick, components, sources, detail, entity_ids or pair_entities, packed or _no_packed)
@@ -83,8 +84,9 @@ def hash_state(
 
 #: ``entity_ids(info, pairs)``: the entities of ``pairs``, in order, as an int64 array.
 EntityIds = Callable[[ComponentInfo, Sequence[tuple[int, Any]]], np.ndarray]
-#: ``packed(info, entities)``: the joined encoding of a type's values, or None to encode them.
-Packed = Callable[[ComponentInfo, np.ndarray], "bytes | None"]
+#: ``packed(info, entities)``: the joined encoding of a type's values and its row ends (None
+#: when all rows have one size), or None to encode them.
+Packed = Callable[[ComponentInfo, np.ndarray], "tuple[bytes, np.ndarray | None] | None"]
 
 
 def _no_packed(info: ComponentInfo, entities: np.ndarray) -> None:
@@ -108,17 +110,20 @@ def _hash_state(
     digests: list[np.ndarray] = []
     for info, pairs in components:
         entities = entity_ids(info, pairs)
-        blob = packed(info, entities)
+        held = packed(info, entities)
         encoded: list[bytes] | None = None
-        if blob is None:
+        ends: np.ndarray | None = None
+        if held is None:
             encoded = _encode_all(info, pairs)
             blob = b"".join(encoded)
+        else:
+            blob, ends = held
         root.update(_encode_str(info.name))
         root.update(entities.tobytes())
         root.update(blob)
         if detail:
             keys.append((entities.astype(np.uint64) << np.uint64(32)) | np.uint64(info.type_id))
-            digests.append(_row_digests(blob, len(entities), encoded))
+            digests.append(_row_digests(blob, len(entities), encoded, ends))
     for name, data in sources:
         root.update(_encode_str(name))
         root.update(_encode_bytes(data))
@@ -160,19 +165,27 @@ def _encode_all(info: ComponentInfo, pairs: Sequence[tuple[int, Any]]) -> list[b
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _row_digests(blob: bytes, n: int, encoded: list[bytes] | None) -> np.ndarray:
+def _row_digests(blob: bytes, n: int, encoded: list[bytes] | None, ends: np.ndarray | None = None) -> np.ndarray:
     """A 32-bit digest per encoded component, for naming divergences (not for security).
 
-    Fixed-size encodings (all-scalar components, the common case) are digested as rows of
-    one numpy matrix; variable-size ones fall back to a CRC32 each. ``encoded`` is each
-    row's bytes, or None where ``blob`` came packed from columns (rows of 8-byte fields, by
-    construction: always the matrix case).
+    Rows of one size that is a whole number of 8-byte words (all-scalar components, the
+    common case) are digested as rows of one numpy matrix; any other set of rows falls back
+    to a CRC32 each. The rows are ``encoded`` (each row's bytes) or, where ``blob`` came
+    packed from columns, ``blob`` cut at ``ends`` (None: rows of 8-byte fields, by
+    construction the matrix case). Which rule applies depends on the rows alone, so packed
+    and encoded rows get the same digests.
     """
     if n == 0:
         return np.zeros(0, np.uint32)
     width = len(blob) // n
     if encoded is not None and (width == 0 or width % 8 or len(set(map(len, encoded))) != 1):
         return np.fromiter(map(zlib.crc32, encoded), dtype=np.uint32, count=n)
+    if ends is not None and (width == 0 or width % 8 or len(blob) != n * width or (np.diff(ends) != width).any()):
+        view = memoryview(blob)
+        cuts = [0, *ends.tolist()]
+        return np.fromiter(
+            (zlib.crc32(view[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)), dtype=np.uint32, count=n
+        )
     words = np.frombuffer(blob, dtype=np.uint64).reshape(n, width // 8)
     h = np.full(n, width, dtype=np.uint64)
     for column in range(words.shape[1]):

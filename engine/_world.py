@@ -465,8 +465,9 @@ class World:
             packed=None if fresh else self._packed,
         )
 
-    def _packed(self, info: ComponentInfo, entities: np.ndarray) -> bytes | None:
-        """A column component's encoding for ``entities``, from its arrays (None otherwise)."""
+    def _packed(self, info: ComponentInfo, entities: np.ndarray) -> tuple[bytes, np.ndarray | None] | None:
+        """A column component's encoding for ``entities`` and its row ends, from its arrays
+        (None otherwise)."""
         store = self._stores.get(info.cls)
         return None if store is None else store.packed(entities)
 

@@ -83,10 +83,15 @@ class Perceivable:
             )
 
 
-@component
+@component(columns=True)
 class Perception:
     """What one perceiver saw when it was last refreshed; written only by the perception
     system (``install_perception``).
+
+    Stored in columns (``World.columns(Perception)``, lists through ``get_lists``): the
+    system writes every due perceiver's lists in one pass and the hash reads them the same
+    way. Reading a list of one agent gives a tuple, built on the first read after the list
+    changed and kept until it changes again.
 
     Entity ids, compact and hash-friendly:
 
@@ -125,9 +130,10 @@ class Perception:
 
     def forget(self, entity: int) -> None:
         """Drop ``entity`` from every list (it was deleted)."""
-        if entity in self.visible:
-            self.visible = tuple(e for e in self.visible if e != entity)
-            self.enemies = tuple(e for e in self.enemies if e != entity)
-            self.allies = tuple(e for e in self.allies if e != entity)
-        if entity in self.objects:
-            self.objects = tuple(e for e in self.objects if e != entity)
+        for name in _LISTS:
+            listed: tuple[int, ...] = getattr(self, name)
+            if entity in listed:
+                setattr(self, name, tuple(e for e in listed if e != entity))
+
+
+_LISTS = ("visible", "enemies", "allies", "objects")

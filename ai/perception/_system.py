@@ -24,7 +24,7 @@ import numpy as np
 from engine import ComponentError, Position, TickContext, TickmindError, Velocity, World
 
 from ._alert import PerceiveNow, perceive_now
-from ._components import Faction, Perceivable, Perception, Senses, check_senses
+from ._components import _LISTS, Faction, Perceivable, Perception, Senses, check_senses
 from ._kernel import LineOfSight, Sightings, sightings
 from ._nearest import _ALLY, _ENEMY, _OBJECT, nearest_sightings
 
@@ -92,9 +92,15 @@ def install_perception(
 
 def _forget_deleted(world: World, entity: int) -> None:
     """Deletion hook: nothing may keep seeing an entity that no longer exists."""
-    if world.has_component(entity, Faction) or world.has_component(entity, Perceivable):
-        for _, perception in world.get_component(Perception):
-            perception.forget(entity)
+    if not (world.has_component(entity, Faction) or world.has_component(entity, Perceivable)):
+        return
+    columns = world.columns(Perception)
+    for name in _LISTS:
+        values, counts = columns.get_lists(name)
+        hit = values == entity
+        if hit.any():
+            owner = np.repeat(np.arange(len(counts)), counts)
+            columns.set_lists(name, values[~hit], counts - np.bincount(owner[hit], minlength=len(counts)))
 
 
 class _Layout:
@@ -119,11 +125,8 @@ class _Layout:
         self.perceiver_ids = self.agent_ids[self.perceiver_point]
         self.senses: list[Senses] = [senses[i][1] for i in sen_at.tolist()]
         owned = _ids(perceptions)
-        has, at = _join(self.perceiver_ids, owned, keep_all=True)
-        self.perception: list[Perception | None] = [
-            perceptions[i][1] if ok else None for i, ok in zip(at.tolist(), has.tolist(), strict=True)
-        ]
-        self.missing = ~has
+        has, _ = _join(self.perceiver_ids, owned, keep_all=True)
+        self.missing = ~has  # perceivers that get their first Perception when next refreshed
         kept, _ = _join(owned, self.perceiver_ids, keep_all=True)
         self.orphans: list[int] = owned[~kept].tolist()
         self._velocity_source: Sequence[Any] | None = None
@@ -162,7 +165,6 @@ class _PerceptionSystem:
         self.every = every
         self.max_listed = max_listed
         self._layout: _Layout | None = None
-        self._shown = _Shown()
 
     def __call__(self, world: World, ctx: TickContext) -> None:
         layout = self._current_layout(world)
@@ -177,13 +179,21 @@ class _PerceptionSystem:
         slots = layout.due(ctx.tick, self.every, marked)
         if len(slots) == 0:
             return
+        due = layout.perceiver_ids[slots]
+        for entity in due[layout.missing[slots]].tolist():  # ascending
+            world.add_component(entity, Perception(ctx.tick))
+        columns = world.columns(Perception)
         staggered = self.every > 1  # every tick, everyone is refreshed anyway: no news to pass on
-        before = [p.enemies if p is not None else () for p in map(layout.perception.__getitem__, slots.tolist())] if staggered else []
-        self._refresh(world, ctx.tick, layout, slots)
-        if staggered:
-            _mark_newly_seen(world, layout, slots, before)
+        before = columns.get_lists("enemies", due) if staggered else None
+        lists = self._refresh(world, layout, slots)
+        columns.set("tick", ctx.tick, due)
+        for name, (values, counts) in zip(_LISTS, lists, strict=True):
+            columns.set_lists(name, values, counts, due)
+        if before is not None:
+            _mark_newly_seen(world, before, lists[1], ~layout.missing[slots])
 
-    def _refresh(self, world: World, tick: int, layout: _Layout, slots: np.ndarray) -> None:
+    def _refresh(self, world: World, layout: _Layout, slots: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Who each due perceiver sees: (values, counts) of each list, in ``_LISTS`` order."""
         points, teams, radius = _gather_points(world, layout)
         viewers = layout.perceiver_point[slots]
         ranges, heading, cos_half = _gather_senses(world, layout, slots)
@@ -205,17 +215,16 @@ class _PerceptionSystem:
             else:  # already capped and in list order
                 viewer, target = nearest.viewer, nearest.target
             table = _listed_table(viewer, target, teams, viewers, n_agents, cap)
-            self._shown.write(world, layout, slots, tick, table)
-            return
+            return _table_lists(table, layout.ids, cap)
         seen = sightings(points, viewers, ranges, **rules)
         order, bounds, visible, visible_bounds = _arrange(
             seen.viewer, seen.target, seen.d2, teams, viewers, n_agents, len(points)
         )
         ids = layout.ids
-        _write(
-            world, layout, slots, tick, ids[seen.target[order]].tolist(), bounds,
-            ids[seen.target[visible]].tolist(), visible_bounds,
-        )
+        counts = np.diff(bounds).reshape(len(slots), 3)  # enemies, allies, objects per slot
+        kind = np.repeat(np.tile(np.arange(3), len(slots)), counts.reshape(-1))
+        listed = [(ids[seen.target[order[kind == k]]], counts[:, k]) for k in (_ENEMY, _ALLY, _OBJECT)]
+        return [(ids[seen.target[visible]], np.diff(visible_bounds)), *listed]
 
     def _current_layout(self, world: World) -> _Layout:
         sources = (
@@ -230,17 +239,23 @@ class _PerceptionSystem:
         return self._layout
 
 
-def _mark_newly_seen(world: World, layout: _Layout, slots: np.ndarray, before: list[tuple[int, ...]]) -> None:
+def _mark_newly_seen(
+    world: World, before: tuple[np.ndarray, np.ndarray], after: tuple[np.ndarray, np.ndarray], seen_before: np.ndarray
+) -> None:
     """Refresh on the next tick every enemy a refreshed perceiver lists for the first time:
     whoever it now sees has, most likely, just come into sight of it too, and would
-    otherwise keep an old view for up to ``every - 1`` ticks while being shot at."""
-    perception = layout.perception
-    newly: set[int] = set()
-    for slot, old in zip(slots.tolist(), before, strict=True):
-        comp = perception[slot]
-        if comp is not None and comp.enemies != old:
-            newly.update(set(comp.enemies).difference(old))
-    for entity in sorted(newly):
+    otherwise keep an old view for up to ``every - 1`` ticks while being shot at.
+    ``before``/``after`` are the refreshed perceivers' enemies as (values, counts);
+    a perceiver not ``seen_before`` (its first Perception) passes nothing on: all its
+    enemies are new to it only because it is."""
+    span = int(max(before[0].max(initial=0), after[0].max(initial=0))) + 1
+
+    def pairs(values: np.ndarray, counts: np.ndarray) -> np.ndarray:  # (perceiver, enemy) keys
+        return np.repeat(np.arange(len(counts)), counts) * span + values
+
+    fresh = ~np.isin(pairs(*after), pairs(*before)) & np.repeat(seen_before, after[1])
+    new = after[0][fresh]
+    for entity in np.unique(new).tolist():
         perceive_now(world, entity)
 
 
@@ -263,6 +278,16 @@ def _join(
         return found, np.where(found, at, 0)
     hit = np.flatnonzero(found)
     return hit, at[hit]
+
+
+def _table_lists(table: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``_listed_table``'s rows as (values, counts) per list, in ``_LISTS`` order."""
+    out = []
+    for lo, hi in ((3 * k, 5 * k), (0, k), (k, 2 * k), (2 * k, 3 * k)):  # visible, enemies, allies, objects
+        block = table[:, lo:hi]
+        present = block >= 0
+        out.append((ids[block[present]], present.sum(axis=1)))
+    return out
 
 
 def _gather_points(world: World, layout: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -381,60 +406,6 @@ def _listed_table(
     return table
 
 
-class _Shown:
-    """What the capped path (``max_listed``) last wrote into each perceiver's
-    ``Perception``, so a tick rewrites only the lists that changed.
-
-    Why: building ~4 tuples of Python ints per agent per tick was a quarter of perception's
-    cost at 1,000 agents, yet from one tick to the next about half the ally lists and
-    almost all enemy, object and visible lists stay the same. The memory is tied to one
-    ``_Layout``: any structural change (a deletion that makes ``Perception.forget`` edit
-    lists, a new or replaced ``Perception``) builds a new layout and starts from nothing
-    known, so a list is skipped only when the component still holds exactly what was
-    written. Rows are the layout's perceiver slots.
-    """
-
-    _FIELDS = ("enemies", "allies", "objects", "visible")
-
-    def __init__(self) -> None:
-        self.layout: _Layout | None = None
-        self.table = np.empty((0, 0), dtype=np.int64)
-
-    def write(self, world: World, layout: _Layout, slots: np.ndarray, tick: int, table: np.ndarray) -> None:
-        """Set ``tick`` on every due perceiver and the lists that differ from the last write."""
-        if self.layout is not layout or self.table.shape[1] != table.shape[1]:
-            self.layout = layout
-            self.table = np.full((len(layout.perceiver_ids), table.shape[1]), -2, dtype=np.int64)  # -2: unknown
-        k = table.shape[1] // 5
-        changed = table != self.table[slots]
-        self.table[slots] = table
-        perception = layout.perception
-        slot_list = slots.tolist()
-        comps = [perception[s] for s in slot_list]
-        created: list[tuple[int, Perception]] = []
-        for i, comp in enumerate(comps):
-            if comp is None:
-                comp = comps[i] = Perception(tick)
-                created.append((int(layout.perceiver_ids[slot_list[i]]), comp))
-                changed[i] = True
-            comp.tick = tick
-        ids = layout.ids
-        for name, lo, hi in zip(self._FIELDS, (0, k, 2 * k, 3 * k), (k, 2 * k, 3 * k, 5 * k), strict=True):
-            rows = np.flatnonzero(changed[:, lo:hi].any(axis=1))
-            if not rows.size:
-                continue
-            block = table[rows, lo:hi]
-            present = block >= 0
-            values = ids[block[present]].tolist()
-            ends = np.cumsum(present.sum(axis=1)).tolist()
-            start = 0
-            for row, end in zip(rows.tolist(), ends, strict=True):
-                setattr(comps[row], name, tuple(values[start:end]))
-                start = end
-        for entity, comp in created:
-            world.add_component(entity, comp)
-
-
 def _category(viewer: np.ndarray, target: np.ndarray, teams: np.ndarray, viewers: np.ndarray, n_agents: int) -> np.ndarray:
     """Enemy, ally or object, per sighting."""
     is_object = target >= n_agents
@@ -447,37 +418,3 @@ def _run_starts(keys: np.ndarray, n_keys: int) -> list[int]:
     bounds = np.zeros(n_keys + 1, dtype=np.int64)
     np.cumsum(np.bincount(keys, minlength=n_keys), out=bounds[1:])
     return bounds.tolist()
-
-
-def _write(
-    world: World,
-    layout: _Layout,
-    slots: np.ndarray,
-    tick: int,
-    listed: list[int],
-    bounds: list[int],
-    visible: list[int],
-    visible_bounds: list[int],
-) -> None:
-    """Fill each due perceiver's ``Perception`` (new ones are added in ascending id)."""
-    perception = layout.perception
-    slot_list = slots.tolist()
-    runs = zip(
-        slot_list,
-        [perception[s] for s in slot_list],
-        bounds[0::3], bounds[1::3], bounds[2::3], bounds[3::3],  # enemies, allies, objects, end
-        visible_bounds,
-        visible_bounds[1:],
-    )
-    created: list[tuple[int, Perception]] = []
-    for slot, comp, e0, a0, o0, end, v0, v1 in runs:
-        if comp is None:
-            comp = Perception(tick)
-            created.append((int(layout.perceiver_ids[slot]), comp))
-        comp.tick = tick
-        comp.visible = tuple(visible[v0:v1])
-        comp.enemies = tuple(listed[e0:a0])
-        comp.allies = tuple(listed[a0:o0])
-        comp.objects = tuple(listed[o0:end])
-    for entity, comp in created:
-        world.add_component(entity, comp)

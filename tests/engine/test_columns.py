@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from engine import ComponentError, Position, World, component
 from engine._columns import is_columnar
+from tests.engine.column_mirror import STRUCTURAL, Mirror, play_mirrored
 
 
 @component(name="test.Gauge", columns=True)
@@ -47,72 +48,38 @@ ops = st.lists(
         st.tuples(st.just("write_count"), st.integers(0, 9), counts),
         st.tuples(st.just("column_write"), st.integers(0, 9), levels),
         st.tuples(st.just("replace"), st.integers(0, 9), levels),
-        st.tuples(st.just("remove"), st.integers(0, 9), st.none()),
-        st.tuples(st.just("readd"), st.integers(0, 9), st.none()),
-        st.tuples(st.just("delete"), st.integers(0, 9), st.none()),
+        *STRUCTURAL,
     ),
     max_size=30,
 )
 
 
-class _Mirror:
-    """One world and the instances it was given, driven by an op list."""
+class _Mirror(Mirror):
+    def make(self, a: Any, b: Any) -> Any:
+        return self.cls(a, b)
 
-    def __init__(self, cls: type) -> None:
-        self.cls = cls
-        self.world = World()
-        self.entities: list[int] = []
-        self.removed: dict[int, Any] = {}  # entity -> its instance, taken off
-
-    def apply(self, op: str, a: Any, b: Any) -> None:
-        world, cls = self.world, self.cls
-        if op == "create":
-            self.entities.append(world.create_entity(cls(a, b)))
-            return
-        live = [e for e in self.entities if world.entity_exists(e)]
-        if not live:
-            return
-        entity = live[a % len(live)]
-        current = world.try_component(entity, cls)
-        if op == "readd":
-            if current is None and entity in self.removed:
-                world.add_component(entity, self.removed.pop(entity))
-        elif op == "delete":
-            world.delete_entity(entity)
-        elif current is None:
-            return
-        elif op == "write_level":
+    def write(self, op: str, entity: int, current: Any, b: Any) -> None:
+        if op == "write_level":
             current.level = b
         elif op == "write_count":
             current.count = b
         elif op == "column_write":
-            if is_columnar(cls):
-                world.columns(cls).set("level", np.array([b]), np.array([entity]))
+            if is_columnar(self.cls):
+                self.world.columns(self.cls).set("level", np.array([b]), np.array([entity]))
             else:
                 current.level = b
         elif op == "replace":
-            world.add_component(entity, cls(b, current.count))
-        elif op == "remove":
-            self.removed[entity] = world.remove_component(entity, cls)
+            self.world.add_component(entity, self.cls(b, current.count))
 
 
 @FUZZ
 @given(ops)
 def test_a_columnar_world_hashes_as_a_plain_one_after_every_step(steps: list[tuple[str, Any, Any]]) -> None:
-    columnar, plain = _Mirror(Gauge), _Mirror(PlainGauge)
-    for op, a, b in steps:
-        columnar.apply(op, a, b)
-        plain.apply(op, a, b)
-        got, want = columnar.world.state_hash(0), plain.world.state_hash(0)
-        assert got.root == want.root == columnar.world.state_hash(0, fresh=True).root
-        assert got.detail() == want.detail()
-        for entity, value in plain.world.get_component(PlainGauge):
-            mine = columnar.world.component_for_entity(entity, Gauge)
-            assert dataclasses.astuple(mine) == pytest.approx(dataclasses.astuple(value), nan_ok=True)
-    # an instance taken off keeps the values its row had
-    for entity, instance in columnar.removed.items():
-        twin = plain.removed[entity]
-        assert dataclasses.astuple(instance) == pytest.approx(dataclasses.astuple(twin), nan_ok=True)
+    play_mirrored(steps, _Mirror(Gauge), _Mirror(PlainGauge), _same_numbers)
+
+
+def _same_numbers(mine: Any, twin: Any) -> None:
+    assert dataclasses.astuple(mine) == pytest.approx(dataclasses.astuple(twin), nan_ok=True)
 
 
 def test_an_instance_is_a_view_of_its_row_until_it_leaves_the_world() -> None:
