@@ -72,7 +72,8 @@ def play_mirrored(steps: list[tuple[str, Any, Any]], columnar: Mirror, plain: Mi
         got, want = columnar.world.state_hash(0), plain.world.state_hash(0)
         assert got.root == want.root == columnar.world.state_hash(0, fresh=True).root
         assert got.detail() == want.detail()
-        for entity, twin in plain.world.get_component(plain.cls):
+        twins: tuple[tuple[int, Any], ...] = plain.world.get_component(plain.cls)
+        for entity, twin in twins:
             same(columnar.world.component_for_entity(entity, columnar.cls), twin)
     for entity, instance in columnar.removed.items():  # it keeps the values its row had
         same(instance, plain.removed[entity])
