@@ -27,7 +27,7 @@ import time
 from _windows import window_for
 
 from engine import World
-from engine._hashing import _encode_all, _row_digests
+from engine._hashing import _row_digests, encode_type
 from examples.arena import build_arena
 
 
@@ -41,14 +41,10 @@ def split_by_type(world: World) -> dict[str, tuple[float, float]]:
     for info, pairs in world._present_components():
         entities = world._entity_ids(info, pairs)
         start = time.perf_counter()
-        blob = world._packed(info, entities)
-        encoded = None
-        if blob is None:
-            encoded = _encode_all(info, pairs)
-            blob = b"".join(encoded)
+        blob, encoded, ends = encode_type(info, pairs, entities, world._packed)
         encode_ms = _ms(start)
         start = time.perf_counter()
-        _row_digests(blob, len(entities), encoded)
+        _row_digests(blob, len(entities), encoded, ends)
         out[info.name] = (encode_ms, _ms(start))
     return out
 

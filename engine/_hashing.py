@@ -110,14 +110,7 @@ def _hash_state(
     digests: list[np.ndarray] = []
     for info, pairs in components:
         entities = entity_ids(info, pairs)
-        held = packed(info, entities)
-        encoded: list[bytes] | None = None
-        ends: np.ndarray | None = None
-        if held is None:
-            encoded = _encode_all(info, pairs)
-            blob = b"".join(encoded)
-        else:
-            blob, ends = held
+        blob, encoded, ends = encode_type(info, pairs, entities, packed)
         root.update(_encode_str(info.name))
         root.update(entities.tobytes())
         root.update(blob)
@@ -136,6 +129,18 @@ def _hash_state(
         np.concatenate(keys) if keys else np.zeros(0, np.uint64),
         np.concatenate(digests) if digests else np.zeros(0, np.uint32),
     )
+
+
+def encode_type(
+    info: ComponentInfo, pairs: Sequence[tuple[int, Any]], entities: np.ndarray, packed: Packed
+) -> tuple[bytes, list[bytes] | None, np.ndarray | None]:
+    """One type's joined encoding, with what ``_row_digests`` needs to cut it into rows:
+    each row's bytes where they were encoded one by one, or the row ends ``packed`` gave."""
+    held = packed(info, entities)
+    if held is not None:
+        return held[0], None, held[1]
+    encoded = _encode_all(info, pairs)
+    return b"".join(encoded), encoded, None
 
 
 _first = operator.itemgetter(0)
