@@ -30,6 +30,7 @@ from ._hashing import HashRecord
 from ._inputs import Input, PendingInput
 from ._journal import ForkOrigin, JournalHeader, JournalRecord, read_journal, read_journal_header
 from ._origin import same_definition
+from ._pacing import Pacer
 from ._playback import Playback, play_back
 from ._replay import replay_world
 from ._resume import resume_run
@@ -59,6 +60,7 @@ __all__ = [
     "JournalRecord",
     "JournalVersionError",
     "OrderingCycleError",
+    "Pacer",
     "PastTickError",
     "PendingInput",
     "Playback",

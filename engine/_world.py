@@ -27,6 +27,7 @@ from ._esper_context import entity_table
 from ._hashing import HashRecord, hash_state, pair_entities
 from ._inputs import Input, PendingInput
 from ._memo import HashMemo
+from ._pacing import Pacer, check_speed
 from ._schedule import DEFAULT_STAGES, Schedule, System, SystemSpec, TickContext, keyed_rng
 
 __all__ = ["TickListener", "World"]
@@ -370,10 +371,27 @@ class World:
             for listener in self._tick_listeners:
                 listener(self, record)
 
-    def run(self, ticks: int) -> None:
-        """Run ``ticks`` ticks."""
+    def run(self, ticks: int, *, speed: float | None = None) -> None:
+        """Run ``ticks`` ticks, as fast as they go, or with ``speed`` paced to the wall clock.
+
+        ``speed`` is simulated seconds per wall second (1: real time; a tick every ``dt /
+        speed`` seconds), what a world planned in realtime mode needs so that a model's
+        thinking time is game time (``engine._pacing``). The clock starts once the first
+        tick is done: that tick may wait for a model's first wave of plans. Pacing decides
+        when ticks run, never what they compute.
+        """
+        if speed is None:
+            for _ in range(ticks):
+                self.step()
+            return
+        seconds_per_tick = self.dt / check_speed(speed)
+        pacer: Pacer | None = None
         for _ in range(ticks):
             self.step()
+            if pacer is None:
+                pacer = Pacer(seconds_per_tick, self.tick)
+            else:
+                pacer.wait(self.tick)
 
     # --- inputs ----------------------------------------------------------------------------
 

@@ -52,11 +52,11 @@ def code_blocks(text: str, heading: str | None = None) -> list[Block]:
     ]
 
 
-def python_block(path: Path, heading: str) -> str:
-    """The first python block under ``## heading`` of ``path``."""
+def python_block(path: Path, heading: str, index: int = 0) -> str:
+    """The python block number ``index`` (from 0) under ``## heading`` of ``path``."""
     blocks = [b for b in code_blocks(path.read_text(), heading) if b.lang == "python"]
-    assert blocks, f"no python block under '## {heading}' in {path.name}"
-    return blocks[0].code
+    assert len(blocks) > index, f"no python block {index} under '## {heading}' in {path.name}"
+    return blocks[index].code
 
 
 def run_blocks(path: Path, cwd: Path) -> list[Block]:

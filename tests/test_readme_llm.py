@@ -1,8 +1,10 @@
-"""The README's LLM-planning example, run against a real OpenAI-compatible HTTP server on
-127.0.0.1 that answers every planner request validly (a stand-in for llama.cpp or vLLM)."""
+"""The README's LLM-planning examples: the lockstep one against a real OpenAI-compatible
+HTTP server on 127.0.0.1 that answers every planner request validly (a stand-in for
+llama.cpp or vLLM), the realtime one against the real embedded model."""
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import examples.arena  # noqa: F401 - imported with the module: verify's rebuilt arenas find its actions registered
 from ai.clients import CompletionRequest, follow_schema
 from engine import verify
 
@@ -68,3 +71,17 @@ def test_llm_planning_example_runs_against_a_real_server_and_replays(tmp_path: P
     assert sum(r["meta"].get("tier") == "llm" for r in journal) >= 100
     report = verify(tmp_path / "runs" / "llm")
     assert report.ok and report.ticks_checked == 60, report.format()
+
+
+def test_realtime_example_is_planned_by_the_real_model_and_replays(tmp_path: Path) -> None:
+    code = markdown_blocks.python_block(README, "Agents planned by a language model", index=1)
+    assert 'connect_model("local")' in code and "run.world.run(2400, speed=1.0)" in code
+    code = code.replace("run.world.run(2400, speed=1.0)", "run.world.run(240, speed=1.0)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    share = re.search(r"model share (\d+)%", done.stdout)
+    assert share is not None and int(share.group(1)) >= 50, done.stdout  # the opening orders alone cover all
+    journal = [json.loads(line) for line in (tmp_path / "runs" / "realtime" / "journal.jsonl").read_text().splitlines()[1:]]
+    assert sum(r["meta"].get("tier") == "llm" for r in journal) >= 10, "every squad of the first wave"
+    report = verify(tmp_path / "runs" / "realtime")
+    assert report.ok and report.ticks_checked == 240, report.format()

@@ -31,6 +31,7 @@ from ai.wire import Wire
 from engine import (
     JournalHeader,
     JournalRecord,
+    Pacer,
     Run,
     RunDirError,
     TickmindError,
@@ -296,7 +297,7 @@ def _play(
     connections: list[ModelConnection] = []
     try:
         with run:
-            pace: _Pace | None = None
+            pace: Pacer | None = None
             realtime = False
             if model is not None and world.tick < limit and outcome.winner is None:  # else nothing to plan
                 connections = model.attach(world, run.run_dir)
@@ -315,7 +316,7 @@ def _play(
                     if pace is not None:
                         pace.wait(world.tick)
                     elif realtime:  # the clock starts after the first tick: its opening orders are no game time
-                        pace = _Pace(world.dt / args.speed, world.tick)
+                        pace = Pacer(world.dt / args.speed, world.tick)
         stopped = "winner" if outcome.winner is not None else "tick_limit"
         failing = False
     except KeyboardInterrupt:
@@ -473,19 +474,3 @@ def _write_metrics(metrics: RunMetrics, run_dir: Path, config: dict[str, object]
     finally:
         metrics.close()
 
-
-class _Pace:
-    """Realtime: keep tick ``n`` from running before ``n * seconds_per_tick`` of wall time.
-
-    Wall time only decides *when* a tick runs, never what it computes; the plans that
-    arrive meanwhile are journaled with the tick they landed at.
-    """
-
-    def __init__(self, seconds_per_tick: float, first_tick: int = 0) -> None:
-        self._seconds_per_tick = seconds_per_tick
-        self._start = time.monotonic() - first_tick * seconds_per_tick  # a resumed run starts mid-way
-
-    def wait(self, tick: int) -> None:
-        ahead = self._start + tick * self._seconds_per_tick - time.monotonic()
-        if ahead > 0:
-            time.sleep(ahead)

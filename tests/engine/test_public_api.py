@@ -6,7 +6,7 @@ def test_engine_exports_exactly_the_public_api() -> None:
         "DEFAULT_STAGES", "Columns", "ComponentDiff", "ComponentError", "DesiredVelocity", "Divergence",
         "DuplicateSystemError", "ForkOrigin", "HashRecord", "Input", "InputError", "JournalCorruptError",
         "JournalError", "JournalHeader", "JournalRecord", "JournalVersionError",
-        "OrderingCycleError", "PastTickError", "PendingInput", "Playback", "Position", "Run", "RunDirError", "ScheduleError",
+        "OrderingCycleError", "Pacer", "PastTickError", "PendingInput", "Playback", "Position", "Run", "RunDirError", "ScheduleError",
         "TickContext", "TickmindError", "UnhashableComponentError", "UnhashedComponentWarning", "UnknownInputKindError",
         "UnknownStageError", "Velocity", "VerifyReport", "World", "__version__", "canonical_bytes", "component", "factory", "factory_path", "fork_run",
         "keyed_rng", "load_factory", "play_back", "printable", "read_journal", "read_journal_header", "register_component", "replay_world", "resume_run", "same_definition", "start_run",
