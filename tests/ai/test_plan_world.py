@@ -72,7 +72,7 @@ def build_village(config: dict, seed: int) -> World:
     install_perception(world)
     install_nav(world, GridMap.from_boxes(30.0, 30.0, 0.5, [], inflate=0.3))
     install_physics(world)
-    plan_world(world, planned=Villager, executors=table(), policies=POLICIES, bounds=BOUNDS, wire=config.get("wire", "json"))
+    plan_world(world, planned=Villager, executors=table(), policies=POLICIES, bounds=BOUNDS, wire=config.get("wire", "json"), mode=config.get("mode", "lockstep"))
     return world
 
 
@@ -172,5 +172,35 @@ def test_a_model_planned_world_of_your_own_forks_with_its_model(tmp_path: Path, 
         assert server.requests > 0
     printed = capsys.readouterr().out
     assert f"forked {tmp_path / 'run'} at tick 60" in printed and "plans per tier: {'llm': " in printed, printed
+    assert "; model share " in printed and "paced" not in printed, "a lockstep world is not paced"
     assert read_journal(tmp_path / "fork").header.forked_from is not None
     assert verify(tmp_path / "fork").ok
+
+
+def test_a_realtime_world_resumes_paced_to_the_clock_with_its_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chaos_server as chaos  # loaded by tests/conftest.py
+
+    import engine._world
+    from engine import Pacer
+    from engine.cli import main
+
+    with start_run(build_village, {"villagers": 3, "mode": "realtime"}, seed=1, out=tmp_path / "run") as run:
+        with BatchExecutor(ScriptedClient(sample_answers(seed=2)), retry=RetryPolicy(max_attempts=1)) as executor:
+            run.world.resource(Planner).attach(executor)
+            run.world.run(30)
+    paced: list[float] = []
+
+    def pacer(seconds_per_tick: float, first_tick: int) -> Pacer:
+        paced.append(seconds_per_tick)
+        return Pacer(seconds_per_tick, first_tick)
+
+    monkeypatch.setattr(engine._world, "Pacer", pacer)
+    with chaos.ChaosServer() as server:
+        argv = ["resume-planned", str(tmp_path / "run"), "--ticks", "60", "--llm", server.openai_url, "--speed", "30"]
+        assert main(argv) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert paced == [pytest.approx((1 / 30) / 30)], "one pacer, a tick every dt / speed"
+    assert "paced at 30x the clock" in printed and "; model share " in printed, printed
+    assert verify(tmp_path / "run").ticks_checked == 90
