@@ -20,7 +20,9 @@ Cost for per-entity code: a field read or write of a stored instance is a proper
 (about 0.1 us against 0.02 us for a slot; a tuple field's first read after its row changed
 builds the tuple, about 1 us), so systems that touch every entity should use
 ``World.columns(cls)``. The arrays grow to the largest entity id that ever held the type
-(8 bytes per field per id, and 8 per id per item of the longest list a tuple field held).
+(8 bytes per field per id). A tuple field's table is as wide as the longest list it held,
+rounded up to a power of two and at least 4 items (8 bytes per item per id), and never
+shrinks. A list written through an instance reads back as the tuple it holds.
 """
 
 from __future__ import annotations
@@ -356,12 +358,25 @@ class Columns:
         lists = self._store.int_lists(name)
         return lists.read_many(self._rows(entities))
 
+    def holding(self, name: str, item: int) -> np.ndarray:
+        """The entities, ascending, whose ``tuple[int, ...]`` field ``name`` holds ``item``:
+        one comparison over the whole table (who still lists an entity that was deleted)."""
+        store = self._store
+        rows = store.int_lists(name).rows_with(item)
+        rows = rows[rows < len(store.present)]
+        return rows[store.present[rows]]
+
     def set_lists(self, name: str, values: Any, counts: Any, entities: Any = None) -> None:
         """Write a ``tuple[int, ...]`` field from (values, counts), as ``get_lists`` gives
         them. Entities whose list does not change keep the tuple their readers were given."""
         lists = self._store.int_lists(name)
         at = self._rows(entities)
         where = f"Columns.set_lists of {self._store.cls.__qualname__}.{name}"
+        if at.size > 1 and not (np.diff(at) > 0).all():  # ascending ids (the usual case) cannot repeat
+            ordered = np.sort(at)
+            twice = np.unique(ordered[1:][np.diff(ordered) == 0]).tolist()
+            if twice:
+                raise ComponentError(f"{where}: entities {twice[:5]} are given more than once; each entity's list is written once")
         items, lengths = _int_array(values, where, "values"), _int_array(counts, where, "counts")
         if lengths.shape != at.shape:
             raise ComponentError(f"{where}: {len(at)} entities but counts of shape {lengths.shape}")

@@ -68,7 +68,9 @@ class IntLists:
         if old > n:
             self.table[row, n:old] = 0
         self.counts[row] = n
-        self.kept[row] = value if type(value) is tuple else tuple(value)
+        # Kept as given only when it is what a read would build: a tuple of plain ints (a
+        # numpy scalar or array item could change under it, and would leak into readers).
+        self.kept[row] = value if type(value) is tuple and all(type(item) is int for item in value) else None
 
     def put_many(self, rows: np.ndarray, values: np.ndarray, counts: np.ndarray) -> None:
         """Store ``rows[i]``'s list as the next ``counts[i]`` of ``values`` (checked by the
@@ -94,6 +96,14 @@ class IntLists:
         kept = self.kept
         for row in at.tolist():
             kept[row] = None
+
+    def rows_with(self, item: int) -> np.ndarray:
+        """Every row whose list holds ``item``, ascending (rows of any entity, in or out of
+        the world: the caller filters)."""
+        hit = self.table == item
+        if item == 0:  # the padding is zeros too
+            hit &= np.arange(self.table.shape[1]) < self.counts[:, None]
+        return np.flatnonzero(hit.any(axis=1))
 
     def read_many(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(values, counts) of ``rows``: their lists joined, and each one's length."""

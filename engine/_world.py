@@ -88,6 +88,8 @@ class World:
         self._applied_listeners: list[AppliedListener] = []
         self._resources: dict[type, Any] = {}
         self._stores: dict[type, ColumnStore] = {}  # column components' arrays (engine._columns)
+        self._pacer: Pacer | None = None  # the clock of the last paced ticks (run(speed=...))
+        self._paced_until: int = -1  # the tick that clock expects next
         self.add_system(_apply_inputs, stage="apply_inputs", name="apply_inputs")
 
     # --- esper isolation -------------------------------------------------------------------
@@ -377,7 +379,9 @@ class World:
         ``speed`` is simulated seconds per wall second (1: real time; a tick every ``dt /
         speed`` seconds), what a world planned in realtime mode needs so that a model's
         thinking time is game time (``engine._pacing``). The clock starts once the first
-        tick is done: that tick may wait for a model's first wave of plans. Pacing decides
+        paced tick is done: that tick may wait for a model's first wave of plans. Paced
+        calls in a row at one speed keep one clock (``run(1, speed=1.0)`` in a loop is paced
+        too); a tick stepped unpaced, or another speed, starts a new one. Pacing decides
         when ticks run, never what they compute.
         """
         if speed is None:
@@ -385,13 +389,16 @@ class World:
                 self.step()
             return
         seconds_per_tick = self.dt / check_speed(speed)
-        pacer: Pacer | None = None
+        pacer = self._pacer
+        if pacer is None or pacer.seconds_per_tick != seconds_per_tick or self._paced_until != self.tick:
+            pacer = None
         for _ in range(ticks):
+            if pacer is not None:
+                pacer.wait(self.tick)
             self.step()
             if pacer is None:
                 pacer = Pacer(seconds_per_tick, self.tick)
-            else:
-                pacer.wait(self.tick)
+            self._pacer, self._paced_until = pacer, self.tick
 
     # --- inputs ----------------------------------------------------------------------------
 

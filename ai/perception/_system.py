@@ -95,12 +95,9 @@ def _forget_deleted(world: World, entity: int) -> None:
     if not (world.has_component(entity, Faction) or world.has_component(entity, Perceivable)):
         return
     columns = world.columns(Perception)
-    for name in _LISTS:
-        values, counts = columns.get_lists(name)
-        hit = values == entity
-        if hit.any():
-            owner = np.repeat(np.arange(len(counts)), counts)
-            columns.set_lists(name, values[~hit], counts - np.bincount(owner[hit], minlength=len(counts)))
+    listing = np.unique(np.concatenate([columns.holding(name, entity) for name in _LISTS]))
+    for perceiver in listing.tolist():
+        world.component_for_entity(perceiver, Perception).forget(entity)
 
 
 class _Layout:
@@ -179,18 +176,19 @@ class _PerceptionSystem:
         slots = layout.due(ctx.tick, self.every, marked)
         if len(slots) == 0:
             return
+        lists = self._refresh(world, layout, slots)  # first: a refusal (a NaN position) leaves no trace
         due = layout.perceiver_ids[slots]
-        for entity in due[layout.missing[slots]].tolist():  # ascending
+        seen_before = ~layout.missing[slots]
+        staggered = self.every > 1  # every tick, everyone is refreshed anyway: no news to pass on
+        before = _enemies_before(world, due, seen_before) if staggered else None
+        for entity in due[~seen_before].tolist():  # ascending
             world.add_component(entity, Perception(ctx.tick))
         columns = world.columns(Perception)
-        staggered = self.every > 1  # every tick, everyone is refreshed anyway: no news to pass on
-        before = columns.get_lists("enemies", due) if staggered else None
-        lists = self._refresh(world, layout, slots)
         columns.set("tick", ctx.tick, due)
         for name, (values, counts) in zip(_LISTS, lists, strict=True):
             columns.set_lists(name, values, counts, due)
         if before is not None:
-            _mark_newly_seen(world, before, lists[1], ~layout.missing[slots])
+            _mark_newly_seen(world, before, lists[1], seen_before)
 
     def _refresh(self, world: World, layout: _Layout, slots: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Who each due perceiver sees: (values, counts) of each list, in ``_LISTS`` order."""
@@ -237,6 +235,15 @@ class _PerceptionSystem:
         if self._layout is None or not self._layout.is_current(sources):
             self._layout = _Layout(sources)
         return self._layout
+
+
+def _enemies_before(world: World, due: np.ndarray, seen_before: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The due perceivers' enemies as they stand, as (values, counts): none for one that has
+    no ``Perception`` yet."""
+    values, held = world.columns(Perception).get_lists("enemies", due[seen_before])
+    counts = np.zeros(len(due), dtype=np.int64)
+    counts[seen_before] = held
+    return values, counts
 
 
 def _mark_newly_seen(

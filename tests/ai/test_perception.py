@@ -535,6 +535,7 @@ def test_non_finite_positions_are_refused_with_the_entity_named(world: World) ->
     install_perception(world)
     with pytest.raises(ComponentError, match=f"entity {bad} has a non-finite Position"):
         world.step()
+    assert not world.get_component(Perception), "a refused pass leaves no half-made perception behind"
 
 
 def test_installing_twice_is_refused(world: World) -> None:

@@ -16,6 +16,7 @@ import dataclasses
 import pickle
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -165,3 +166,35 @@ def test_an_instance_leaving_the_world_takes_its_lists_with_it() -> None:
     world.add_component(other, sighting)  # replaces the longer row: no item of it may remain
     assert world.columns(Sighting).get_lists("seen")[0].tolist() == [7]
     assert world.state_hash(0).root == world.state_hash(0, fresh=True).root
+
+
+def test_an_entity_named_twice_in_one_bulk_write_is_refused() -> None:
+    world = World()
+    entity = world.create_entity(Sighting(0, (1, 2)))
+    other = world.create_entity(Sighting(0, ()))
+    with pytest.raises(ComponentError, match=rf"entities \[{entity}\] are given more than once"):
+        world.columns(Sighting).set_lists("seen", [9, 1, 2, 3], [1, 2, 1], [entity, entity, other])
+    assert world.component_for_entity(entity, Sighting).seen == (1, 2), "nothing was written"
+    world.columns(Sighting).set_lists("seen", [3, 9], [1, 1], [other, entity])  # any order, once each
+    assert world.columns(Sighting).get_lists("seen")[0].tolist() == [9, 3]
+
+
+def test_a_list_of_numpy_items_is_read_back_as_plain_ints_and_never_goes_stale() -> None:
+    world = World()
+    item = np.array(5)
+    entity = world.create_entity(Sighting(0, (item, np.int64(6), True)))
+    item[...] = 7  # the caller's object changes after the write: the row must not
+    seen = world.component_for_entity(entity, Sighting).seen
+    assert seen == (5, 6, 1) and all(type(i) is int for i in seen)
+    assert world.state_hash(0).root == world.state_hash(0, fresh=True).root
+
+
+def test_holding_finds_the_entities_whose_list_has_an_item() -> None:
+    world = World()
+    a, b, c = (world.create_entity(Sighting(0, seen)) for seen in [(4, 9), (), (9,)])
+    columns = world.columns(Sighting)
+    assert columns.holding("seen", 9).tolist() == [a, c]
+    assert columns.holding("seen", 0).tolist() == [], "the padding is no item"
+    world.remove_component(c, Sighting)
+    assert world.columns(Sighting).holding("seen", 9).tolist() == [a], "a freed row holds nothing"
+    assert b not in columns.holding("near", 9)

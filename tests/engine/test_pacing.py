@@ -53,7 +53,7 @@ def test_world_run_with_speed_paces_every_tick_after_the_first(monkeypatch: pyte
     assert [tick for tick, _ in seen] == [0, 1, 2, 3]
     assert [round(b - a, 9) for a, b in zip(starts[1:], starts[2:], strict=False)] == [0.125, 0.125]
     assert starts[1] - starts[0] == pytest.approx(0.5), "the clock starts once the first tick is done"
-    assert len(clock.slept) == 3 and world.tick == 4
+    assert len(clock.slept) == 2 and world.tick == 4, "ticks 2 and 3 waited; nothing waits after the last"
 
 
 def test_world_run_without_speed_never_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,3 +71,39 @@ def test_a_speed_that_is_no_speed_is_refused_before_any_tick(speed: object) -> N
     assert world.tick == 0
     with pytest.raises(TickmindError, match="Pacer takes a finite number of wall seconds per tick"):
         Pacer(0.0)
+
+
+def test_paced_calls_in_a_row_keep_one_clock_and_an_unpaced_tick_ends_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    made: list[int] = []
+
+    def pacer(spt: float, first: int) -> Pacer:
+        made.append(first)
+        return Pacer(spt, first, clock=clock, sleep=clock.sleep)
+
+    monkeypatch.setattr(engine._world, "Pacer", pacer)
+    world = World(dt=0.1)
+    starts: list[float] = []
+    world.add_system(lambda w, ctx: starts.append(clock.now), stage="update", name="note")
+    for _ in range(4):
+        world.run(1, speed=1.0)  # a loop of one-tick calls is paced like one call
+    gaps = [round(b - a, 9) for a, b in zip(starts, starts[1:], strict=False)]
+    assert made == [1] and gaps == [0.0, 0.1, 0.1], "tick 1 runs once tick 0 is done, then one every dt"
+    assert len(clock.slept) == 2, "no sleep after a call's last tick: the next tick waits for its own place"
+    world.step()  # unpaced: the clock's schedule no longer says where the world is
+    world.run(2, speed=1.0)
+    world.run(2, speed=2.0)  # another speed, another clock
+    assert made == [1, 6, 8]
+
+
+def test_a_world_far_behind_its_clock_is_forgiven_the_lag_beyond_max_lag() -> None:
+    clock = FakeClock()
+    pacer = Pacer(0.1, clock=clock, sleep=clock.sleep, max_lag=0.25)
+    clock.now += 5.0  # held up for 5 s: 50 ticks late
+    pacer.wait(1)
+    assert clock.slept == [], "late: tick 1 runs at once"
+    for tick in (2, 3):
+        pacer.wait(tick)  # catching up the 0.25 s it may: no sleep
+    assert clock.slept == []
+    pacer.wait(4)
+    assert clock.slept == [pytest.approx(0.05)], "back on the (moved) schedule after 0.25 s of catching up"
