@@ -20,9 +20,8 @@ Cost for per-entity code: a field read or write of a stored instance is a proper
 (about 0.1 us against 0.02 us for a slot; a tuple field's first read after its row changed
 builds the tuple, about 1 us), so systems that touch every entity should use
 ``World.columns(cls)``. The arrays grow to the largest entity id that ever held the type
-(8 bytes per field per id). A tuple field's table is as wide as the longest list it held,
-rounded up to a power of two and at least 4 items (8 bytes per item per id), and never
-shrinks. A list written through an instance reads back as the tuple it holds.
+(8 bytes per field per id). A tuple field's table widens, at least doubling, to hold the
+longest list it was given (at least 4 items; 8 bytes per item per id), and never shrinks. A list written through an instance reads back as the tuple it holds.
 """
 
 from __future__ import annotations
