@@ -21,7 +21,8 @@ Cost for per-entity code: a field read or write of a stored instance is a proper
 builds the tuple, about 1 us), so systems that touch every entity should use
 ``World.columns(cls)``. The arrays grow to the largest entity id that ever held the type
 (8 bytes per field per id). A tuple field's table widens, at least doubling, to hold the
-longest list it was given (at least 4 items; 8 bytes per item per id), and never shrinks. A list written through an instance reads back as the tuple it holds.
+longest list it was given (at least 4 items; 8 bytes per item per id), and never
+shrinks. A list written through an instance reads back as the tuple it holds.
 """
 
 from __future__ import annotations
@@ -470,8 +471,16 @@ def _unfit(data: np.ndarray, dtype: np.dtype) -> str:
     if kind in "iub":
         return ""
     if kind == "f":
-        whole = np.isfinite(data) & (data == np.trunc(data)) & (data >= _INT64.min) & (data < 2.0**63)
-        if whole.all():
+        whole = np.isfinite(data) & (data == np.trunc(data))
+        fits = whole & (data >= _INT64.min) & (data < 2.0**63)
+        if fits.all():
             return ""
+        if whole.all():  # numpy turns a list with an int past 64 bits into floats
+            return f"an int field takes 64-bit whole numbers, got {int(data[~fits][0])}"
         return f"an int field takes whole numbers, got {data[~whole][0].item()!r}"
+    if kind == "O":
+        items = data.reshape(-1).tolist()
+        big = next((v for v in items if type(v) is int and not _INT64.min <= v <= _INT64.max), None)
+        if big is not None:
+            return f"an int field takes 64-bit whole numbers, got {big}"
     return f"an int field takes whole numbers, got {_KINDS.get(kind, data.dtype)}"

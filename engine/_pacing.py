@@ -27,7 +27,14 @@ MAX_LAG_S = 0.25
 
 class Pacer:
     """A fixed schedule: tick ``first_tick`` may run now, and each tick after it
-    ``seconds_per_tick`` later than the one before.
+    ``seconds_per_tick`` later than the one before. ``World.run(ticks, speed=...)`` uses
+    one; a loop of your own (progress lines, checks between ticks) does as it does::
+
+        world.step()  # the first tick: it may wait for a model's opening plans
+        pacer = Pacer(world.dt / speed, world.tick)  # made after it, or the wait counts as lag
+        while world.tick < end:
+            pacer.wait(world.tick)
+            world.step()
 
     A tick that runs late is not waited for, and the ticks after it run at once until the
     world is back on schedule (as a fixed-step game loop catches up), so one slow stretch
@@ -47,6 +54,8 @@ class Pacer:
     ) -> None:
         if not _positive(seconds_per_tick):
             raise TickmindError(f"Pacer takes a finite number of wall seconds per tick > 0, got {seconds_per_tick!r}")
+        if not (_positive(max_lag) or max_lag == 0):
+            raise TickmindError(f"Pacer(max_lag=...) takes a finite number of seconds >= 0, got {max_lag!r}")
         self.seconds_per_tick = float(seconds_per_tick)
         self.max_lag = max_lag
         self._clock, self._sleep = clock, sleep

@@ -362,7 +362,11 @@ class World:
                     ctx = spec.ctx
                     ctx.tick = tick
                     start = time.perf_counter()
-                    spec.fn(self, ctx)
+                    try:
+                        spec.fn(self, ctx)
+                    except TickmindError as exc:  # a refusal names what; say where it came from
+                        exc.add_note(f"in system {spec.name!r} at tick {tick}")
+                        raise
                     timings[spec.name] = timings.get(spec.name, 0.0) + time.perf_counter() - start
                 self.flush_deletions()
         finally:
@@ -378,11 +382,12 @@ class World:
 
         ``speed`` is simulated seconds per wall second (1: real time; a tick every ``dt /
         speed`` seconds), what a world planned in realtime mode needs so that a model's
-        thinking time is game time (``engine._pacing``). The clock starts once the first
-        paced tick is done: that tick may wait for a model's first wave of plans. Paced
-        calls in a row at one speed keep one clock (``run(1, speed=1.0)`` in a loop is paced
-        too); a tick stepped unpaced, or another speed, starts a new one. Pacing decides
-        when ticks run, never what they compute.
+        thinking time is game time (``engine.Pacer``). The clock starts once the first
+        paced tick is done: that tick may wait for a model's first wave of plans. A tick
+        that runs late is caught up on by the ticks after it, up to 0.25 s of lag; a world
+        further behind goes on from there. Paced calls in a row at one speed keep one clock
+        (``run(1, speed=1.0)`` in a loop is paced too); a tick stepped unpaced, or another
+        speed, starts a new one. Pacing decides when ticks run, never what they compute.
         """
         if speed is None:
             for _ in range(ticks):

@@ -248,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except TickmindError as exc:  # messages may quote journals and model output: escaped
-        print(f"tickmind: error: {printable(str(exc))}", file=sys.stderr)
+        where = "".join(f" ({note})" for note in getattr(exc, "__notes__", ()))
+        print(f"tickmind: error: {printable(str(exc) + where)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("tickmind: interrupted", file=sys.stderr)

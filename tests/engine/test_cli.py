@@ -133,3 +133,25 @@ def test_resume_says_it_leaves_the_games_own_files_as_they_were(tmp_path: Path, 
     assert main(["resume", str(run), "--ticks", "5"]) == 0
     note = capsys.readouterr().out.splitlines()[-1]
     assert note.startswith("note: this resume leaves what the game's own command wrote") and "(summary.json)" in note, note
+
+
+def test_a_refusal_inside_a_system_names_the_system_and_tick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "demo"
+    assert main(["demo", "--discs", "5", "--ticks", "10", "--out", str(run)]) == 0
+    edited = tmp_path / "edited.py"  # the user's code, changed since: a system that misuses columns at tick 4
+    edited.write_text(
+        "from engine import Position, factory\n"
+        "from examples.drift import build_world\n\n"
+        "def bad(world, ctx):\n"
+        "    if ctx.tick == 4:\n"
+        "        world.columns(Position).set('x', [1.0, 2.0])\n\n"
+        "@factory\n"
+        "def build(config, seed):\n"
+        "    world = build_world(config, seed)\n"
+        "    world.add_system(bad, stage='update', name='bad')\n"
+        "    return world\n"
+    )
+    assert main(["verify", str(run), "--factory", f"{edited}:build"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Columns.set of Position.x:" in err, err
+    assert err.rstrip().endswith("(in system 'bad' at tick 4)"), err

@@ -170,6 +170,8 @@ def test_a_value_the_column_cannot_hold_is_refused_where_it_is_written() -> None
         ("level", ["a"], "got strings"),
         ("count", np.array([2**64 - 1], dtype=np.uint64), "takes 64-bit whole numbers, got 18446744073709551615"),
         ("count", [2**63], "takes 64-bit whole numbers"),
+        ("count", [2.0**63], "takes 64-bit whole numbers, got 9223372036854775808"),  # [2**63, -1] is this
+        ("count", [2**70], "takes 64-bit whole numbers, got 1180591620717411303424"),  # numpy holds it as an object
         ("count", [float("nan")], "takes whole numbers, got nan"),
         ("count", [[1], [1, 2]], "values are not an array of numbers"),
     ],
