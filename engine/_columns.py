@@ -173,8 +173,8 @@ class ColumnStore:
         ]
         self.lists: list[IntLists | None] = [IntLists() if code == INT_LIST else None for _, code in self.fields]
         self.present = np.zeros(0, dtype=np.bool_)
-        self._scalars_only = all(code != INT_LIST for _, code in self.fields)
-        self.record = np.dtype([(name, _DTYPES[code]) for name, code in self.fields]) if self._scalars_only else None
+        scalars_only = all(code != INT_LIST for _, code in self.fields)
+        self.record = np.dtype([(name, _DTYPES[code]) for name, code in self.fields]) if scalars_only else None
         self._index = {name: i for i, (name, _) in enumerate(self.fields)}
         base = cls.__mro__[1]
         self._members = [base.__dict__[name] for name, _ in self.fields]
@@ -361,10 +361,8 @@ class Columns:
     def holding(self, name: str, item: int) -> np.ndarray:
         """The entities, ascending, whose ``tuple[int, ...]`` field ``name`` holds ``item``:
         one comparison over the whole table (who still lists an entity that was deleted)."""
-        store = self._store
-        rows = store.int_lists(name).rows_with(item)
-        rows = rows[rows < len(store.present)]
-        return rows[store.present[rows]]
+        rows = self._store.int_lists(name).rows_with(item)  # a table has a row per id the store has
+        return rows[self._store.present[rows]]
 
     def set_lists(self, name: str, values: Any, counts: Any, entities: Any = None) -> None:
         """Write a ``tuple[int, ...]`` field from (values, counts), as ``get_lists`` gives

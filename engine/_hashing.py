@@ -182,15 +182,13 @@ def _row_digests(blob: bytes, n: int, encoded: list[bytes] | None, ends: np.ndar
     """
     if n == 0:
         return np.zeros(0, np.uint32)
+    rows: Sequence[bytes | memoryview] | None = encoded
+    if ends is not None:
+        view, cuts = memoryview(blob), [0, *ends.tolist()]
+        rows = [view[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     width = len(blob) // n
-    if encoded is not None and (width == 0 or width % 8 or len(set(map(len, encoded))) != 1):
-        return np.fromiter(map(zlib.crc32, encoded), dtype=np.uint32, count=n)
-    if ends is not None and (width == 0 or width % 8 or len(blob) != n * width or (np.diff(ends) != width).any()):
-        view = memoryview(blob)
-        cuts = [0, *ends.tolist()]
-        return np.fromiter(
-            (zlib.crc32(view[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)), dtype=np.uint32, count=n
-        )
+    if rows is not None and (width == 0 or width % 8 or len(set(map(len, rows))) != 1):
+        return np.fromiter(map(zlib.crc32, rows), dtype=np.uint32, count=n)
     words = np.frombuffer(blob, dtype=np.uint64).reshape(n, width // 8)
     h = np.full(n, width, dtype=np.uint64)
     for column in range(words.shape[1]):

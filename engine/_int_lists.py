@@ -105,12 +105,16 @@ class IntLists:
             hit &= np.arange(self.table.shape[1]) < self.counts[:, None]
         return np.flatnonzero(hit.any(axis=1))
 
-    def read_many(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(values, counts) of ``rows``: their lists joined, and each one's length."""
+    def _block(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(counts, table cells) of ``rows``, the cells as wide as the longest of them."""
         counts = self.counts[rows]
         width = int(counts.max()) if len(rows) else 0
-        block = self.table[rows, :width]
-        return block[np.arange(width) < counts[:, None]], counts
+        return counts, self.table[rows, :width]
+
+    def read_many(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, counts) of ``rows``: their lists joined, and each one's length."""
+        counts, block = self._block(rows)
+        return block[np.arange(block.shape[1]) < counts[:, None]], counts
 
     def words(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``rows`` as the hash encodes them, in 32-bit words: (words, mask), both (n, 1 + 2w).
@@ -118,12 +122,11 @@ class IntLists:
         A row's encoding is its length (uint32) then its values (int64, little-endian), so
         its words are column 0 and the first ``2 * length`` of the rest; ``mask`` marks them.
         """
-        counts = self.counts[rows]
-        n = len(rows)
-        width = int(counts.max()) if n else 0
-        words = np.empty((n, 1 + 2 * width), dtype=np.uint32)
+        counts, block = self._block(rows)
+        width = block.shape[1]
+        words = np.empty((len(rows), 1 + 2 * width), dtype=np.uint32)
         words[:, 0] = counts
-        words[:, 1:] = self.table[rows, :width].view(np.uint32)
+        words[:, 1:] = block.view(np.uint32)
         mask = np.empty(words.shape, dtype=np.bool_)
         mask[:, 0] = True
         mask[:, 1:] = np.arange(2 * width) < 2 * counts[:, None]

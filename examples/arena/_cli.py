@@ -31,7 +31,6 @@ from ai.wire import Wire
 from engine import (
     JournalHeader,
     JournalRecord,
-    Pacer,
     Run,
     RunDirError,
     TickmindError,
@@ -297,26 +296,21 @@ def _play(
     connections: list[ModelConnection] = []
     try:
         with run:
-            pace: Pacer | None = None
-            realtime = False
+            speed: float | None = None  # realtime: paced to the clock (World.run), which starts after the opening tick
             if model is not None and world.tick < limit and outcome.winner is None:  # else nothing to plan
                 connections = model.attach(world, run.run_dir)
                 connection = connections[0]
-                realtime = model.config.get("mode") == "realtime"
+                speed = args.speed if model.config.get("mode") == "realtime" else None
             status = _model_status(connection)
             started = time.perf_counter()
             mode = progress_mode(sys.stdout, args.quiet)
             with ArenaProgress(limit, tally, mode, model_status=status, share=share) as progress:
                 while world.tick < limit and outcome.winner is None:
-                    world.step()
+                    world.run(1, speed=speed)
                     share.observe(world)
                     for each in connections:
                         each.check()  # a server that died for good stops the run here
                     progress.update(world)
-                    if pace is not None:
-                        pace.wait(world.tick)
-                    elif realtime:  # the clock starts after the first tick: its opening orders are no game time
-                        pace = Pacer(world.dt / args.speed, world.tick)
         stopped = "winner" if outcome.winner is not None else "tick_limit"
         failing = False
     except KeyboardInterrupt:
